@@ -1,0 +1,1 @@
+"""Activity: transaction log models, the recorder, live broadcast and history pages."""

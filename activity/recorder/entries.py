@@ -1,0 +1,111 @@
+"""Entries: a finished `TransactionRecord` as plain JSON data, the one form the writer stores
+and the spill files hold.
+
+An entry has every field of the record except the two response event lists: those are
+assembled into complete response bodies with the client format's codec. Every value is made
+JSON-safe once, here (unknown objects become strings, NUL characters, which PostgreSQL refuses,
+become U+FFFD), so the database and the spill file can never disagree about what a record is.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+from activity.records import TransactionRecord
+from gateway.codecs.base import Codec
+from gateway.neutral import Event
+
+logger = logging.getLogger("activity.recorder")
+
+ENTRY_VERSION = 1
+CodecLookup = Callable[[str], Codec]
+
+_EVENT_FIELDS = {
+    "response_events_original": "response_original",
+    "response_events_final": "response_final",
+}
+# An escaped NUL (`\u0000`) preceded by an even number of backslashes, i.e. a real escape.
+_ESCAPED_NUL = re.compile(rb"(?<!\\)((?:\\\\)*)\\u0000")
+
+
+def default_codec_lookup(client_format: str) -> Codec:
+    """The codec of a wire format (imported lazily: codecs are another app's module)."""
+    from gateway.codecs import codec_for
+
+    return codec_for(client_format)  # type: ignore[arg-type]
+
+
+def record_entry(
+    record: TransactionRecord, *, codec_lookup: CodecLookup | None = None
+) -> dict[str, Any]:
+    """The JSON-ready entry of a finished record, response bodies assembled from events."""
+    lookup = codec_lookup or default_codec_lookup
+    entry: dict[str, Any] = {"v": ENTRY_VERSION}
+    for spec in dataclasses.fields(record):
+        if spec.name not in _EVENT_FIELDS:
+            entry[spec.name] = getattr(record, spec.name)
+    for events_field, body_field in _EVENT_FIELDS.items():
+        entry[body_field] = response_body(
+            getattr(record, body_field),
+            getattr(record, events_field),
+            record.client_format,
+            lookup,
+        )
+    return {name: _field_jsonable(name, value) for name, value in entry.items()}
+
+
+def response_body(
+    body: dict[str, Any] | None,
+    events: list[Event] | None,
+    client_format: str,
+    codec_lookup: CodecLookup,
+) -> Any:
+    """The body if set, else the events encoded as a complete response in the client format.
+
+    Events that cannot be encoded are kept raw, under `luthien_unassembled_events`."""
+    if body is not None or events is None:
+        return body
+    try:
+        return codec_lookup(client_format).encode_response(events)
+    except Exception as exc:
+        logger.warning("could not assemble a %s response body: %r", client_format, exc)
+        return {
+            "luthien_assembly_error": repr(exc),
+            "luthien_unassembled_events": [event_dict(event) for event in events],
+        }
+
+
+def event_dict(event: Event) -> dict[str, Any]:
+    """A neutral event as plain data, with its `type` discriminator."""
+    data = {spec.name: getattr(event, spec.name) for spec in dataclasses.fields(event)}
+    return {"type": event.type, **data}
+
+
+def jsonable(value: Any) -> Any:
+    """A JSON-safe deep copy: unknown objects as strings, NUL characters replaced."""
+    data = orjson.dumps(value, default=_fallback, option=orjson.OPT_NON_STR_KEYS)
+    if b"\\u0000" in data:
+        data = _ESCAPED_NUL.sub(rb"\1\\ufffd", data)
+    return orjson.loads(data)
+
+
+def _field_jsonable(name: str, value: Any) -> Any:
+    try:
+        return jsonable(value)
+    except (TypeError, orjson.JSONEncodeError) as exc:  # e.g. an integer beyond 64 bits
+        logger.warning("field %s of a transaction is not serializable: %r", name, exc)
+        return {"luthien_unserializable": repr(exc)}
+
+
+def _fallback(value: Any) -> Any:
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)

@@ -1,0 +1,85 @@
+"""`TransactionRecord`: what the pipeline knows about one client call, handed to the taps.
+
+The pipeline fills it as the call proceeds; taps (recorder, live broadcast) receive it at start
+and at finish. Response bodies are kept as neutral event lists and assembled into JSON by the
+background writer, off the client's path.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from gateway.neutral import Event, WireFormat
+
+
+def new_transaction_id() -> str:
+    """A new transaction id (32 hex characters)."""
+    return uuid.uuid4().hex
+
+
+STATUSES = (
+    "completed",
+    "blocked",
+    "rejected",
+    "upstream_error",
+    "policy_error",
+    "cancelled",
+)
+
+
+@dataclass(slots=True)
+class TransactionRecord:
+    """One client call, as known so far."""
+
+    id: str
+    client_format: WireFormat
+    started_at: float = field(default_factory=time.time)
+    first_byte_at: float | None = None
+    ended_at: float | None = None
+    model: str = ""
+    upstream: str = ""
+    upstream_model: str = ""
+    stream: bool = False
+    status: str = "completed"
+    http_status: int = 200
+    error: str = ""
+    api_key_id: int | None = None
+    api_key_name: str = ""
+    session_id: str = ""
+    policy_name: str = ""
+    policy_version: int = 0
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    latency_ms: float | None = None
+    overhead_ms: float | None = None
+    request_original: dict[str, Any] | None = None
+    request_final: dict[str, Any] | None = None
+    response_original: dict[str, Any] | None = None
+    response_final: dict[str, Any] | None = None
+    response_events_original: list[Event] | None = None
+    response_events_final: list[Event] | None = None
+    decisions: list[dict[str, Any]] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        """Metadata without bodies (for live events and logs)."""
+        return {
+            "id": self.id,
+            "client_format": self.client_format,
+            "started_at": self.started_at,
+            "ended_at": self.ended_at,
+            "model": self.model,
+            "upstream": self.upstream,
+            "stream": self.stream,
+            "status": self.status,
+            "http_status": self.http_status,
+            "api_key_name": self.api_key_name,
+            "policy_name": self.policy_name,
+            "policy_version": self.policy_version,
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "latency_ms": self.latency_ms,
+            "overhead_ms": self.overhead_ms,
+        }

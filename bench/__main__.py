@@ -1,0 +1,67 @@
+"""`python -m bench [--quick] [--json] [--scenario NAME ...] [--api API] [--policy-file PATH]`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bench import report
+from bench.processes import StartError
+from bench.scenarios import APIS, SCENARIOS, Options, progress, run_bench
+
+POLICIES = Path(__file__).resolve().parent / "policies"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line options."""
+    names = ", ".join(s.name + ("" if s.default else " (opt-in)") for s in SCENARIOS)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="Measure the gateway against the mock upstream, direct vs through.",
+        epilog=f"scenarios: {names}. Ready policy files: {POLICIES}/*.yaml "
+        "({mock_url} is replaced by the mock upstream's URL).",
+    )
+    parser.add_argument("--quick", action="store_true", help="fewer requests (about a minute)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of the table")
+    parser.add_argument(
+        "--scenario",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="run scenarios whose name contains NAME (repeatable; 'all' for every scenario)",
+    )
+    parser.add_argument("--api", choices=APIS, help="only this wire format (default: both)")
+    parser.add_argument(
+        "--policy-file", type=Path, metavar="PATH", help="POLICY_CONFIG YAML for the gateway"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the bench and print the report; 1 when the mock upstream cannot start."""
+    args = build_parser().parse_args(argv)
+    if args.policy_file is not None and not args.policy_file.is_file():
+        progress(f"--policy-file: no such file: {args.policy_file}")
+        return 2
+    options = Options(
+        quick=args.quick,
+        policy_file=args.policy_file.resolve() if args.policy_file else None,
+        scenario_filters=tuple(args.scenario),
+        apis=(args.api,) if args.api else APIS,
+    )
+    try:
+        bench = run_bench(options)
+    except StartError as error:
+        progress(f"cannot run the bench: {error}")
+        return 1
+    if args.json:
+        sys.stdout.buffer.write(report.to_json(bench) + b"\n")
+    else:
+        print(report.render(bench))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,286 @@
+"""The server processes of a bench run: start, pin, wait for, measure and stop.
+
+Each server runs in its own session with stdout/stderr going to a log file, so its last lines
+can be shown when it fails. `ServerProcess.stop` sends SIGTERM, then SIGKILL after a grace
+period; it is safe to call twice. CPU time and peak RSS come from `/proc` and include any child
+processes (uvicorn with one worker has none).
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = (
+    REPO_ROOT / ".venv" / "bin"
+    if (REPO_ROOT / ".venv" / "bin" / "python").exists()
+    else Path(sys.executable).parent
+)
+API_KEY = "bench-key"
+MOCK_CPU, GATEWAY_CPU = 1, 0
+# Inherited settings that would change what is measured; the gateway's defaults apply instead.
+_DROPPED_ENV = (
+    "REDIS_URL",
+    "POLICY_CONFIG",
+    "ADMIN_API_KEY",
+    "LOG_LEVEL",
+    "DJANGO_SETTINGS_MODULE",
+)
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+class StartError(Exception):
+    """A server did not become ready; the message ends with its log tail."""
+
+
+class ServerProcess:
+    """A started server: its pid, its base URL and its log file."""
+
+    def __init__(self, name: str, popen: subprocess.Popen[bytes], port: int, log: Path) -> None:
+        self.name = name
+        self.popen = popen
+        self.port = port
+        self.log = log
+
+    @property
+    def pid(self) -> int:
+        """The server's process id (`taskset` execs, so it is the server itself)."""
+        return self.popen.pid
+
+    @property
+    def url(self) -> str:
+        """`http://127.0.0.1:<port>`."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the process and its live descendants."""
+        return sum(_cpu_seconds(pid) for pid in _family(self.pid))
+
+    def peak_rss_mb(self) -> float | None:
+        """Peak resident set size (VmHWM), summed over the process and its descendants."""
+        peaks = [_status_kb(pid, "VmHWM") for pid in _family(self.pid)]
+        known = [kb for kb in peaks if kb is not None]
+        return sum(known) / 1024.0 if known else None
+
+    def log_tail(self, lines: int = 25) -> str:
+        """The last lines the server wrote to stdout/stderr."""
+        try:
+            text = self.log.read_text(errors="replace")
+        except OSError:
+            return "(no log)"
+        return "\n".join(text.rstrip().splitlines()[-lines:]) or "(empty log)"
+
+    def alive(self) -> bool:
+        """Whether the process is still running."""
+        return self.popen.poll() is None
+
+    def stop(self, grace_s: float = 5.0) -> None:
+        """SIGTERM, wait up to `grace_s`, then SIGKILL; idempotent."""
+        if self.popen.poll() is not None:
+            return
+        self.popen.send_signal(signal.SIGTERM)
+        try:
+            self.popen.wait(grace_s)
+        except subprocess.TimeoutExpired:
+            self.popen.kill()
+            self.popen.wait(grace_s)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def pinning_available() -> bool:
+    """Pin only with `taskset` present and at least two CPUs to choose from."""
+    return shutil.which("taskset") is not None and len(os.sched_getaffinity(0)) >= 2
+
+
+def pinned(command: Sequence[str], cpu: int | None) -> list[str]:
+    """`command` prefixed with `taskset -c <cpu>` when pinning is possible."""
+    if cpu is None or not pinning_available():
+        return list(command)
+    return ["taskset", "-c", str(cpu), *command]
+
+
+def pin_self(cpu: int | None) -> bool:
+    """Pin the current process (the load generator) to `cpu`; False when not possible."""
+    if cpu is None or not pinning_available() or cpu not in os.sched_getaffinity(0):
+        return False
+    os.sched_setaffinity(0, {cpu})
+    return True
+
+
+def start_server(
+    name: str,
+    command: Sequence[str],
+    *,
+    port: int,
+    log: Path,
+    env: dict[str, str] | None = None,
+    ready_path: str = "/health",
+    ready_timeout_s: float = 60.0,
+) -> ServerProcess:
+    """Start `command` in the repository root and wait until `ready_path` answers 200."""
+    with log.open("wb") as out:
+        popen = subprocess.Popen(
+            list(command),
+            cwd=REPO_ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    server = ServerProcess(name, popen, port, log)
+    try:
+        _wait_ready(server, ready_path, ready_timeout_s)
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+def run_once(
+    command: Sequence[str], *, env: dict[str, str], timeout_s: float = 180.0
+) -> tuple[bool, str]:
+    """Run a one-off command (e.g. `migrate`) in the repository root: (succeeded, output tail)."""
+    try:
+        done = subprocess.run(
+            list(command),
+            cwd=REPO_ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=timeout_s,
+        )
+    except subprocess.TimeoutExpired:
+        return False, f"timed out after {timeout_s:.0f} s"
+    output = (done.stdout + done.stderr).decode("utf-8", "replace").rstrip()
+    return done.returncode == 0, "\n".join(output.splitlines()[-25:])
+
+
+def start_mock(workdir: Path) -> ServerProcess:
+    """The mock upstream, pinned to `MOCK_CPU`; ready when `GET /v1/models` answers."""
+    port = free_port()
+    command = [str(VENV_BIN / "python"), "-m", "gateway.mock", "--port", str(port)]
+    return start_server(
+        "mock upstream",
+        pinned(command, MOCK_CPU),
+        port=port,
+        log=workdir / "mock.log",
+        ready_path="/v1/models",
+    )
+
+
+def gateway_env(workdir: Path, mock_url: str, policy_file: Path | None) -> dict[str, str]:
+    """The gateway's environment: a fresh SQLite file, the bench key, recording on."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("LUTHIEN_") and key not in _DROPPED_ENV
+    }
+    env.update(
+        DATABASE_URL=f"sqlite:///{workdir / 'bench.sqlite3'}",
+        PROXY_API_KEY=API_KEY,
+        LUTHIEN_MOCK_UPSTREAM=mock_url,
+        LUTHIEN_SPILL_DIR=str(workdir / "spill"),
+        DEBUG="0",
+        SECRET_KEY="bench",
+    )
+    if policy_file is not None:
+        env["POLICY_CONFIG"] = str(policy_file)
+    return env
+
+
+def start_gateway(workdir: Path, env: dict[str, str]) -> ServerProcess:
+    """Migrate a fresh database, then start uvicorn pinned to `GATEWAY_CPU`."""
+    ok, output = run_once([str(VENV_BIN / "python"), "manage.py", "migrate", "--noinput"], env=env)
+    if not ok:
+        raise StartError(f"manage.py migrate failed:\n{output}")
+    port = free_port()
+    command = [
+        str(VENV_BIN / "uvicorn"),
+        "luthien_site.asgi:application",
+        *("--host", "127.0.0.1", "--port", str(port), "--lifespan", "on", "--no-access-log"),
+        *("--log-level", "warning", "--loop", "uvloop", "--http", "httptools"),
+    ]
+    return start_server(
+        "gateway", pinned(command, GATEWAY_CPU), port=port, log=workdir / "gateway.log", env=env
+    )
+
+
+def _wait_ready(server: ServerProcess, path: str, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    last = "no answer yet"
+    while time.monotonic() < deadline:
+        if not server.alive():
+            raise StartError(
+                f"{server.name} exited with {server.popen.returncode}:\n{server.log_tail()}"
+            )
+        status = _http_status(server.port, path)
+        if status == 200:
+            return
+        last = f"last status {status}" if status else last
+        time.sleep(0.2)
+    raise StartError(
+        f"{server.name} not ready after {timeout_s:.0f} s ({last}):\n{server.log_tail()}"
+    )
+
+
+def _http_status(port: int, path: str) -> int | None:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    except OSError:
+        return None
+    finally:
+        connection.close()
+
+
+def _family(pid: int) -> list[int]:
+    """`pid` and its live descendants, from /proc/<pid>/task/<tid>/children."""
+    found, pending = [], [pid]
+    while pending:
+        current = pending.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*/children"):
+            try:
+                pending += [int(child) for child in task.read_text().split()]
+            except OSError:
+                continue
+    return found
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = stat.rpartition(")")[2].split()  # the command name may contain spaces
+    return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS  # utime, stime
+
+
+def _status_kb(pid: int, key: str) -> int | None:
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        if line.startswith(f"{key}:"):
+            return int(line.split()[1])
+    return None

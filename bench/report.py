@@ -1,0 +1,239 @@
+"""The printed table, the targets and the JSON of a bench run.
+
+Times are milliseconds, throughput requests per second. "overhead" is THROUGH minus DIRECT for
+the same scenario and wire format; "CPU ms/req" is the gateway process's CPU time over the
+measured window divided by the requests completed in it; "hdr" is the median of the gateway's
+own `x-luthien-overhead-ms` header (non-streaming responses only).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+
+import orjson
+
+from bench.scenarios import Bench, Result
+from bench.stats import Summary
+
+_NONSTREAM_C1 = "nonstream-c1"
+_NONSTREAM_LOADED = ("nonstream-c16", "nonstream-c64")
+_STREAM_CPU = ("stream-c1", "stream-c16")  # the first one measured is used
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One line of the targets section: PASS, MISS or n/a, and the values behind it."""
+
+    status: str
+    goal: str
+    detail: str
+
+
+def render(bench: Bench) -> str:
+    """The human-readable report."""
+    lines = [*_header(bench), "", *_table(bench.results), ""]
+    rss = bench.peak_rss_mb
+    lines.append(f"gateway peak RSS (VmHWM): {_num(rss, 1)} MB" if rss else "gateway peak RSS: n/a")
+    lines.append(f"x-luthien-overhead-ms median @c1 (non-streaming): {_header_medians(bench)}")
+    lines.append(f"load generator CPU, busiest THROUGH leg: {_client_cpu(bench)}")
+    lines += ["", "targets"]
+    lines += [f"  {t.status:<4}  {t.goal:<44} {t.detail}" for t in targets(bench)]
+    if bench.gateway_error:
+        lines += [
+            "",
+            "gateway problem:",
+            *("  " + line for line in bench.gateway_error.splitlines()),
+        ]
+    return "\n".join(lines)
+
+
+def to_json(bench: Bench) -> bytes:
+    """The whole run, machine-readable."""
+    data = asdict(bench)
+    data["options"]["policy_file"] = str(bench.options.policy_file or "") or None
+    data["targets"] = [asdict(target) for target in targets(bench)]
+    return orjson.dumps(data, option=orjson.OPT_INDENT_2)
+
+
+def _header(bench: Bench) -> list[str]:
+    options = bench.options
+    pinning = (
+        "gateway on CPU 0; mock + load generator on CPU 1"
+        if bench.pinned
+        else "not pinned (no taskset or one CPU)"
+    )
+    after = bench.load_after or bench.load_before
+    return [
+        f"Luthien bench  {bench.started}  ({'quick' if options.quick else 'full'} run, "
+        f"{bench.elapsed_s:.0f} s)",
+        f"machine: {bench.machine}; load average {bench.load_before[0]:.2f} -> {after[0]:.2f}",
+        f"pinning: {pinning}",
+        f"policy: {options.policy_file or 'default (none configured: pass-through)'}",
+    ]
+
+
+_GROUPS: tuple[tuple[str, tuple[tuple[str, int], ...]], ...] = (
+    ("", (("scenario", 18), ("api", 10))),
+    ("DIRECT: client -> mock", (("p50", 7), ("p99", 7), ("TTFT", 7), ("req/s", 7))),
+    ("THROUGH the gateway", (("p50", 7), ("p99", 7), ("TTFT", 7), ("req/s", 7))),
+    ("overhead", (("+p50", 7), ("+TTFT", 7))),
+    ("gateway", (("CPU/req", 8), ("hdr", 6), ("errors", 7))),
+)
+_SEPARATOR = "  |"
+
+
+def _table(results: list[Result]) -> list[str]:
+    titles = [f"{label:^{sum(width for _, width in columns)}}" for label, columns in _GROUPS[1:]]
+    lead = sum(width for _, width in _GROUPS[0][1])
+    group_line = " " * lead + "".join(_SEPARATOR + title for title in titles)
+    head = _row([title for _, columns in _GROUPS for title, _ in columns])
+    rows = [group_line, head, "-" * len(head)]
+    for result in results:
+        cells = [result.scenario.name, result.api]
+        cells += _legs(result.direct) + _legs(result.gateway)
+        cells += [_diff(result, "p50_ms"), _diff(result, "ttft_p50_ms")]
+        gateway = result.gateway
+        cells += [
+            _num(gateway.cpu_ms_per_request if gateway else None, 2),
+            _num(gateway.overhead_header_ms if gateway else None, 2),
+            _errors(result),
+        ]
+        rows.append(_row(cells))
+    return rows
+
+
+def _row(cells: list[str]) -> str:
+    """Names left-aligned, numbers right-aligned, a bar between the column groups."""
+    out, remaining = [], iter(cells)
+    for index, (_, columns) in enumerate(_GROUPS):
+        if index:
+            out.append(_SEPARATOR)
+        for _, width in columns:
+            cell = next(remaining)
+            out.append(f"{cell:<{width}}" if index == 0 else f"{cell:>{width}}")
+    return "".join(out)
+
+
+def _legs(summary: Summary | None) -> list[str]:
+    if summary is None:
+        return ["-"] * 4
+    return [
+        _num(summary.p50_ms, 2),
+        _num(summary.p99_ms, 2),
+        _num(summary.ttft_p50_ms, 2),
+        _num(summary.rps, 0),
+    ]
+
+
+def _diff(result: Result, name: str) -> str:
+    value = _overhead(result, name)
+    return "-" if value is None else f"{value:+.2f}"
+
+
+def _overhead(result: Result, name: str) -> float | None:
+    direct = getattr(result.direct, name, None) if result.direct else None
+    gateway = getattr(result.gateway, name, None) if result.gateway else None
+    return None if direct is None or gateway is None else gateway - direct
+
+
+def _errors(result: Result) -> str:
+    legs = [summary for summary in (result.direct, result.gateway) if summary is not None]
+    return str(sum(summary.errors for summary in legs))
+
+
+def _num(value: float | None, digits: int) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _header_medians(bench: Bench) -> str:
+    found = [
+        f"{r.api} {r.gateway.overhead_header_ms:.3f} ms"
+        for r in _named(bench, (_NONSTREAM_C1,))
+        if r.gateway and r.gateway.overhead_header_ms is not None
+    ]
+    return ", ".join(found) or "n/a"
+
+
+def _client_cpu(bench: Bench) -> str:
+    """How busy the load generator's own core was (near 100 % means it was the bottleneck)."""
+    busy = [
+        (r.gateway.client_cpu_percent, f"{r.scenario.name} {r.api}")
+        for r in bench.results
+        if r.gateway and r.gateway.client_cpu_percent is not None
+    ]
+    if not busy:
+        return "n/a"
+    percent, where = max(busy)
+    return f"{percent:.0f}% of one core ({where})"
+
+
+def targets(bench: Bench) -> list[Target]:
+    """The targets section: each goal checked for every wire format measured."""
+    stream_cpu = [
+        r for name in _STREAM_CPU for r in _named(bench, (name,)) if r.gateway is not None
+    ]
+    first_stream = [r for r in stream_cpu if r.scenario.name == stream_cpu[0].scenario.name]
+    rss = bench.peak_rss_mb
+    return [
+        _check(
+            "non-streaming overhead p50 @c1 <= 1.5 ms",
+            {r.api: _overhead(r, "p50_ms") for r in _named(bench, (_NONSTREAM_C1,))},
+            lambda v: v <= 1.5,
+            "{:+.2f} ms",
+        ),
+        _check(
+            "non-streaming throughput >= 600 req/s",
+            _best_rps(bench),
+            lambda v: v >= 600,
+            "{:.0f} req/s",
+        ),
+        _check(
+            "gateway CPU per 50-chunk stream <= 8 ms",
+            {
+                f"{r.api} {r.scenario.name}": r.gateway.cpu_ms_per_request
+                for r in first_stream
+                if r.gateway
+            },
+            lambda v: v <= 8,
+            "{:.2f} ms",
+        ),
+        _check(
+            "TTFT overhead p50 @c1 <= 1.5 ms",
+            {r.api: _overhead(r, "ttft_p50_ms") for r in _named(bench, ("stream-c1",))},
+            lambda v: v <= 1.5,
+            "{:+.2f} ms",
+        ),
+        _check("gateway peak RSS <= 150 MB", {"VmHWM": rss}, lambda v: v <= 150, "{:.1f} MB"),
+    ]
+
+
+def _best_rps(bench: Bench) -> dict[str, float | None]:
+    """Per wire format, the better THROUGH throughput of the loaded non-streaming scenarios."""
+    best: dict[str, tuple[float, str] | None] = {}
+    for result in _named(bench, _NONSTREAM_LOADED):
+        rps = result.gateway.rps if result.gateway and result.gateway.n else None
+        current = best.get(result.api)
+        if rps is not None and (current is None or rps > current[0]):
+            best[result.api] = (rps, result.scenario.name)
+        else:
+            best.setdefault(result.api, None)
+    return {
+        f"{api} {pick[1]}" if pick else api: pick[0] if pick else None for api, pick in best.items()
+    }
+
+
+def _check(
+    goal: str, values: dict[str, float | None], ok: Callable[[float], bool], shape: str
+) -> Target:
+    measured = {label: value for label, value in values.items() if value is not None}
+    if not measured:
+        return Target("n/a", goal, "not measured")
+    status = "PASS" if all(ok(value) for value in measured.values()) else "MISS"
+    detail = ", ".join(f"{label} {shape.format(value)}" for label, value in measured.items())
+    return Target(status, goal, detail)
+
+
+def _named(bench: Bench, names: Iterable[str]) -> list[Result]:
+    wanted = set(names)
+    return [result for result in bench.results if result.scenario.name in wanted]

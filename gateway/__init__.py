@@ -1,0 +1,1 @@
+"""The proxy: wire formats, upstream client, the request pipeline and client keys."""

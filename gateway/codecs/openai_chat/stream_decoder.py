@@ -1,0 +1,249 @@
+"""OpenAI Chat Completions SSE chunks → neutral events.
+
+- The first chunk gives `MessageStart` (extra: `created`, `object`, `system_fingerprint`,
+  `service_tier`, …; the per-chunk `obfuscation` padding and `usage: null` are dropped).
+- `delta.content` streams into a text block (empty strings open nothing).
+- `delta.tool_calls[]`: the first tool call streams live (BlockStart, ToolArgsDelta…); tool calls
+  that appear while it is open are collected and emitted whole when the tool-call section ends
+  (text arrives, `finish_reason`, `[DONE]` or `finish()`). This keeps blocks sequential even if an
+  upstream interleaves tool calls by index. A delta for a tool call already closed is dropped.
+- Other delta fields (`refusal`, `reasoning_content`, `audio`, …) and `logprobs` → `OpaqueEvent`
+  with raw `{"delta": {...}, "logprobs": ...}`.
+- `finish_reason` closes open blocks and is remembered; `usage` (usually a last chunk with
+  `choices: []`, after `finish_reason`) is remembered; `MessageEnd` is emitted at `[DONE]` or
+  `finish()` so that the usage lands in it.
+- `{"error": …}` → `StreamError`, after which the decoder is silent.
+Only choice 0 is read (see `response.py`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import orjson
+
+from gateway.codecs.common import as_int, rest, stream_error, unreadable_chunk
+from gateway.codecs.openai_chat.mapping import (
+    stop_reason_from_finish,
+    tool_call_from_wire,
+    usage_from_openai,
+)
+from gateway.neutral import (
+    BlockStart,
+    BlockStop,
+    Event,
+    MessageEnd,
+    MessageStart,
+    OpaqueEvent,
+    TextBlock,
+    TextDelta,
+    ToolArgsDelta,
+    ToolCallBlock,
+    Usage,
+)
+from gateway.sse import SSEEvent
+
+_START_DROPPED: Final = ("id", "model", "choices", "usage", "obfuscation")
+_DELTA_LIFTED: Final = frozenset({"role", "content", "tool_calls"})
+
+
+def _pieces() -> list[str]:
+    return []
+
+
+@dataclass(slots=True)
+class _HeldCall:
+    """A tool call collected while another one streams."""
+
+    block: ToolCallBlock
+    arguments: list[str] = field(default_factory=_pieces)
+
+
+class OpenAIStreamDecoder:
+    """One upstream stream's decoder (see module docstring)."""
+
+    __slots__ = (
+        "_closed",
+        "_done",
+        "_finish",
+        "_held",
+        "_live",
+        "_next",
+        "_started",
+        "_text",
+        "_usage",
+    )
+
+    def __init__(self) -> None:
+        self._started = False
+        self._done = False
+        self._next = 0
+        self._text: int | None = None
+        self._live: tuple[int, int] | None = None  # (OpenAI tool index, block index)
+        self._held: dict[int, _HeldCall] = {}
+        self._closed: set[int] = set()
+        self._finish: list[Any] = []  # [finish_reason] once seen
+        self._usage: Usage | None = None
+
+    def feed(self, events: list[SSEEvent]) -> list[Event]:
+        """Translate a batch of SSE events."""
+        out: list[Event] = []
+        for sse in events:
+            if self._done:
+                break
+            data = sse.data
+            if data == "[DONE]":
+                self._end(out)
+                continue
+            if not data:
+                continue
+            try:
+                chunk = orjson.loads(data)
+            except orjson.JSONDecodeError:
+                out.append(unreadable_chunk(data))
+                self._done = True
+                continue
+            if not isinstance(chunk, dict):
+                continue
+            if "error" in chunk and ("choices" not in chunk or sse.event == "error"):
+                out.append(stream_error(chunk["error"], default_type="server_error"))
+                self._done = True
+                continue
+            self._chunk(chunk, out)
+        return out
+
+    def finish(self) -> list[Event]:
+        """End of the upstream stream: close what is open, emit `MessageEnd` if missing."""
+        out: list[Event] = []
+        self._end(out)
+        return out
+
+    def _chunk(self, chunk: dict[str, Any], out: list[Event]) -> None:
+        if not self._started:
+            self._started = True
+            extra = rest(chunk, _START_DROPPED)
+            out.append(
+                MessageStart(str(chunk.get("id", "")), str(chunk.get("model", "")), None, extra)
+            )
+        usage = chunk.get("usage")
+        if isinstance(usage, dict):
+            self._usage = usage_from_openai(usage)
+        choices = chunk.get("choices")
+        if not isinstance(choices, list):
+            return
+        for choice in choices:
+            if not isinstance(choice, dict) or choice.get("index", 0) != 0:
+                continue
+            delta = choice.get("delta")
+            if isinstance(delta, dict):
+                self._delta(delta, choice.get("logprobs"), out)
+            finish = choice.get("finish_reason")
+            if finish is not None:
+                self._close_all(out)
+                self._finish = [finish]
+
+    def _delta(self, delta: dict[str, Any], logprobs: Any, out: list[Event]) -> None:
+        content = delta.get("content")
+        if isinstance(content, str) and content:
+            if self._live is not None:
+                self._flush_tools(out)
+            if self._text is None:
+                self._text = self._open(TextBlock(), out)
+            out.append(TextDelta(self._text, content))
+        calls = delta.get("tool_calls")
+        if isinstance(calls, list):
+            for position, call in enumerate(calls):
+                if isinstance(call, dict):
+                    self._tool_call(call, position, out)
+        other = {
+            k: v for k, v in delta.items() if k not in _DELTA_LIFTED and v is not None and v != ""
+        }
+        if other or logprobs is not None:
+            raw: dict[str, Any] = {"delta": other}
+            if logprobs is not None:
+                raw["logprobs"] = logprobs
+            out.append(OpaqueEvent(raw))
+
+    def _tool_call(self, call: dict[str, Any], position: int, out: list[Event]) -> None:
+        index = as_int(call.get("index"))
+        index = position if index is None else index
+        arguments = _arguments_of(call)
+        if self._live is not None and self._live[0] == index:
+            if arguments:
+                out.append(ToolArgsDelta(self._live[1], arguments))
+            return
+        held = self._held.get(index)
+        if held is not None:
+            _update_held(held, call, arguments)
+            return
+        if index in self._closed:
+            return
+        block = tool_call_from_wire(rest(call, ("index",)))
+        block.arguments = ""
+        if self._live is None:
+            if self._text is not None:
+                out.append(BlockStop(self._text))
+                self._text = None
+            self._live = (index, self._open(block, out))
+            if arguments:
+                out.append(ToolArgsDelta(self._live[1], arguments))
+        else:
+            self._held[index] = _HeldCall(block, [arguments] if arguments else [])
+
+    def _open(self, block: TextBlock | ToolCallBlock, out: list[Event]) -> int:
+        index = self._next
+        self._next += 1
+        out.append(BlockStart(index, block))
+        return index
+
+    def _flush_tools(self, out: list[Event]) -> None:
+        if self._live is not None:
+            out.append(BlockStop(self._live[1]))
+            self._closed.add(self._live[0])
+            self._live = None
+        for tool_index, held in self._held.items():
+            block_index = self._open(held.block, out)
+            if held.arguments:
+                out.append(ToolArgsDelta(block_index, "".join(held.arguments)))
+            out.append(BlockStop(block_index))
+            self._closed.add(tool_index)
+        self._held.clear()
+
+    def _close_all(self, out: list[Event]) -> None:
+        if self._text is not None:
+            out.append(BlockStop(self._text))
+            self._text = None
+        self._flush_tools(out)
+
+    def _end(self, out: list[Event]) -> None:
+        if self._done or not self._started:
+            self._done = True
+            return
+        self._done = True
+        self._close_all(out)
+        extra = {"finish_reason": self._finish[0]} if self._finish else {}
+        stop_reason = stop_reason_from_finish(self._finish[0]) if self._finish else None
+        out.append(MessageEnd(stop_reason, None, self._usage, extra))
+
+
+def _update_held(held: _HeldCall, call: dict[str, Any], arguments: str) -> None:
+    """Later pieces of a held tool call: id and name may arrive late, arguments accumulate."""
+    if isinstance(call.get("id"), str) and not held.block.id:
+        held.block.id = call["id"]
+    function = call.get("function")
+    if isinstance(function, dict) and isinstance(function.get("name"), str) and not held.block.name:
+        held.block.name = function["name"]
+    if arguments:
+        held.arguments.append(arguments)
+
+
+def _arguments_of(call: dict[str, Any]) -> str:
+    """The argument text piece of a tool-call delta (`function.arguments` or `custom.input`)."""
+    inner = call.get("function")
+    if isinstance(inner, dict):
+        value = inner.get("arguments")
+    else:
+        inner = call.get("custom")
+        value = inner.get("input") if isinstance(inner, dict) else None
+    return value if isinstance(value, str) else ""

@@ -1,0 +1,164 @@
+"""Neutral events → OpenAI Chat Completions SSE bytes, chunk for chunk like OpenAI sends them.
+
+Every chunk is `data: {"id","object":"chat.completion.chunk","created","model"[,"service_tier"]
+[,"system_fingerprint"],"choices":[{"index":0,"delta":…,"logprobs":null,"finish_reason":null}]
+[,"usage":null]}`; the constant parts are built once at `MessageStart`. The first chunk carries
+`{"role":"assistant","content":"","refusal":null}`. Tool calls are numbered 0, 1, … in output
+order whatever the block indexes are. `MessageEnd` sends the finish chunk, then — only if the
+client asked `stream_options.include_usage` — the usage chunk (`choices: []`); `finish()` sends
+`data: [DONE]`. Opaque blocks and non-OpenAI opaque events are not sent.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Final
+
+import orjson
+
+from gateway.codecs.common import MISSING
+from gateway.codecs.openai_chat.mapping import finish_from_stop, usage_to_openai
+from gateway.errors import render_stream_error
+from gateway.neutral import (
+    BlockStart,
+    Event,
+    MessageEnd,
+    MessageStart,
+    OpaqueEvent,
+    Request,
+    StreamError,
+    TextBlock,
+    TextDelta,
+    ToolArgsDelta,
+    ToolCallBlock,
+)
+
+_DONE: Final = b"data: [DONE]\n\n"
+_FIRST_DELTA: Final = b'{"role":"assistant","content":"","refusal":null}'
+_ECHOED_MESSAGE_KEYS: Final = frozenset({"role", "content", "tool_calls"})
+_dumps = orjson.dumps
+
+
+class OpenAIStreamEncoder:
+    """One client stream's encoder (see module docstring)."""
+
+    __slots__ = ("_close", "_head", "_include_usage", "_model", "_open", "_tail", "_tools")
+
+    def __init__(self, request: Request) -> None:
+        options = request.params.get("stream_options")
+        self._include_usage = isinstance(options, dict) and options.get("include_usage") is True
+        self._model = request.model
+        self._head = b""
+        self._open = b""
+        self._close = b""
+        self._tail = b""
+        self._tools: dict[int, bytes] = {}  # block index → delta prefix up to the arguments value
+
+    def encode(self, events: list[Event]) -> bytes:
+        """SSE bytes for a batch of events."""
+        out: list[bytes] = []
+        for event in events:
+            if isinstance(event, TextDelta):
+                if event.text:
+                    out.append(self._chunk(b'{"content":' + _dumps(event.text) + b"}"))
+            elif isinstance(event, ToolArgsDelta):
+                prefix = self._tools.get(event.index)
+                if prefix is not None and event.partial_json:
+                    out.append(self._chunk(prefix + _dumps(event.partial_json) + b"}}]}"))
+            elif isinstance(event, BlockStart):
+                self._block_start(event, out)
+            elif isinstance(event, MessageStart):
+                self._start(event, out)
+            elif isinstance(event, MessageEnd):
+                self._end(event, out)
+            elif isinstance(event, OpaqueEvent):
+                self._opaque(event, out)
+            elif isinstance(event, StreamError):
+                out.append(render_stream_error("openai", event.error_type, event.message))
+        return b"".join(out)
+
+    def finish(self) -> bytes:
+        """The terminator, `data: [DONE]`."""
+        return _DONE
+
+    def _chunk(self, delta: bytes) -> bytes:
+        if not self._open:
+            self._start(MessageStart("chatcmpl-luthien", self._model), [])
+        return self._open + delta + self._close
+
+    def _chunk_with(self, delta: bytes, logprobs: bytes, finish: bytes) -> bytes:
+        if not self._open:
+            self._start(MessageStart("chatcmpl-luthien", self._model), [])
+        return (
+            self._open + delta + b',"logprobs":' + logprobs + b',"finish_reason":' + finish + b"}]"
+        ) + self._tail
+
+    def _start(self, event: MessageStart, out: list[bytes]) -> None:
+        extra = event.extra
+        created = extra.get("created")
+        top: dict[str, Any] = {
+            "id": event.id,
+            "object": "chat.completion.chunk",
+            "created": created if isinstance(created, int) else int(time.time()),
+            "model": event.model,
+        }
+        for key in ("service_tier", "system_fingerprint"):
+            if key in extra:
+                top[key] = extra[key]
+        self._head = b"data: " + _dumps(top)[:-1]
+        self._open = self._head + b',"choices":[{"index":0,"delta":'
+        self._tail = b',"usage":null}\n\n' if self._include_usage else b"}\n\n"
+        self._close = b',"logprobs":null,"finish_reason":null}]' + self._tail
+        out.append(self._open + _FIRST_DELTA + self._close)
+
+    def _block_start(self, event: BlockStart, out: list[bytes]) -> None:
+        block = event.block
+        if isinstance(block, TextBlock):
+            if block.text:
+                out.append(self._chunk(b'{"content":' + _dumps(block.text) + b"}"))
+            return
+        if not isinstance(block, ToolCallBlock):
+            return
+        number = len(self._tools)
+        kind = block.extra.get("type", "function")
+        container, args_key = ("custom", "input") if kind == "custom" else ("function", "arguments")
+        first = {
+            "index": number,
+            "id": block.id,
+            "type": kind,
+            container: {"name": block.name, args_key: block.arguments},
+        }
+        self._tools[event.index] = b'{"tool_calls":[{"index":%d,"%s":{"%s":' % (
+            number,
+            container.encode(),
+            args_key.encode(),
+        )
+        out.append(self._chunk(b'{"tool_calls":[' + _dumps(first) + b"]}"))
+
+    def _opaque(self, event: OpaqueEvent, out: list[bytes]) -> None:
+        raw = event.raw
+        if event.name is not None or ("delta" not in raw and "logprobs" not in raw):
+            return
+        delta = raw.get("delta")
+        delta_bytes = _dumps(delta if isinstance(delta, dict) else {})
+        out.append(self._chunk_with(delta_bytes, _dumps(raw.get("logprobs")), b"null"))
+
+    def _end(self, event: MessageEnd, out: list[bytes]) -> None:
+        message = event.extra.get("message")
+        if isinstance(message, dict):
+            leftover = {
+                k: v
+                for k, v in message.items()
+                if k not in _ECHOED_MESSAGE_KEYS and v is not None and v != [] and v != ""
+            }
+            if leftover:
+                out.append(self._chunk(_dumps(leftover)))
+        finish = finish_from_stop(
+            event.stop_reason,
+            event.extra.get("finish_reason", MISSING),
+            has_tool_calls=bool(self._tools),
+        )
+        out.append(self._chunk_with(b"{}", b"null", _dumps(finish)))
+        if self._include_usage and event.usage is not None:
+            usage = _dumps(usage_to_openai(event.usage))
+            out.append(self._head + b',"choices":[],"usage":' + usage + b"}\n\n")

@@ -1,0 +1,28 @@
+"""Client API keys: stored hashed, shown once, looked up by prefix, compared in constant time."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class ApiKey(models.Model):
+    """A key a client sends as `Authorization: Bearer …` or `x-api-key`."""
+
+    name = models.CharField(max_length=100, unique=True)
+    prefix = models.CharField(max_length=16, db_index=True, editable=False)
+    secret_hash = models.CharField(max_length=64, editable=False)
+    is_active = models.BooleanField(default=True)
+    may_override_policy = models.BooleanField(
+        default=False,
+        help_text="May choose a saved policy per request with the X-Luthien-Policy header "
+        "(tests and demos).",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

@@ -1,0 +1,49 @@
+"""Django responses of the proxy: JSON, SSE stream, and errors in the client's format."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+from django.http import HttpResponse, StreamingHttpResponse
+
+from gateway.errors import GatewayError, render_error
+from gateway.neutral import WireFormat
+
+TRANSACTION_HEADER = "x-luthien-transaction-id"
+OVERHEAD_HEADER = "x-luthien-overhead-ms"
+
+
+def json_response(
+    body: dict[str, Any], transaction_id: str, overhead_ms: float | None, extra: dict[str, str]
+) -> HttpResponse:
+    """A 200 JSON response with the gateway's headers."""
+    response = HttpResponse(orjson.dumps(body), content_type="application/json")
+    for name, value in extra.items():
+        response[name] = value
+    response[TRANSACTION_HEADER] = transaction_id
+    if overhead_ms is not None:
+        response[OVERHEAD_HEADER] = f"{overhead_ms:.3f}"
+    return response
+
+
+def stream_response(
+    body: AsyncIterator[bytes], transaction_id: str, extra: dict[str, str]
+) -> StreamingHttpResponse:
+    """An SSE response streaming `body`."""
+    response = StreamingHttpResponse(body, content_type="text/event-stream")
+    for name, value in extra.items():
+        response[name] = value
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+    response[TRANSACTION_HEADER] = transaction_id
+    return response
+
+
+def error_response(fmt: WireFormat, error: GatewayError, transaction_id: str) -> HttpResponse:
+    """The error as the real API of `fmt` would send it."""
+    status, body, content_type = render_error(fmt, error)
+    response = HttpResponse(body, status=status, content_type=content_type)
+    response[TRANSACTION_HEADER] = transaction_id
+    return response

@@ -1,0 +1,105 @@
+"""The streaming stages, each a small async generator; `pipeline` composes them.
+
+    upstream bytes → read_upstream → decode_events (SSE + codec) → record_events (tap)
+                   → apply_policy (policies.engine) → record_events (tap) → encode_events → bytes
+
+A batch is whatever arrived together: stages pass lists of events so work is per read, not per
+chunk. Every stage releases what it holds in `finally` and consumes its source with `aclosing`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from contextlib import aclosing
+
+import httpx
+from django.conf import settings
+
+from gateway.codecs.base import StreamDecoder, StreamEncoder
+from gateway.errors import GatewayError, UpstreamFailure, UpstreamTimeout
+from gateway.neutral import Event, StreamError, WireFormat
+from gateway.sse import SSEDecoder
+from gateway.timing import RequestClock
+from gateway.upstream_call import map_transport_error
+
+
+async def read_upstream(
+    response: httpx.Response, upstream: str, clock: RequestClock
+) -> AsyncIterator[bytes]:
+    """Raw bytes from the upstream as they arrive; time spent waiting goes on the clock.
+
+    The whole call is bounded by `LUTHIEN_UPSTREAM_TOTAL_TIMEOUT_S` (checked as chunks arrive;
+    silence is bounded by the read timeout)."""
+    chunks = response.aiter_raw()
+    deadline = clock.started + settings.LUTHIEN_UPSTREAM_TOTAL_TIMEOUT_S
+    try:
+        while True:
+            waited = time.perf_counter()
+            try:
+                chunk = await chunks.__anext__()
+            except StopAsyncIteration:
+                return
+            except httpx.HTTPError as error:
+                raise map_transport_error(error, upstream) from error
+            finally:
+                clock.upstream_wait += time.perf_counter() - waited
+            if waited > deadline:
+                raise UpstreamTimeout(f"upstream {upstream!r} exceeded the total time limit")
+            yield chunk
+    finally:
+        await response.aclose()
+
+
+async def decode_events(
+    chunks: AsyncIterator[bytes], decoder: StreamDecoder
+) -> AsyncIterator[list[Event]]:
+    """SSE bytes → neutral event batches; an upstream failure mid-stream becomes StreamError."""
+    sse = SSEDecoder()
+    async with aclosing(chunks) as source:  # type: ignore[type-var]
+        try:
+            async for chunk in source:
+                events = decoder.feed(sse.feed(chunk))
+                if events:
+                    yield events
+        except UpstreamFailure as error:
+            yield [StreamError(error.http_status(), _error_type(error), error.message)]
+            return
+    tail = decoder.feed(sse.flush()) + decoder.finish()
+    if tail:
+        yield tail
+
+
+def _error_type(error: GatewayError) -> str:
+    return error.anthropic_type
+
+
+async def record_events(
+    batches: AsyncIterator[list[Event]], sink: list[Event]
+) -> AsyncIterator[list[Event]]:
+    """Side tap: keeps references to every event for the recorder (never copies, never waits)."""
+    async with aclosing(batches) as source:  # type: ignore[type-var]
+        async for batch in source:
+            sink.extend(batch)
+            yield batch
+
+
+async def encode_events(
+    batches: AsyncIterator[list[Event]],
+    encoder: StreamEncoder,
+    clock: RequestClock,
+    fmt: WireFormat,
+) -> AsyncIterator[bytes]:
+    """Neutral batches → the client's SSE bytes, always closed with the format's terminator."""
+    async with aclosing(batches) as source:  # type: ignore[type-var]
+        async for batch in source:
+            data = encoder.encode(batch)
+            if data:
+                if clock.first_byte is None:
+                    clock.first_byte = time.perf_counter()
+                waited = time.perf_counter()
+                yield data
+                clock.client_wait += time.perf_counter() - waited
+    tail = encoder.finish()
+    if tail:
+        yield tail

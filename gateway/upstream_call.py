@@ -1,0 +1,67 @@
+"""Open the upstream call and map transport failures to the gateway's errors."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import httpx
+from django.conf import settings
+
+from gateway.errors import UpstreamError, UpstreamTimeout, UpstreamUnavailable
+from gateway.http_client import http_client
+
+
+def map_transport_error(
+    error: httpx.HTTPError, upstream: str
+) -> UpstreamTimeout | UpstreamUnavailable:
+    """The gateway error for an httpx failure."""
+    if isinstance(error, httpx.TimeoutException):
+        return UpstreamTimeout(f"upstream {upstream!r} timed out ({type(error).__name__})")
+    return UpstreamUnavailable(f"upstream {upstream!r} is unreachable ({type(error).__name__})")
+
+
+async def open_upstream(
+    *, url: str, body: bytes, headers: dict[str, str], upstream: str
+) -> httpx.Response:
+    """Send the request and return the open (streaming) response with a 2xx status.
+
+    Raises UpstreamError with the upstream's own status and body for an error status, and
+    UpstreamTimeout / UpstreamUnavailable for transport failures. The read timeout also bounds
+    the wait for the response headers (httpx applies it per socket read; this covers in-process
+    transports too).
+    """
+    client = http_client()
+    request = client.build_request("POST", url, content=body, headers=headers)
+    try:
+        async with asyncio.timeout(settings.LUTHIEN_UPSTREAM_READ_TIMEOUT_S):
+            response = await client.send(request, stream=True)
+    except TimeoutError as error:
+        raise UpstreamTimeout(f"upstream {upstream!r} sent no response headers in time") from error
+    except httpx.HTTPError as error:
+        raise map_transport_error(error, upstream) from error
+    if response.status_code >= 400:
+        try:
+            content = await response.aread()
+        except httpx.HTTPError:
+            content = b""
+        finally:
+            await response.aclose()
+        raise UpstreamError(
+            response.status_code,
+            content,
+            response.headers.get("content-type", "application/json"),
+        )
+    return response
+
+
+async def read_body(response: httpx.Response, upstream: str, clock: list[float]) -> bytes:
+    """Read a whole response body; adds the time spent waiting to `clock[0]`."""
+    started = time.perf_counter()
+    try:
+        return await response.aread()
+    except httpx.HTTPError as error:
+        raise map_transport_error(error, upstream) from error
+    finally:
+        clock[0] += time.perf_counter() - started
+        await response.aclose()

@@ -1,0 +1,1 @@
+"""Luthien site package: settings, URL routing and the ASGI entry point."""

@@ -1,0 +1,46 @@
+"""ASGI lifespan: start-up work and a clean shutdown (flush recordings, close HTTP client)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from asgiref.sync import sync_to_async
+
+logger = logging.getLogger("luthien")
+
+
+async def on_startup() -> None:
+    """Start background services of this worker."""
+    from policies.runtime import policy_runtime
+
+    await sync_to_async(policy_runtime().current)()
+
+
+async def on_shutdown() -> None:
+    """Flush what is recorded and close connections."""
+    from activity.recorder import recorder
+    from gateway.http_client import close_http_client
+
+    await close_http_client()
+    await sync_to_async(recorder().close, thread_sensitive=False)()
+
+
+async def handle_lifespan(receive: Any, send: Any) -> None:
+    """Answer the ASGI lifespan protocol."""
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            try:
+                await on_startup()
+            except Exception as error:
+                logger.exception("start-up failed")
+                await send({"type": "lifespan.startup.failed", "message": str(error)})
+                return
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            try:
+                await on_shutdown()
+            finally:
+                await send({"type": "lifespan.shutdown.complete"})
+            return

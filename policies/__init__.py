@@ -1,0 +1,1 @@
+"""Policies: the Policy base class, the stream engine, built-in policies and the runtime."""

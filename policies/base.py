@@ -1,0 +1,135 @@
+"""The Policy base class: its hooks are the policy author's manual.
+
+A policy overrides only the hooks it needs; every default passes content through unchanged. The
+engine (`policies.engine`) does all buffering and protocol bookkeeping, so a hook only ever sees
+and returns content. One instance serves many concurrent requests: keep per-request state on the
+context (`ctx.state_for(self, factory)`), never on `self`.
+
+Hooks, in the order the engine calls them:
+
+- `on_request(request, ctx)`        before the upstream call: return the (possibly rewritten)
+                                     request, or `Refusal("message")` to answer without calling
+                                     the upstream (the client sees the message as the reply).
+- `on_text_delta(text, ctx)`        each streamed piece of assistant text; return what to emit
+                                     now ("" holds it back; return held text later).
+- `on_text_end(ctx)`                the text block is complete: return any text still held.
+- `on_text_block(block, ctx)`       (modes HOLD_TEXT_BLOCKS / HOLD_RESPONSE) a complete text
+                                     block: return it, a replacement, or None to drop it.
+- `on_tool_call(call, ctx)`         (modes HOLD_TOOL_CALLS and up) a complete tool call: return
+                                     it (allow), a rewritten call, a TextBlock (replace), or None.
+- `on_response_end(ctx)`            the upstream finished: return blocks to append (e.g. a warning).
+
+Every decision (rewrote, blocked, allowed, judge score, error) goes through `ctx.decide`.
+Hooks run under `LUTHIEN_POLICY_TIMEOUT_S`; an exception or timeout fails closed (the content is
+replaced by a readable notice) unless the config sets `fail_open: true`.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from gateway.neutral import Block, Request, TextBlock, ToolCallBlock
+from policies.context import PolicyContext
+
+
+class StreamingMode(enum.IntEnum):
+    """How much the engine holds back before the policy sees it (higher holds more)."""
+
+    PASS_THROUGH = 0  # text and tool calls stream live; on_tool_call is not consulted
+    HOLD_TOOL_CALLS = 1  # text streams live; each tool call is held until complete
+    HOLD_TEXT_BLOCKS = 2  # each text block and tool call is held until complete
+    HOLD_RESPONSE = 3  # nothing is released until the upstream response is complete
+
+
+class PolicyConfig(BaseModel):
+    """Base of every policy's typed config. Subclass it as `MyPolicy.Config`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    fail_open: bool = Field(
+        default=False,
+        description="If the policy fails or times out, let the content through instead of "
+        "withholding it.",
+    )
+
+
+@dataclass(slots=True)
+class Refusal:
+    """Returned by `on_request` to answer the client without calling the upstream."""
+
+    message: str
+
+
+class Policy:
+    """Base class of every policy. Subclasses set `name`, `description`, `Config`, and
+    override hooks. Register with `@policies.registry.register`."""
+
+    name: ClassVar[str] = "base"
+    description: ClassVar[str] = ""
+    Config: ClassVar[type[PolicyConfig]] = PolicyConfig
+    streaming_mode: ClassVar[StreamingMode] = StreamingMode.PASS_THROUGH
+    example_config: ClassVar[dict[str, Any]] = {}
+
+    def __init__(self, config: PolicyConfig | None = None, *, label: str | None = None) -> None:
+        self.config = config if config is not None else self.Config()
+        self.label = label or self.name
+
+    @classmethod
+    def from_config(cls, data: dict[str, Any] | None, *, label: str | None = None) -> Policy:
+        """Validate `data` against `Config` (raises pydantic.ValidationError) and build."""
+        return cls(cls.Config.model_validate(data or {}), label=label)
+
+    @property
+    def fail_open(self) -> bool:
+        """Whether failures of this policy let content through."""
+        return self.config.fail_open
+
+    @property
+    def mode(self) -> StreamingMode:
+        """The streaming mode the engine uses for this instance (a chain computes it)."""
+        return self.streaming_mode
+
+    # --- hooks: override what you need -------------------------------------------------------
+
+    async def on_request(self, request: Request, ctx: PolicyContext) -> Request | Refusal:
+        """Inspect or rewrite the request; return `Refusal(message)` to refuse it."""
+        return request
+
+    def on_text_delta(self, text: str, ctx: PolicyContext) -> str:
+        """Rewrite one streamed piece of text. Must be fast: it runs per chunk, without I/O."""
+        return text
+
+    def on_text_end(self, ctx: PolicyContext) -> str:
+        """A text block ended: return text still held back by `on_text_delta` ("" if none)."""
+        return ""
+
+    async def on_text_block(self, block: TextBlock, ctx: PolicyContext) -> Block | None:
+        """A complete text block (held modes only): return it, a replacement, or None."""
+        return block
+
+    async def on_tool_call(self, call: ToolCallBlock, ctx: PolicyContext) -> Block | None:
+        """A complete tool call: return it, a rewritten call, a TextBlock, or None to drop."""
+        return call
+
+    async def on_response_end(self, ctx: PolicyContext) -> list[Block]:
+        """The upstream response is complete: return blocks to append (usually none)."""
+        return []
+
+    # --- composition helpers used by the engine and by chains --------------------------------
+
+    async def process_text_block(self, block: TextBlock, ctx: PolicyContext) -> Block | None:
+        """A whole text block through this policy: delta hook, end hook, then block hook."""
+        text = self.on_text_delta(block.text, ctx) + self.on_text_end(ctx)
+        if text != block.text:
+            block = TextBlock(text=text, extra=block.extra)
+        if self.mode >= StreamingMode.HOLD_TEXT_BLOCKS:
+            return await self.on_text_block(block, ctx)
+        return block
+
+    async def process_tool_call(self, call: ToolCallBlock, ctx: PolicyContext) -> Block | None:
+        """A complete tool call through this policy."""
+        return await self.on_tool_call(call, ctx)

@@ -1,0 +1,107 @@
+"""Shell command analysis without running anything: the entry point of the rule presets.
+
+`parse_shell(text)` returns a `Script`: every simple command as an argv list (wrappers such as
+`sudo`, `env X=1`, `timeout 5`, `xargs`, `nohup` peeled off), the pipe structure, and the
+commands run indirectly (`$( … )`, backticks, `<( … )`, `bash -c`, `eval`, `find -exec`, …),
+each annotated with the working directory and variables earlier commands of the same script set
+(`cd / && rm -rf *` deletes `/*`). The pieces: `shell_lex` (tokens), `shell_parse` (grammar),
+`shell_wrappers` (unwrapping), `shell_model` (the data classes).
+
+    >>> [c.argv for c in parse_shell("sudo bash -c 'rm -rf ~' && echo ok").walk()]
+    [['bash', '-c', 'rm -rf ~'], ['rm', '-rf', '~'], ['echo', 'ok']]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from policies.rules.paths import HOME, normalize
+from policies.rules.programs import positionals
+from policies.rules.shell_model import (
+    FunctionDef,
+    Group,
+    Pipeline,
+    Redirect,
+    Script,
+    SimpleCommand,
+    Stage,
+)
+from policies.rules.shell_parse import parse_text
+from policies.rules.shell_wrappers import ASSIGNMENT
+
+__all__ = [
+    "FunctionDef",
+    "Group",
+    "Pipeline",
+    "Redirect",
+    "Script",
+    "SimpleCommand",
+    "Stage",
+    "parse_shell",
+    "simple_commands",
+]
+
+MAX_COMMAND_CHARS = 200_000  # longer command strings are analysed up to this length
+_DECLARATIONS = frozenset({"export", "declare", "typeset", "local", "readonly"})
+
+
+@dataclass(slots=True)
+class _State:
+    cwd: str | None
+    env: dict[str, str] = field(default_factory=dict)
+
+    def copy(self) -> _State:
+        return _State(self.cwd, dict(self.env))
+
+
+def parse_shell(text: str, *, cwd: str | None = None) -> Script:
+    """Parse a command line into a `Script` with working directories and variables filled in.
+    `cwd` is the directory the script starts in, when known."""
+    script = parse_text(text[:MAX_COMMAND_CHARS])
+    _annotate_script(script, _State(normalize(cwd) if cwd else None))
+    return script
+
+
+def simple_commands(text: str) -> list[list[str]]:
+    """Every simple command of `text` that would run, as effective argv lists."""
+    return parse_shell(text).commands()
+
+
+def _annotate_script(script: Script, state: _State) -> None:
+    for pipeline in script.pipelines:
+        alone = len(pipeline.stages) == 1 and not pipeline.background
+        for stage in pipeline.stages:
+            _annotate_stage(stage, state if alone else state.copy())
+
+
+def _annotate_stage(stage: Stage, state: _State) -> None:
+    if isinstance(stage, SimpleCommand):
+        stage.cwd = state.cwd
+        stage.env = dict(state.env)
+        for script in (*stage.substitutions, *stage.nested):
+            _annotate_script(script, state.copy())
+        _apply(stage, state)
+    elif isinstance(stage, Group):
+        _annotate_script(stage.body, state.copy() if stage.subshell else state)
+    elif isinstance(stage, FunctionDef):
+        _annotate_script(stage.body, state.copy())
+
+
+def _apply(command: SimpleCommand, state: _State) -> None:
+    """What a command changes for the commands after it: `cd`, `X=…`, `export X=…`."""
+    if not command.words:
+        for name, value in command.assignments.items():
+            state.env[name] = normalize(value, env=state.env) if "/" in value else value
+        return
+    name = command.name
+    if name in _DECLARATIONS:
+        for arg in command.args:
+            match = ASSIGNMENT.match(arg)
+            if match:
+                state.env[match.group(1)] = match.group(2)
+    elif name in ("cd", "pushd", "chdir"):
+        targets = positionals(command.args)
+        target = targets[0] if targets else HOME
+        state.cwd = None if target == "-" else normalize(target, cwd=state.cwd, env=state.env)
+    elif name == "popd":
+        state.cwd = None

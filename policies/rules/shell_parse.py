@@ -1,0 +1,191 @@
+"""The shell parser: tokens → `Script` (pipelines of simple commands, groups, functions).
+
+A small recursive-descent parser over `shell_lex` tokens. `&&`, `||`, `;`, `&` and newlines
+separate pipelines; `( … )` and `{ …; }` are groups; `name() { … }` and `function name { … }`
+are function definitions; control keywords (`if`, `then`, `do`, `done`, …) are skipped so the
+commands inside loops and conditionals are seen as ordinary commands. Like the tokenizer it never
+raises: stray closers are skipped and unterminated groups end with the text.
+"""
+
+from __future__ import annotations
+
+from policies.rules.programs import positionals, reads_program_from_stdin
+from policies.rules.shell_lex import MAX_DEPTH, Op, Redir, Token, Word, tokenize
+from policies.rules.shell_model import (
+    FunctionDef,
+    Group,
+    Pipeline,
+    Redirect,
+    Script,
+    SimpleCommand,
+    Stage,
+)
+from policies.rules.shell_wrappers import ASSIGNMENT, resolve
+
+_SEPARATORS = frozenset({";", "\n", ";;", ";&", ";;&", "&&", "||", "|", "|&"})
+_SKIPPED_KEYWORDS = ("!", "if", "then", "else", "elif", "do", "while", "until")
+_CLOSING_KEYWORDS = ("fi", "done", "esac")
+
+
+def parse_tokens(tokens: list[Token], *, source: str = "", depth: int = 0) -> Script:
+    """Parse a token list (from `shell_lex.tokenize`) into a `Script`."""
+    return _Parser(tokens, depth).script(source=source)
+
+
+def parse_text(text: str, *, depth: int = 0) -> Script:
+    """Tokenize and parse `text`; beyond `MAX_DEPTH` nested levels, return an empty script."""
+    if depth > MAX_DEPTH:
+        return Script(source=text)
+    return parse_tokens(tokenize(text), source=text, depth=depth)
+
+
+class _Parser:
+    def __init__(self, tokens: list[Token], depth: int) -> None:
+        self.tokens = tokens
+        self.index = 0
+        self.depth = depth
+
+    def peek(self) -> Token | None:
+        return self.tokens[self.index] if self.index < len(self.tokens) else None
+
+    def at_op(self, *ops: str) -> bool:
+        token = self.peek()
+        return isinstance(token, Op) and token.op in ops
+
+    def at_word(self, *names: str) -> bool:
+        token = self.peek()
+        return isinstance(token, Word) and token.is_reserved(*names)
+
+    def script(self, *, source: str = "", closer: str = "") -> Script:
+        """Pipelines until the end, or until `closer` (`)` or `}`) at a command start."""
+        script = Script(source=source)
+        while (token := self.peek()) is not None:
+            if (closer == ")" and self.at_op(")")) or (closer == "}" and self.at_word("}")):
+                break
+            if isinstance(token, Op) and token.op in _SEPARATORS | {")"}:
+                self.index += 1
+            elif isinstance(token, Op) and token.op == "&":
+                self.index += 1
+                if script.pipelines:
+                    script.pipelines[-1].background = True
+            else:
+                start = self.index
+                pipeline = self.pipeline(closer)
+                if pipeline.stages:
+                    script.pipelines.append(pipeline)
+                if self.index == start:
+                    self.index += 1  # never loop on a token nothing consumes
+        return script
+
+    def pipeline(self, closer: str) -> Pipeline:
+        pipeline = Pipeline()
+        while True:
+            stage = self.stage(closer)
+            if stage is not None:
+                pipeline.stages.append(stage)
+            if not self.at_op("|", "|&"):
+                self.feed_pipes(pipeline)
+                return pipeline
+            self.index += 1
+            while self.at_op("\n"):
+                self.index += 1
+
+    def feed_pipes(self, pipeline: Pipeline) -> None:
+        """`echo '…' | sh`, `cat <<EOF | bash`: the piped text is a script the shell runs."""
+        for before, after in zip(pipeline.stages, pipeline.stages[1:], strict=False):
+            if not isinstance(before, SimpleCommand) or not isinstance(after, SimpleCommand):
+                continue
+            text = piped_text(before)
+            if text and reads_program_from_stdin(after.argv):
+                after.nested.append(parse_text(text, depth=self.depth + 1))
+
+    def stage(self, closer: str) -> Stage | None:
+        while self.at_word(*_SKIPPED_KEYWORDS):
+            self.index += 1
+        if self.at_word(*_CLOSING_KEYWORDS):
+            self.index += 1
+            return None
+        if self.at_op("(") or self.at_word("{"):
+            return self.group()
+        if self.at_word("function"):
+            self.index += 1
+            name = self.peek()
+            self.index += 1
+            if self.at_op("("):
+                self.index += 2
+            return self.function(name.text if isinstance(name, Word) else "", closer)
+        return self.simple(closer)
+
+    def group(self) -> Group:
+        subshell = self.at_op("(")
+        self.index += 1
+        body = self.script(closer=")" if subshell else "}")
+        self.index += 1  # the closer (or past the end)
+        redirects: list[Redirect] = []
+        while isinstance(token := self.peek(), Redir):
+            redirects.append(self.redirect(token, []))
+            self.index += 1
+        return Group(body=body, subshell=subshell, redirects=redirects)
+
+    def function(self, name: str, closer: str) -> FunctionDef:
+        while self.at_op("\n"):
+            self.index += 1
+        body = self.stage(closer)
+        script = Script(pipelines=[Pipeline(stages=[body])] if body is not None else [])
+        return FunctionDef(name=name, body=script)
+
+    def simple(self, closer: str) -> Stage | None:
+        command = SimpleCommand(words=[])
+        while (token := self.peek()) is not None:
+            if isinstance(token, Redir):
+                command.redirects.append(self.redirect(token, command.substitutions))
+            elif isinstance(token, Word):
+                if not command.words and closer == "}" and token.is_reserved("}"):
+                    break
+                match = ASSIGNMENT.match(token.text)
+                if not command.words and match:
+                    command.assignments[match.group(1)] = match.group(2)
+                else:
+                    command.words.append(token.text)
+                command.substitutions += [self.nested(t) for t in token.subs]
+            elif self.is_function_start(command):
+                self.index += 2
+                return self.function(command.words[0], closer)
+            else:
+                break
+            self.index += 1
+        if not (command.words or command.assignments or command.redirects):
+            return None
+        resolve(command, lambda text: parse_text(text, depth=self.depth + 1))
+        return command
+
+    def is_function_start(self, command: SimpleCommand) -> bool:
+        following = self.tokens[self.index + 1] if self.index + 1 < len(self.tokens) else None
+        return (
+            len(command.words) == 1
+            and not command.assignments
+            and self.at_op("(")
+            and isinstance(following, Op)
+            and following.op == ")"
+        )
+
+    def redirect(self, token: Redir, substitutions: list[Script]) -> Redirect:
+        substitutions += [self.nested(t) for t in token.target.subs]
+        return Redirect(op=token.op, target=token.target.text, fd=token.fd, body=token.body)
+
+    def nested(self, tokens: list[Token]) -> Script:
+        return parse_tokens(tokens, depth=self.depth + 1)
+
+
+def piped_text(command: SimpleCommand) -> str | None:
+    """What `echo`, `printf` or `cat <<EOF` write to their standard output, when literal."""
+    name = command.name
+    if name == "echo":
+        return " ".join(positionals(command.args, stop_at_first=True))
+    if name == "printf":
+        args = command.args
+        return " ".join(args[1:]) if args and "%" in args[0] else " ".join(args)
+    if name == "cat" and not command.args:
+        bodies = [r.body for r in command.redirects if r.body is not None]
+        return "\n".join(bodies) or None
+    return None

@@ -1,0 +1,56 @@
+"""Shared fixtures: services (PostgreSQL/Redis) policy, API keys, clean per-process singletons."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+Path(__file__).resolve().parent.parent.joinpath("var").mkdir(exist_ok=True)
+
+REQUIRE_SERVICES = os.environ.get("LUTHIEN_REQUIRE_SERVICES") == "1"
+
+
+def require_service(variable: str) -> str:
+    """The service URL from the environment; skip when unset unless services are required."""
+    value = os.environ.get(variable, "")
+    if not value:
+        if REQUIRE_SERVICES:
+            pytest.fail(f"{variable} must be set when LUTHIEN_REQUIRE_SERVICES=1")
+        pytest.skip(f"{variable} is not set")
+    return value
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The Redis URL (skips when REDIS_URL is unset, fails under LUTHIEN_REQUIRE_SERVICES=1)."""
+    return require_service("REDIS_URL")
+
+
+@pytest.fixture
+def postgres_url() -> str:
+    """The PostgreSQL URL (same rule as redis_url)."""
+    url = require_service("DATABASE_URL")
+    if not url.startswith(("postgres", "postgresql")):
+        if REQUIRE_SERVICES:
+            pytest.fail("DATABASE_URL must point at PostgreSQL when LUTHIEN_REQUIRE_SERVICES=1")
+        pytest.skip("DATABASE_URL is not PostgreSQL")
+    return url
+
+
+@pytest.fixture(autouse=True)
+def _fresh_singletons() -> Iterator[None]:
+    """Per-process caches must not leak between tests."""
+    from gateway.keys import key_cache
+    from gateway.upstreams import upstreams
+    from policies.runtime import policy_runtime
+
+    key_cache().clear()
+    upstreams.cache_clear()
+    policy_runtime().reset()
+    yield
+    key_cache().clear()
+    upstreams.cache_clear()
+    policy_runtime().reset()

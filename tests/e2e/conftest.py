@@ -1,0 +1,52 @@
+"""End-to-end fixtures: a real mock-upstream process and a real gateway process sharing the
+test database (data is committed with `transactional_db`, so both processes see it)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from tests.e2e.servers import Server, gateway_env, start_gateway, start_mock
+
+
+def database_url_for_tests() -> str:
+    """A DATABASE_URL pointing at the database pytest-django created for this run."""
+    settings = connection.settings_dict
+    if settings["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{settings['NAME']}"
+    user, host, port = settings["USER"], settings["HOST"] or "127.0.0.1", settings["PORT"] or 5432
+    password = f":{settings['PASSWORD']}" if settings.get("PASSWORD") else ""
+    return f"postgres://{user}{password}@{host}:{port}/{settings['NAME']}"
+
+
+@pytest.fixture(scope="session")
+def mock_server() -> Iterator[Server]:
+    """The mock upstream over real HTTP."""
+    server = start_mock()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def gateway_server(
+    django_db_setup: Any, django_db_blocker: Any, mock_server: Server, tmp_path_factory: Any
+) -> Iterator[Server]:
+    """One gateway process for the session, using the test database and the mock process."""
+    with django_db_blocker.unblock():
+        database_url = database_url_for_tests()
+    spill = tmp_path_factory.mktemp("spill")
+    server = start_gateway(gateway_env(database_url, mock_server.url, LUTHIEN_SPILL_DIR=str(spill)))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def e2e_key(transactional_db: None) -> str:
+    """A client key (committed, so the gateway process sees it)."""
+    from gateway.keys import api_key_create
+
+    _, secret = api_key_create(name="e2e-client", may_override_policy=True)
+    return secret
