@@ -55,9 +55,11 @@ class TransactionRecord:
     output_tokens: int | None = None
     latency_ms: float | None = None
     overhead_ms: float | None = None
-    request_original: dict[str, Any] | None = None
+    # Original bodies are kept as the raw bytes received (parsed by the writer, off-path), so a
+    # policy editing the decoded request can never change what is recorded as "original".
+    request_original: dict[str, Any] | bytes | None = None
     request_final: dict[str, Any] | None = None
-    response_original: dict[str, Any] | None = None
+    response_original: dict[str, Any] | bytes | None = None
     response_final: dict[str, Any] | None = None
     response_events_original: list[Event] | None = None
     response_events_final: list[Event] | None = None

@@ -1,7 +1,20 @@
-"""Page routes of the activity app (live monitor, history, detail, SSE, debug)."""
+"""Page routes of the activity app (live monitor, history, detail, SSE stream).
+
+The debug JSON endpoints live in `activity.api` (mounted under `/api/admin/debug/`), the
+WebSocket route in `luthien_site.routing`.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from django.urls import path, re_path
 
-urlpatterns: list[Any] = []
+from activity import views
+
+app_name = "activity"
+
+urlpatterns = [
+    path("", views.history, name="history"),
+    re_path(r"^monitor/?$", views.monitor, name="monitor"),
+    re_path(r"^stream/?$", views.stream, name="stream"),
+    path("<str:transaction_id>/", views.detail, name="detail"),
+]

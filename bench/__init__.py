@@ -7,7 +7,10 @@ the difference next to the targets. See `docs/performance.md`.
 
     __main__.py    the command line
     processes.py   start, pin, wait for, measure (CPU time, peak RSS) and stop the servers
-    loadgen.py     the HTTP client, the two load shapes (latency, throughput) and their stats
-    scenarios.py   what is measured, and the run that ties processes and load together
+    loadgen.py     the HTTP client and the two load shapes (latency, throughput)
+    stats.py       percentiles, throughput and CPU per request from a load run
+    scenarios.py   what is measured: scenarios, budgets, requests, result records
+    runner.py      the run that ties servers and load together
     report.py      the table, the targets, the JSON
+    policies/      ready POLICY_CONFIG files for `--policy-file`
 """

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from bench import report
 from bench.processes import StartError
-from bench.scenarios import APIS, SCENARIOS, Options, progress, run_bench
+from bench.runner import progress, run_bench
+from bench.scenarios import APIS, SCENARIOS, Options, select
 
 POLICIES = Path(__file__).resolve().parent / "policies"
 
@@ -23,20 +25,35 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=f"scenarios: {names}. Ready policy files: {POLICIES}/*.yaml "
         "({mock_url} is replaced by the mock upstream's URL).",
     )
-    parser.add_argument("--quick", action="store_true", help="fewer requests (about a minute)")
+    parser.add_argument("--quick", action="store_true", help="fewer requests (under a minute)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of the table")
     parser.add_argument(
         "--scenario",
         action="append",
         default=[],
         metavar="NAME",
-        help="run scenarios whose name contains NAME (repeatable; 'all' for every scenario)",
+        help="a scenario name, a word of one (c1, stream, tool), a glob, or 'all'; repeatable",
     )
     parser.add_argument("--api", choices=APIS, help="only this wire format (default: both)")
     parser.add_argument(
         "--policy-file", type=Path, metavar="PATH", help="POLICY_CONFIG YAML for the gateway"
     )
+    parser.add_argument(
+        "--gateway-env",
+        action="append",
+        default=[],
+        type=_setting,
+        metavar="KEY=VALUE",
+        help="an extra gateway setting, e.g. LUTHIEN_RECORDING=0 (repeatable)",
+    )
     return parser
+
+
+def _setting(raw: str) -> tuple[str, str]:
+    key, sep, value = raw.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {raw!r}")
+    return key, value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -45,22 +62,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.policy_file is not None and not args.policy_file.is_file():
         progress(f"--policy-file: no such file: {args.policy_file}")
         return 2
+    if not select(tuple(args.scenario)):
+        progress(f"--scenario {' '.join(args.scenario)}: no scenario matches")
+        return 2
     options = Options(
         quick=args.quick,
         policy_file=args.policy_file.resolve() if args.policy_file else None,
         scenario_filters=tuple(args.scenario),
         apis=(args.api,) if args.api else APIS,
+        gateway_env=tuple(args.gateway_env),
     )
+    # SIGTERM unwinds like Ctrl-C, so the servers are stopped by `run_bench`'s `finally`.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         bench = run_bench(options)
     except StartError as error:
         progress(f"cannot run the bench: {error}")
         return 1
+    except KeyboardInterrupt:
+        progress("interrupted; servers stopped")
+        return 130
     if args.json:
         sys.stdout.buffer.write(report.to_json(bench) + b"\n")
     else:
         print(report.render(bench))
     return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

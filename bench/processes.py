@@ -2,12 +2,14 @@
 
 Each server runs in its own session with stdout/stderr going to a log file, so its last lines
 can be shown when it fails. `ServerProcess.stop` sends SIGTERM, then SIGKILL after a grace
-period; it is safe to call twice. CPU time and peak RSS come from `/proc` and include any child
+period; it is safe to call twice. Should the bench itself be killed, the kernel sends the
+servers SIGTERM (`PR_SET_PDEATHSIG`). CPU time and peak RSS come from `/proc` and include any child
 processes (uvicorn with one worker has none).
 """
 
 from __future__ import annotations
 
+import ctypes
 import http.client
 import os
 import shutil
@@ -36,6 +38,7 @@ _DROPPED_ENV = (
     "DJANGO_SETTINGS_MODULE",
 )
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+_PR_SET_PDEATHSIG = 1
 
 
 class StartError(Exception):
@@ -142,6 +145,7 @@ def start_server(
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
     server = ServerProcess(name, popen, port, log)
     try:
@@ -150,6 +154,15 @@ def start_server(
         server.stop()
         raise
     return server
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: get SIGTERM if the bench itself is killed (Linux only)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
 
 
 def run_once(

@@ -1,14 +1,14 @@
 """The printed table, the targets and the JSON of a bench run.
 
 Times are milliseconds, throughput requests per second. "overhead" is THROUGH minus DIRECT for
-the same scenario and wire format; "CPU ms/req" is the gateway process's CPU time over the
+the same scenario and wire format; "CPU/req" is the gateway process's CPU time over the
 measured window divided by the requests completed in it; "hdr" is the median of the gateway's
 own `x-luthien-overhead-ms` header (non-streaming responses only).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import orjson
@@ -35,7 +35,9 @@ def render(bench: Bench) -> str:
     lines = [*_header(bench), "", *_table(bench.results), ""]
     rss = bench.peak_rss_mb
     lines.append(f"gateway peak RSS (VmHWM): {_num(rss, 1)} MB" if rss else "gateway peak RSS: n/a")
-    lines.append(f"x-luthien-overhead-ms median @c1 (non-streaming): {_header_medians(bench)}")
+    lines.append(
+        f"x-luthien-overhead-ms median @c1 (non-streaming): {_overhead_header_medians(bench)}"
+    )
     lines.append(f"load generator CPU, busiest THROUGH leg: {_client_cpu(bench)}")
     lines += ["", "targets"]
     lines += [f"  {t.status:<4}  {t.goal:<44} {t.detail}" for t in targets(bench)]
@@ -64,20 +66,23 @@ def _header(bench: Bench) -> list[str]:
         else "not pinned (no taskset or one CPU)"
     )
     after = bench.load_after or bench.load_before
-    return [
+    lines = [
         f"Luthien bench  {bench.started}  ({'quick' if options.quick else 'full'} run, "
         f"{bench.elapsed_s:.0f} s)",
         f"machine: {bench.machine}; load average {bench.load_before[0]:.2f} -> {after[0]:.2f}",
         f"pinning: {pinning}",
         f"policy: {options.policy_file or 'default (none configured: pass-through)'}",
     ]
+    if options.gateway_env:
+        lines.append("gateway env: " + " ".join(f"{k}={v}" for k, v in options.gateway_env))
+    return lines
 
 
 _GROUPS: tuple[tuple[str, tuple[tuple[str, int], ...]], ...] = (
     ("", (("scenario", 18), ("api", 10))),
     ("DIRECT: client -> mock", (("p50", 7), ("p99", 7), ("TTFT", 7), ("req/s", 7))),
     ("THROUGH the gateway", (("p50", 7), ("p99", 7), ("TTFT", 7), ("req/s", 7))),
-    ("overhead", (("+p50", 7), ("+TTFT", 7))),
+    ("overhead", (("+p50", 8), ("+TTFT", 8))),
     ("gateway", (("CPU/req", 8), ("hdr", 6), ("errors", 7))),
 )
 _SEPARATOR = "  |"
@@ -95,8 +100,8 @@ def _table(results: list[Result]) -> list[str]:
         cells += [_diff(result, "p50_ms"), _diff(result, "ttft_p50_ms")]
         gateway = result.gateway
         cells += [
-            _num(gateway.cpu_ms_per_request if gateway else None, 2),
-            _num(gateway.overhead_header_ms if gateway else None, 2),
+            _ms(gateway.cpu_ms_per_request if gateway else None),
+            _ms(gateway.overhead_header_ms if gateway else None),
             _errors(result),
         ]
         rows.append(_row(cells))
@@ -119,16 +124,16 @@ def _legs(summary: Summary | None) -> list[str]:
     if summary is None:
         return ["-"] * 4
     return [
-        _num(summary.p50_ms, 2),
-        _num(summary.p99_ms, 2),
-        _num(summary.ttft_p50_ms, 2),
+        _ms(summary.p50_ms),
+        _ms(summary.p99_ms),
+        _ms(summary.ttft_p50_ms),
         _num(summary.rps, 0),
     ]
 
 
 def _diff(result: Result, name: str) -> str:
     value = _overhead(result, name)
-    return "-" if value is None else f"{value:+.2f}"
+    return _ms(value, sign="+")
 
 
 def _overhead(result: Result, name: str) -> float | None:
@@ -142,14 +147,22 @@ def _errors(result: Result) -> str:
     return str(sum(summary.errors for summary in legs))
 
 
+def _ms(value: float | None, sign: str = "") -> str:
+    """Milliseconds with fewer decimals as they grow, so a column keeps its width."""
+    if value is None:
+        return "-"
+    digits = 2 if abs(value) < 100 else 1 if abs(value) < 1000 else 0
+    return f"{value:{sign}.{digits}f}"
+
+
 def _num(value: float | None, digits: int) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
-def _header_medians(bench: Bench) -> str:
+def _overhead_header_medians(bench: Bench) -> str:
     found = [
         f"{r.api} {r.gateway.overhead_header_ms:.3f} ms"
-        for r in _named(bench, (_NONSTREAM_C1,))
+        for r in _named(bench, _NONSTREAM_C1)
         if r.gateway and r.gateway.overhead_header_ms is not None
     ]
     return ", ".join(found) or "n/a"
@@ -170,15 +183,10 @@ def _client_cpu(bench: Bench) -> str:
 
 def targets(bench: Bench) -> list[Target]:
     """The targets section: each goal checked for every wire format measured."""
-    stream_cpu = [
-        r for name in _STREAM_CPU for r in _named(bench, (name,)) if r.gateway is not None
-    ]
-    first_stream = [r for r in stream_cpu if r.scenario.name == stream_cpu[0].scenario.name]
-    rss = bench.peak_rss_mb
     return [
         _check(
             "non-streaming overhead p50 @c1 <= 1.5 ms",
-            {r.api: _overhead(r, "p50_ms") for r in _named(bench, (_NONSTREAM_C1,))},
+            {r.api: _overhead(r, "p50_ms") for r in _named(bench, _NONSTREAM_C1)},
             lambda v: v <= 1.5,
             "{:+.2f} ms",
         ),
@@ -190,37 +198,46 @@ def targets(bench: Bench) -> list[Target]:
         ),
         _check(
             "gateway CPU per 50-chunk stream <= 8 ms",
-            {
-                f"{r.api} {r.scenario.name}": r.gateway.cpu_ms_per_request
-                for r in first_stream
-                if r.gateway
-            },
+            _stream_cpu(bench),
             lambda v: v <= 8,
             "{:.2f} ms",
         ),
         _check(
             "TTFT overhead p50 @c1 <= 1.5 ms",
-            {r.api: _overhead(r, "ttft_p50_ms") for r in _named(bench, ("stream-c1",))},
+            {r.api: _overhead(r, "ttft_p50_ms") for r in _named(bench, "stream-c1")},
             lambda v: v <= 1.5,
             "{:+.2f} ms",
         ),
-        _check("gateway peak RSS <= 150 MB", {"VmHWM": rss}, lambda v: v <= 150, "{:.1f} MB"),
+        _check(
+            "gateway peak RSS <= 150 MB",
+            {"VmHWM": bench.peak_rss_mb},
+            lambda v: v <= 150,
+            "{:.1f} MB",
+        ),
     ]
 
 
 def _best_rps(bench: Bench) -> dict[str, float | None]:
     """Per wire format, the better THROUGH throughput of the loaded non-streaming scenarios."""
-    best: dict[str, tuple[float, str] | None] = {}
-    for result in _named(bench, _NONSTREAM_LOADED):
-        rps = result.gateway.rps if result.gateway and result.gateway.n else None
-        current = best.get(result.api)
-        if rps is not None and (current is None or rps > current[0]):
+    best: dict[str, tuple[float, str]] = {}
+    for result in _named(bench, *_NONSTREAM_LOADED):
+        rps = result.gateway.rps if result.gateway else None
+        if rps is not None and (result.api not in best or rps > best[result.api][0]):
             best[result.api] = (rps, result.scenario.name)
-        else:
-            best.setdefault(result.api, None)
-    return {
-        f"{api} {pick[1]}" if pick else api: pick[0] if pick else None for api, pick in best.items()
-    }
+    return {f"{api} {name}": rps for api, (rps, name) in best.items()}
+
+
+def _stream_cpu(bench: Bench) -> dict[str, float | None]:
+    """Gateway CPU per stream from the first of `_STREAM_CPU` that was measured."""
+    for name in _STREAM_CPU:
+        found = {
+            f"{r.api} {name}": r.gateway.cpu_ms_per_request
+            for r in _named(bench, name)
+            if r.gateway is not None
+        }
+        if found:
+            return found
+    return {}
 
 
 def _check(
@@ -234,6 +251,5 @@ def _check(
     return Target(status, goal, detail)
 
 
-def _named(bench: Bench, names: Iterable[str]) -> list[Result]:
-    wanted = set(names)
-    return [result for result in bench.results if result.scenario.name in wanted]
+def _named(bench: Bench, *names: str) -> list[Result]:
+    return [result for result in bench.results if result.scenario.name in names]

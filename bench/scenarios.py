@@ -1,19 +1,15 @@
-"""What is measured, and the run that ties the servers and the load together.
+"""What is measured: the scenarios, their budgets, the requests, and the result records.
 
 Every scenario runs for both wire formats, first DIRECT (client → mock) and then THROUGH the
-gateway (client → gateway → mock), back to back so that both legs see the same background noise.
-Concurrency 1 measures latency (a fixed number of requests after a warm-up); higher concurrency
-measures throughput (a fixed time after a warm-up). THROUGH legs also sample the gateway's CPU
-time around the measured window.
+gateway (client → gateway → mock); `bench.runner` does the running. Concurrency 1 measures
+latency (a fixed number of requests after a warm-up); higher concurrency measures throughput (a
+fixed time after a warm-up).
 """
 
 from __future__ import annotations
 
-import asyncio
 import fnmatch
 import os
-import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,12 +18,12 @@ from typing import Any, Literal
 import orjson
 
 from bench import processes
-from bench.loadgen import Endpoint, Probe, build_request, run_latency, run_throughput
-from bench.stats import Summary, summarize
+from bench.loadgen import Endpoint, build_request
+from bench.stats import Summary
 
 Api = Literal["openai", "anthropic"]
 APIS: tuple[Api, ...] = ("openai", "anthropic")
-_PATHS: dict[Api, str] = {"openai": "/v1/chat/completions", "anthropic": "/v1/messages"}
+PATHS: dict[Api, str] = {"openai": "/v1/chat/completions", "anthropic": "/v1/messages"}
 GATEWAY_MODEL_PREFIX = "mock/"
 
 
@@ -77,6 +73,7 @@ class Options:
 
     quick: bool = False
     policy_file: Path | None = None
+    gateway_env: tuple[tuple[str, str], ...] = ()  # extra settings, e.g. LUTHIEN_RECORDING=0
     scenario_filters: tuple[str, ...] = ()
     apis: tuple[Api, ...] = APIS
 
@@ -121,6 +118,7 @@ class Bench:
     pinned: bool = False
     gateway_error: str | None = None
     peak_rss_mb: float | None = None
+    idle_cpu_ms_per_s: float | None = None
     machine: str = field(default_factory=describe_machine)
     load_before: tuple[float, float, float] = field(default_factory=os.getloadavg)
     load_after: tuple[float, float, float] | None = None
@@ -128,20 +126,24 @@ class Bench:
 
 
 def select(filters: tuple[str, ...]) -> list[Scenario]:
-    """The default scenarios, or those a filter matches: the whole name, one of its dash-separated
-    words (`c1`, `stream`, `tool`), a glob (`*-c16`), or `all`."""
+    """The default scenarios, or those the filters match.
+
+    A filter matches a whole name, one of its dash-separated words (`c1`, `stream`, `tool`) or
+    a glob (`*-c16`); `all` matches everything. Opt-in scenarios are chosen only by a filter
+    that matches no default scenario (`tool`, not `c1`)."""
     if not filters:
         return [scenario for scenario in SCENARIOS if scenario.default]
-    return [
-        scenario
-        for scenario in SCENARIOS
-        if any(
-            wanted in ("all", scenario.name)
-            or wanted in scenario.name.split("-")
-            or fnmatch.fnmatchcase(scenario.name, wanted)
-            for wanted in filters
-        )
-    ]
+    chosen: set[str] = set()
+    for wanted in filters:
+        hits = [scenario for scenario in SCENARIOS if _matches(wanted, scenario.name)]
+        if any(scenario.default for scenario in hits) and wanted != "all":
+            hits = [scenario for scenario in hits if scenario.default]
+        chosen |= {scenario.name for scenario in hits}
+    return [scenario for scenario in SCENARIOS if scenario.name in chosen]
+
+
+def _matches(wanted: str, name: str) -> bool:
+    return wanted in ("all", name) or wanted in name.split("-") or fnmatch.fnmatchcase(name, wanted)
 
 
 def request_bytes(endpoint: Endpoint, api: Api, model: str, scenario: Scenario) -> bytes:
@@ -155,128 +157,3 @@ def request_bytes(endpoint: Endpoint, api: Api, model: str, scenario: Scenario) 
         body["max_tokens"] = 1024
         headers |= {"x-api-key": processes.API_KEY, "anthropic-version": "2023-06-01"}
     return build_request(endpoint, headers, orjson.dumps(body))
-
-
-def render_policy_file(source: Path, mock_url: str, workdir: Path) -> Path:
-    """A copy of `source` with `{mock_url}` replaced by the mock upstream's base URL."""
-    target = workdir / f"policy-{source.name}"
-    target.write_text(source.read_text().replace("{mock_url}", mock_url))
-    return target
-
-
-def run_bench(options: Options) -> Bench:
-    """Start the servers, run the selected scenarios, always stop the servers."""
-    bench = Bench(options)
-    began = time.monotonic()
-    mock = gateway = None
-    with tempfile.TemporaryDirectory(prefix="luthien-bench-") as tmp:
-        workdir = Path(tmp)
-        try:
-            mock = processes.start_mock(workdir)
-            bench.pinned = processes.pin_self(processes.MOCK_CPU)
-            gateway = _start_gateway(bench, workdir, mock.url)
-            with _event_loop_runner() as runner:
-                runner.run(_run_all(bench, mock, gateway))
-            if gateway is not None:
-                bench.peak_rss_mb = gateway.peak_rss_mb()
-        finally:
-            for server in (gateway, mock):
-                if server is not None:
-                    server.stop()
-    bench.load_after = os.getloadavg()
-    bench.elapsed_s = time.monotonic() - began
-    return bench
-
-
-def _start_gateway(bench: Bench, workdir: Path, mock_url: str) -> processes.ServerProcess | None:
-    policy = bench.options.policy_file
-    rendered = render_policy_file(policy, mock_url, workdir) if policy else None
-    env = processes.gateway_env(workdir, mock_url, rendered)
-    try:
-        return processes.start_gateway(workdir, env)
-    except processes.StartError as error:
-        bench.gateway_error = str(error)
-        progress(f"gateway did not start; measuring DIRECT only.\n{error}")
-        return None
-
-
-def _event_loop_runner() -> asyncio.Runner:
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.Runner()
-    return asyncio.Runner(loop_factory=uvloop.new_event_loop)
-
-
-async def _run_all(
-    bench: Bench, mock: processes.ServerProcess, gateway: processes.ServerProcess | None
-) -> None:
-    budget = QUICK if bench.options.quick else FULL
-    shown_log = False
-    for scenario in select(bench.options.scenario_filters):
-        for api in bench.options.apis:
-            result = Result(scenario, api)
-            bench.results.append(result)
-            direct = Endpoint("127.0.0.1", mock.port, _PATHS[api])
-            raw = request_bytes(direct, api, scenario.model, scenario)
-            result.direct = await _measure(scenario, direct, raw, budget, None)
-            _show(result, "direct", result.direct)
-            if gateway is None:
-                continue
-            if not gateway.alive():
-                bench.gateway_error = f"gateway exited:\n{gateway.log_tail()}"
-                progress(bench.gateway_error)
-                gateway = None
-                continue
-            through = Endpoint("127.0.0.1", gateway.port, _PATHS[api])
-            model = GATEWAY_MODEL_PREFIX + scenario.model
-            raw = request_bytes(through, api, model, scenario)
-            result.gateway = await _measure(scenario, through, raw, budget, gateway.cpu_seconds)
-            _show(result, "gateway", result.gateway)
-            if result.gateway.errors and not shown_log:
-                shown_log = True
-                progress(f"gateway log tail:\n{gateway.log_tail()}")
-
-
-async def _measure(
-    scenario: Scenario, endpoint: Endpoint, raw: bytes, budget: Budget, probe: Probe | None
-) -> Summary:
-    if scenario.concurrency == 1:
-        run = await run_latency(
-            endpoint,
-            raw,
-            warmup=budget.warmup,
-            count=budget.count,
-            max_seconds=budget.max_seconds,
-            timeout_s=budget.timeout_s,
-            probe=probe,
-        )
-    else:
-        run = await run_throughput(
-            endpoint,
-            raw,
-            concurrency=scenario.concurrency,
-            warmup_s=budget.warmup_s,
-            duration_s=budget.duration_s,
-            timeout_s=budget.timeout_s,
-            probe=probe,
-        )
-    return summarize(run)
-
-
-def _show(result: Result, leg: str, summary: Summary) -> None:
-    parts = [f"{result.scenario.name:<18} {result.api:<9} {leg:<7}", f"n={summary.n}"]
-    if summary.p50_ms is not None:
-        parts.append(f"p50={summary.p50_ms:.2f}ms")
-    if summary.ttft_p50_ms is not None:
-        parts.append(f"ttft={summary.ttft_p50_ms:.2f}ms")
-    if summary.rps is not None and result.scenario.concurrency > 1:
-        parts.append(f"{summary.rps:.0f} req/s")
-    if summary.errors:
-        parts.append(f"errors={summary.errors} first: {summary.first_error}")
-    progress("  ".join(parts))
-
-
-def progress(message: str) -> None:
-    """A progress line on stderr (stdout stays clean for `--json`)."""
-    print(message, file=sys.stderr, flush=True)

@@ -111,7 +111,7 @@ async def _proxy(
     clock: RequestClock,
 ) -> HttpResponse | StreamingHttpResponse:
     data = _parse_body(http_request)
-    record.request_original = data
+    record.request_original = http_request.body
     codec = codec_for(fmt)
     request = codec.decode_request(data)
     record.model, record.stream = request.model, request.stream
@@ -140,6 +140,10 @@ async def _proxy(
         return _reply(codec, request, record, clock, refused.message, refused.status)
     upstream_body = codec_for(route.format).encode_request(request)
     upstream_body["model"] = route.model
+    if request.stream and route.format == "openai":
+        # Ask for usage so it is recorded; the encoder shows it only to clients that asked.
+        options = upstream_body.get("stream_options")
+        upstream_body["stream_options"] = {**(options or {}), "include_usage": True}
     record.request_final = upstream_body
     clock.upstream_started = time.perf_counter()
     response = await open_upstream(
@@ -177,7 +181,7 @@ async def _complete(
 
         raise UpstreamUnavailable("upstream sent a response that is not JSON") from error
     events = codec_for(route.format).decode_response(upstream_json)
-    record.response_original = upstream_json
+    record.response_original = raw
     out: list[Event] = []
 
     async def one_batch() -> AsyncIterator[list[Event]]:

@@ -31,6 +31,8 @@ class SSEDecoder:
 
     def feed(self, chunk: bytes) -> list[SSEEvent]:
         """Add bytes; return every event they complete."""
+        if not chunk:
+            return []
         if self._pending_cr and chunk.startswith(b"\n"):
             chunk = chunk[1:]
         self._pending_cr = chunk.endswith(b"\r")

@@ -12,16 +12,18 @@ logger = logging.getLogger("luthien")
 
 async def on_startup() -> None:
     """Start background services of this worker."""
-    from policies.runtime import policy_runtime
+    from policies.reloader import policy_startup
 
-    await sync_to_async(policy_runtime().current)()
+    await policy_startup()
 
 
 async def on_shutdown() -> None:
     """Flush what is recorded and close connections."""
     from activity.recorder import recorder
     from gateway.http_client import close_http_client
+    from policies.reloader import policy_shutdown
 
+    await policy_shutdown()
     await close_http_client()
     await sync_to_async(recorder().close, thread_sensitive=False)()
 

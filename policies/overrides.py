@@ -1,11 +1,38 @@
-"""Per-request policy override by saved name (`X-Luthien-Policy`)."""
+"""Per-request policy override by saved name (`X-Luthien-Policy`).
+
+The pipeline has already checked that the key may override. Saved policies are cached per
+process in the runtime (keyed by name, holding the version) and forgotten whenever the shared
+version stamp changes, so steady-state overrides do no query.
+"""
 
 from __future__ import annotations
 
-from gateway.errors import NotFound
-from policies.runtime import ActivePolicy
+import logging
+
+from asgiref.sync import sync_to_async
+
+from gateway.errors import NotFound, PolicyFailed
+from policies.runtime import ActivePolicy, policy_runtime
+from policies.validation import PolicyNotFound, PolicyValidationError
+
+logger = logging.getLogger("policies.overrides")
 
 
 async def policy_by_name(name: str) -> ActivePolicy:
     """The saved policy called `name`; NotFound if there is none."""
-    raise NotFound(f"no saved policy named {name!r}", param="X-Luthien-Policy")
+    runtime = policy_runtime()
+    cached = runtime.saved(name)
+    if cached is not None:
+        return cached
+    generation = runtime.generation
+    from policies.loading import saved_policy_load
+
+    try:
+        active = await sync_to_async(saved_policy_load, thread_sensitive=False)(name)
+    except PolicyNotFound as error:
+        raise NotFound(str(error), param="X-Luthien-Policy") from error
+    except PolicyValidationError as error:
+        logger.error("saved policy %r no longer validates: %s", name, error)
+        raise PolicyFailed(f"saved policy {name!r} is invalid: {error}") from error
+    runtime.remember(active, generation=generation)
+    return active

@@ -2,6 +2,12 @@
 
 Precedence, highest first: a per-request override (`X-Luthien-Policy`, for keys allowed to use
 it), the active database row, the `POLICY_CONFIG` file, the pass-through policy.
+
+`current()` is a plain attribute read once loaded. The first call in a process loads the active
+row from the database (sync; `resolve_policy` runs it in a thread); after that the per-worker
+reloader (`policies.reloader`) and the services of this worker call `set()` when the shared
+version stamp changes. Saved policies used as overrides are cached here too, and forgotten on
+every change (`forget_saved()`).
 """
 
 from __future__ import annotations
@@ -9,6 +15,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 
 from policies.base import Policy
@@ -16,6 +23,7 @@ from policies.policy_file import PolicySpec, load_policy_file
 from policies.registry import build_policy
 
 logger = logging.getLogger("policies.runtime")
+MAX_SAVED = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,26 +50,70 @@ def default_active_policy() -> ActivePolicy:
     return ActivePolicy(policy=build_policy("noop", {}), name="noop", version=0, source="default")
 
 
+def initial_active_policy() -> ActivePolicy:
+    """First use in a process: the active database row, else the file, else pass-through.
+
+    Without a usable database (plain unit tests, an outage) the fallback is used; the reloader
+    replaces it as soon as the database answers."""
+    from policies.loading import database_active_policy
+
+    try:
+        active = database_active_policy()
+    except Exception as error:
+        logger.warning("active policy not loaded from the database (%s); using the fallback", error)
+        active = None
+    return active or default_active_policy()
+
+
 class PolicyRuntime:
-    """Holds the active policy; `current()` is a plain attribute read."""
+    """Holds the active policy and the saved policies used as overrides."""
 
     def __init__(self) -> None:
         self._active: ActivePolicy | None = None
+        self._saved: dict[str, ActivePolicy] = {}
+        self._generation = 0
 
     def current(self) -> ActivePolicy:
-        """The policy new requests use."""
+        """The policy new requests use (loaded on first use, see `initial_active_policy`)."""
         active = self._active
         if active is None:
-            active = self._active = default_active_policy()
+            active = self._active = initial_active_policy()
         return active
+
+    def loaded(self) -> ActivePolicy | None:
+        """The active policy if one was loaded already (never does I/O)."""
+        return self._active
 
     def set(self, active: ActivePolicy) -> None:
         """Switch this process to `active` (in-flight requests keep their old instance)."""
         self._active = active
 
+    @property
+    def generation(self) -> int:
+        """Goes up whenever saved policies are forgotten (guards against stale cache fills)."""
+        return self._generation
+
+    def saved(self, name: str) -> ActivePolicy | None:
+        """A cached saved policy (for `X-Luthien-Policy`), or None."""
+        return self._saved.get(name)
+
+    def remember(self, active: ActivePolicy, *, generation: int) -> None:
+        """Cache a saved policy loaded while `generation` was current (dropped if stale)."""
+        if generation != self._generation:
+            return
+        if len(self._saved) >= MAX_SAVED:
+            self._saved.clear()
+        self._saved[active.name] = active
+
+    def forget_saved(self) -> None:
+        """Drop cached saved policies (a saved policy changed somewhere)."""
+        self._generation += 1
+        self._saved = {}
+
     def reset(self) -> None:
-        """Forget the active policy (tests)."""
+        """Forget everything (tests)."""
         self._active = None
+        self.forget_saved()
 
 
 _runtime = PolicyRuntime()
@@ -78,4 +130,7 @@ async def resolve_policy(override: str | None) -> ActivePolicy:
         from policies.overrides import policy_by_name
 
         return await policy_by_name(override)
-    return _runtime.current()
+    active = _runtime.loaded()
+    if active is None:  # first request of a process without lifespan (tests)
+        active = await sync_to_async(_runtime.current, thread_sensitive=False)()
+    return active

@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from django.urls import path
 
-urlpatterns: list[Any] = []
+from policies import views
+
+app_name = "policies"
+
+urlpatterns = [
+    path("policies/", views.policy_page, name="page"),
+    path("policies/enable", views.policy_enable_view, name="enable"),
+    path("policies/latest-transaction", views.latest_transaction, name="latest-transaction"),
+]

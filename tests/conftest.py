@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -41,16 +42,19 @@ def postgres_url() -> str:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_singletons() -> Iterator[None]:
-    """Per-process caches must not leak between tests."""
+def _fresh_singletons(tmp_path: Path, settings: Any) -> Iterator[None]:
+    """Per-process caches must not leak between tests; records spill into a temp folder."""
+    from activity.recorder import reset_recorder
     from gateway.keys import key_cache
     from gateway.upstreams import upstreams
     from policies.runtime import policy_runtime
 
+    settings.LUTHIEN_SPILL_DIR = str(tmp_path / "spill")
     key_cache().clear()
     upstreams.cache_clear()
     policy_runtime().reset()
     yield
+    reset_recorder()
     key_cache().clear()
     upstreams.cache_clear()
     policy_runtime().reset()

@@ -34,6 +34,19 @@ _EVENT_FIELDS = {
 _ESCAPED_NUL = re.compile(rb"(?<!\\)((?:\\\\)*)\\u0000")
 
 
+_RAW_BODY_FIELDS = ("request_original", "response_original")
+
+
+def _parsed(value: Any) -> Any:
+    """Bodies the pipeline kept as raw bytes (so no policy can edit them) are parsed here."""
+    if not isinstance(value, bytes):
+        return value
+    try:
+        return orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return {"luthien_unparsed_body": value.decode("utf-8", errors="replace")}
+
+
 def default_codec_lookup(client_format: str) -> Codec:
     """The codec of a wire format (imported lazily: codecs are another app's module)."""
     from gateway.codecs import codec_for
@@ -50,9 +63,11 @@ def record_entry(
     for spec in dataclasses.fields(record):
         if spec.name not in _EVENT_FIELDS:
             entry[spec.name] = getattr(record, spec.name)
+    for name in _RAW_BODY_FIELDS:
+        entry[name] = _parsed(entry[name])
     for events_field, body_field in _EVENT_FIELDS.items():
         entry[body_field] = response_body(
-            getattr(record, body_field),
+            entry[body_field],
             getattr(record, events_field),
             record.client_format,
             lookup,

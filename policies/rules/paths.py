@@ -40,11 +40,12 @@ SYSTEM_TREES = (
     "c:/windows", "c:/program files", "c:/program files (x86)",
 )  # fmt: skip
 #: Top-level directories of a Unix or macOS system.
-TOP_LEVEL_DIRS = frozenset(
-    "/bin /boot /dev /etc /home /lib /lib32 /lib64 /libx32 /mnt /media /opt /proc /root /run "
-    "/sbin /snap /srv /sys /tmp /usr /var /nix /System /Library /Applications /Users /Volumes "
-    "/private /cores c:/windows c:/users".split()
-)
+TOP_LEVEL_DIRS = frozenset({
+    "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32", "/lib64", "/libx32", "/mnt",
+    "/media", "/opt", "/proc", "/root", "/run", "/sbin", "/snap", "/srv", "/sys", "/tmp", "/usr",
+    "/var", "/nix", "/System", "/Library", "/Applications", "/Users", "/Volumes", "/private",
+    "/cores", "c:/windows", "c:/users",
+})  # fmt: skip
 
 
 def normalize(path: str, *, cwd: str | None = None, env: Mapping[str, str] | None = None) -> str:

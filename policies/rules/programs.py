@@ -11,6 +11,12 @@ import posixpath
 import re
 from collections.abc import Collection
 
+
+def words(text: str) -> frozenset[str]:
+    """The whitespace-separated words of `text` as a set (for long option tables)."""
+    return frozenset(text.split())
+
+
 SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "fish", "busybox"})
 _SHELL_ARG_OPTS = frozenset({"-o", "+o", "-O", "+O", "--rcfile", "--init-file"})
 _PYTHON = re.compile(r"^(?:python|pypy)[0-9.]*$")

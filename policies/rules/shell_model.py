@@ -69,8 +69,10 @@ class SimpleCommand:
 
     @property
     def raw_line(self) -> str:
-        """The command as written (wrappers included), words joined by single spaces."""
-        return " ".join(self.words)
+        """The command as written (wrappers and redirections included), words joined by
+        single spaces: `sudo tee -a /etc/hosts > /dev/null`."""
+        redirects = [f"{r.fd or ''}{r.op} {r.target}" for r in self.redirects if r.target]
+        return " ".join([*self.words, *redirects])
 
     def walk(self) -> Iterator[SimpleCommand]:
         """This command, then every command it runs indirectly, depth first."""

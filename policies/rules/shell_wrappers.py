@@ -56,8 +56,12 @@ def _w(
 
 
 WRAPPERS: dict[str, _Wrapper] = {
-    "sudo": _w("-u -g -h -p -C -D -r -t -U -T -c --user --group --host --prompt", 0, True,
-               "-v -V -l -K -e --validate --list --edit --version"),
+    "sudo": _w(
+        "-u -g -h -p -C -D -r -t -U -T -c --user --group --host --prompt",
+        0,
+        True,
+        "-v -V -l -K -e --validate --list --edit --version",
+    ),
     "doas": _w("-u -C", no_exec="-L"),
     "env": _w("-u -C -S --unset --chdir", 0, True),
     "nohup": _w(),
@@ -69,8 +73,10 @@ WRAPPERS: dict[str, _Wrapper] = {
     "exec": _w("-a"),
     "time": _w("-f -o --format --output"),
     "stdbuf": _w("-i -o -e --input --output --error"),
-    "xargs": _w("-I -L -n -P -s -d -E -a --arg-file --delimiter --max-args --max-procs "
-                "--max-lines --replace --eof --max-chars --process-slot-var"),
+    "xargs": _w(
+        "-I -L -n -P -s -d -E -a --arg-file --delimiter --max-args --max-procs "
+        "--max-lines --replace --eof --max-chars --process-slot-var"
+    ),
     "setsid": _w(),
     "unbuffer": _w(),
     "chronic": _w(),

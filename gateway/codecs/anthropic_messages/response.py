@@ -2,7 +2,9 @@
 
 `MessageStart.extra` keeps the message's own fields (`type`, `role`, `container`, unknown ones);
 `MessageEnd` carries `stop_reason`, `stop_sequence`, the full `usage`, and `stop_details` in its
-extra (where a stream's `message_delta` puts it). Text → TextBlock + one TextDelta; tool_use →
+extra (where a stream's `message_delta` puts it). `MessageStart.usage` carries the same full usage,
+so a client that streams these events sees cache and tier fields, which Anthropic sends only in
+message_start. Text → TextBlock + one TextDelta; tool_use →
 ToolCallBlock + one ToolArgsDelta (compact JSON of `input`); any other block (thinking,
 redacted_thinking, server_tool_use, web_search_tool_result, unknown) → BlockStart(OpaqueBlock(raw))
 + BlockStop, no deltas.
@@ -52,8 +54,11 @@ def decode_response(body: Any) -> list[Event]:
         raise UpstreamUnavailable("The upstream response is not a JSON object.")
     usage = body.get("usage")
     lifted = (*_START_LIFTED, "usage") if isinstance(usage, dict) else _START_LIFTED
+    start_usage = usage_from_anthropic(usage)
     events: list[Event] = [
-        MessageStart(str(body.get("id", "")), str(body.get("model", "")), None, rest(body, lifted))
+        MessageStart(
+            str(body.get("id", "")), str(body.get("model", "")), start_usage, rest(body, lifted)
+        )
     ]
     content = body.get("content")
     for index, raw in enumerate(content if isinstance(content, list) else ()):

@@ -63,10 +63,11 @@ def _json_delta(index: int, partial: str) -> bytes:
 class AnthropicStreamEncoder:
     """One client stream's encoder (see module docstring)."""
 
-    __slots__ = ("_has_tools",)
+    __slots__ = ("_has_tools", "_output_tokens")
 
     def __init__(self, request: Request) -> None:
         self._has_tools = False
+        self._output_tokens = 0  # from message_start: the count when no final usage is known
 
     def encode(self, events: list[Event]) -> bytes:
         """SSE bytes for a batch of events."""
@@ -84,6 +85,8 @@ class AnthropicStreamEncoder:
             elif isinstance(event, BlockStop):
                 out.append(_STOP_HEAD + b"%d}\n\n" % event.index)
             elif isinstance(event, MessageStart):
+                if event.usage is not None and event.usage.output_tokens is not None:
+                    self._output_tokens = event.usage.output_tokens
                 out.append(
                     _frame("message_start", {"type": "message_start", "message": _start(event)})
                 )
@@ -129,7 +132,11 @@ class AnthropicStreamEncoder:
             "stop_sequence": event.stop_sequence,
         }
         fill(delta, own_end_extra(event.extra))
-        usage = usage_to_anthropic(event.usage) if event.usage is not None else {"output_tokens": 0}
+        usage = (
+            usage_to_anthropic(event.usage)
+            if event.usage is not None
+            else {"output_tokens": self._output_tokens}
+        )
         payload = {"type": "message_delta", "delta": delta, "usage": usage}
         out.append(_frame("message_delta", payload))
         out.append(_MESSAGE_STOP)

@@ -21,6 +21,9 @@ from gateway.neutral import (
     Usage,
 )
 
+LEGACY_FUNCTION_CALL: Final = "function_call"
+"""`ToolCallBlock.extra["type"]` of a legacy `message.function_call` (no id, no tool_calls)."""
+
 _TO_NEUTRAL: Final[dict[str, str]] = {
     "stop": END_TURN,
     "length": MAX_TOKENS,
@@ -36,7 +39,7 @@ _TO_OPENAI: Final[dict[str, str]] = {
     "pause_turn": "stop",
     "model_context_window_exceeded": "length",
 }
-_FUNCTION_KINDS: Final = ("function", "custom")
+_FUNCTION_KINDS: Final = ("function", "custom", LEGACY_FUNCTION_CALL)
 
 
 def stop_reason_from_finish(finish_reason: Any) -> str | None:
@@ -123,6 +126,18 @@ def tool_call_from_wire(raw: dict[str, Any]) -> ToolCallBlock:
         arguments if isinstance(arguments, str) else "",
         extra,
     )
+
+
+def is_legacy_call(block: ToolCallBlock) -> bool:
+    """Whether the block is a legacy `function_call` rather than a `tool_calls[]` entry."""
+    return block.extra.get("type") == LEGACY_FUNCTION_CALL
+
+
+def legacy_call_to_wire(block: ToolCallBlock, arguments: str) -> dict[str, Any]:
+    """A legacy-function-call block → the `function_call` object."""
+    out: dict[str, Any] = {"name": block.name, "arguments": arguments}
+    inner_rest = block.extra.get("function")
+    return fill(out, inner_rest) if isinstance(inner_rest, dict) else out
 
 
 def tool_call_to_wire(block: ToolCallBlock, arguments: str) -> dict[str, Any]:

@@ -118,6 +118,7 @@ def _decode_message(raw: Any, where: str) -> Message:
     elif calls == []:
         hints["tool_calls"] = EMPTY
     elif isinstance(calls, list):
+        hints["tool_calls"] = LIST
         content.extend(
             _decode_tool_call(c, f"{where}.tool_calls[{j}]") for j, c in enumerate(calls)
         )
@@ -219,6 +220,8 @@ def _encode_message(message: Message) -> dict[str, Any]:
     parts = [b for b in message.content if not isinstance(b, ToolCallBlock)]
     out: dict[str, Any] = {"role": message.role}
     hint = message.hints.get("content")
+    if hint == NULL and not calls and message.hints.get("tool_calls") == LIST:
+        hint = STRING  # a policy removed every tool call: null content is no longer allowed
     if parts or hint != ABSENT:
         out["content"] = encode_content(parts, hint, has_tool_calls=bool(calls))
     if calls:

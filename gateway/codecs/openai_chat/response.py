@@ -1,7 +1,9 @@
 """OpenAI Chat Completions non-streaming response body ↔ neutral events.
 
 Only choice 0 is translated: other choices (`n` > 1) are dropped, so no content reaches the client
-unseen by the policy. Where the fields go, so that an untouched body round-trips exactly:
+unseen by the policy. A legacy `message.function_call` becomes a `ToolCallBlock` (extra type
+"function_call") so that policies see it too. Where the fields go, so that an untouched body
+round-trips exactly:
 
 - `MessageStart.extra`: top-level fields (`created`, `object`, `system_fingerprint`,
   `service_tier`, unknown ones); `usage` lands in `MessageEnd.usage` (streams deliver it last).
@@ -24,7 +26,10 @@ from typing import Any, Final
 from gateway.codecs.assembly import Assembled, assemble
 from gateway.codecs.common import MISSING, fill, rest
 from gateway.codecs.openai_chat.mapping import (
+    LEGACY_FUNCTION_CALL,
     finish_from_stop,
+    is_legacy_call,
+    legacy_call_to_wire,
     stop_reason_from_finish,
     tool_call_from_wire,
     tool_call_to_wire,
@@ -46,6 +51,9 @@ from gateway.neutral import (
 
 _DEFAULT_CHOICE: Final[dict[str, Any]] = {"index": 0, "logprobs": None}
 _DEFAULT_MESSAGE: Final[dict[str, Any]] = {"role": "assistant", "refusal": None, "annotations": []}
+_TOP_LIFTED: Final = ("id", "model", "choices")
+_MESSAGE_LIFTED: Final = ("content", "tool_calls")
+_LEGACY_LIFTED: Final = ("content", "tool_calls", "function_call")
 _REPLACE_KEYS: Final = frozenset({"id", "type", "index", "role", "expires_at"})
 
 
@@ -54,13 +62,9 @@ def decode_response(body: Any) -> list[Event]:
     if not isinstance(body, dict):
         raise UpstreamUnavailable("The upstream response is not a JSON object.")
     usage = body.get("usage")
-    lifted = (
-        ("id", "model", "choices", "usage")
-        if isinstance(usage, dict)
-        else ("id", "model", "choices")
-    )
+    top = ("id", "model", "choices", "usage") if isinstance(usage, dict) else _TOP_LIFTED
     events: list[Event] = [
-        MessageStart(str(body.get("id", "")), str(body.get("model", "")), None, rest(body, lifted))
+        MessageStart(str(body.get("id", "")), str(body.get("model", "")), None, rest(body, top))
     ]
     choices = body.get("choices")
     choice = choices[0] if isinstance(choices, list) and choices else None
@@ -69,36 +73,58 @@ def decode_response(body: Any) -> list[Event]:
         return events
     message = choice.get("message")
     message = message if isinstance(message, dict) else {}
-    content, calls = message.get("content"), message.get("tool_calls", MISSING)
-    has_calls = isinstance(calls, list) and bool(calls)
-    index = 0
-    if isinstance(content, str) and content:
-        events += [BlockStart(index, TextBlock()), TextDelta(index, content), BlockStop(index)]
-        index += 1
-    for raw_call in calls if isinstance(calls, list) else ():
-        if isinstance(raw_call, dict):
-            block = tool_call_from_wire(raw_call)
-            arguments, block.arguments = block.arguments, ""
-            events.append(BlockStart(index, block))
-            if arguments:
-                events.append(ToolArgsDelta(index, arguments))
-            events.append(BlockStop(index))
-            index += 1
-    message_extra = rest(message, ("content", "tool_calls"))
-    if not (isinstance(content, str) and content) and not (content is None and has_calls):
-        message_extra["content"] = content
-    if calls is not MISSING and not has_calls:
-        message_extra["tool_calls"] = calls
+    events += _block_events(message)
     finish = choice.get("finish_reason")
     extra = {
         "finish_reason": finish,
         "choice": rest(choice, ("message", "finish_reason")),
-        "message": message_extra,
+        "message": _message_extra(message),
     }
     events.append(
         MessageEnd(stop_reason_from_finish(finish), None, usage_from_openai(usage), extra)
     )
     return events
+
+
+def _raw_calls(message: dict[str, Any]) -> list[dict[str, Any]]:
+    """`tool_calls` entries, plus a legacy `function_call` in tool-call shape."""
+    calls = message.get("tool_calls")
+    raw = [c for c in calls if isinstance(c, dict)] if isinstance(calls, list) else []
+    legacy = message.get("function_call")
+    if isinstance(legacy, dict):
+        raw.append({"type": LEGACY_FUNCTION_CALL, "function": legacy})
+    return raw
+
+
+def _block_events(message: dict[str, Any]) -> list[Event]:
+    events: list[Event] = []
+    index = 0
+    content = message.get("content")
+    if isinstance(content, str) and content:
+        events += [BlockStart(index, TextBlock()), TextDelta(index, content), BlockStop(index)]
+        index += 1
+    for raw_call in _raw_calls(message):
+        block = tool_call_from_wire(raw_call)
+        arguments, block.arguments = block.arguments, ""
+        events.append(BlockStart(index, block))
+        if arguments:
+            events.append(ToolArgsDelta(index, arguments))
+        events.append(BlockStop(index))
+        index += 1
+    return events
+
+
+def _message_extra(message: dict[str, Any]) -> dict[str, Any]:
+    """The message minus what became blocks, plus the shape facts `encode_response` needs."""
+    legacy = isinstance(message.get("function_call"), dict)
+    extra = rest(message, _LEGACY_LIFTED if legacy else _MESSAGE_LIFTED)
+    content, calls = message.get("content"), message.get("tool_calls", MISSING)
+    has_calls = (isinstance(calls, list) and bool(calls)) or legacy
+    if not (isinstance(content, str) and content) and not (content is None and has_calls):
+        extra["content"] = content
+    if calls is not MISSING and not (isinstance(calls, list) and calls):
+        extra["tool_calls"] = calls
+    return extra
 
 
 def encode_response(events: list[Event]) -> dict[str, Any]:
@@ -127,20 +153,11 @@ def _encode_choice(asm: Assembled, end: MessageEnd) -> dict[str, Any]:
     message_extra = end.extra.get("message")
     if not isinstance(message_extra, dict):
         message_extra = _DEFAULT_MESSAGE
-    texts = [b.text() for b in asm.blocks if isinstance(b.block, TextBlock)]
-    calls = [
-        tool_call_to_wire(b.block, b.text())
-        for b in asm.blocks
-        if isinstance(b.block, ToolCallBlock)
-    ]
-    message: dict[str, Any] = {"role": message_extra.get("role", "assistant"), "content": None}
-    if calls:
-        message["tool_calls"] = calls
-    fill(message, message_extra)
+    message, has_tools = _encode_message(asm, message_extra)
     choice_extra = end.extra.get("choice")
     choice: dict[str, Any] = {"index": 0, "message": message}
     fill(choice, choice_extra if isinstance(choice_extra, dict) else _DEFAULT_CHOICE)
-    for event in asm.events:
+    for event in asm.events:  # OpenAI-shaped opaque events of a stream
         if event.name is None:
             delta = event.raw.get("delta")
             if isinstance(delta, dict):
@@ -148,17 +165,38 @@ def _encode_choice(asm: Assembled, end: MessageEnd) -> dict[str, Any]:
                     message[key] = merge_delta(message.get(key), value, key)
             if event.raw.get("logprobs") is not None:
                 choice["logprobs"] = merge_delta(choice.get("logprobs"), event.raw["logprobs"])
-    if texts:
-        message["content"] = "".join(texts)
-    elif "content" in message_extra:
-        message["content"] = message_extra["content"]
-    elif not calls and message.get("refusal") is None:
-        message["content"] = ""
+    if message["content"] == "" and "content" not in message_extra and message.get("refusal"):
+        message["content"] = None  # a refusal without text has null content, as OpenAI sends it
     original = end.extra.get("finish_reason", MISSING)
-    choice["finish_reason"] = finish_from_stop(
-        end.stop_reason, original, has_tool_calls=bool(calls)
-    )
+    choice["finish_reason"] = finish_from_stop(end.stop_reason, original, has_tool_calls=has_tools)
     return choice
+
+
+def _encode_message(asm: Assembled, message_extra: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """The message (before stream-only opaque fields) and whether it has tool calls."""
+    texts = [b.text() for b in asm.blocks if isinstance(b.block, TextBlock)]
+    calls: list[dict[str, Any]] = []
+    legacy: list[dict[str, Any]] = []
+    for assembled in asm.blocks:
+        block = assembled.block
+        if isinstance(block, ToolCallBlock):
+            if is_legacy_call(block):
+                legacy.append(legacy_call_to_wire(block, assembled.text()))
+            else:
+                calls.append(tool_call_to_wire(block, assembled.text()))
+    content: Any
+    if texts:
+        content = "".join(texts)
+    elif "content" in message_extra:
+        content = message_extra["content"]
+    else:
+        content = None if calls or legacy else ""
+    message: dict[str, Any] = {"role": message_extra.get("role", "assistant"), "content": content}
+    if calls:
+        message["tool_calls"] = calls
+    if legacy:
+        message["function_call"] = legacy[0]
+    return fill(message, message_extra), bool(calls or legacy)
 
 
 def merge_delta(old: Any, new: Any, key: str = "") -> Any:

@@ -3,10 +3,12 @@
 - The first chunk gives `MessageStart` (extra: `created`, `object`, `system_fingerprint`,
   `service_tier`, …; the per-chunk `obfuscation` padding and `usage: null` are dropped).
 - `delta.content` streams into a text block (empty strings open nothing).
-- `delta.tool_calls[]`: the first tool call streams live (BlockStart, ToolArgsDelta…); tool calls
-  that appear while it is open are collected and emitted whole when the tool-call section ends
-  (text arrives, `finish_reason`, `[DONE]` or `finish()`). This keeps blocks sequential even if an
-  upstream interleaves tool calls by index. A delta for a tool call already closed is dropped.
+- `delta.tool_calls[]` (and a legacy `delta.function_call`, as a `ToolCallBlock` whose extra
+  type is "function_call", so policies see it): the first tool call streams live (BlockStart,
+  ToolArgsDelta…); tool calls that appear while it is open are collected and emitted whole when
+  the tool-call section ends (text arrives, `finish_reason`, `[DONE]` or `finish()`). This keeps
+  blocks sequential even if an upstream interleaves tool calls by index. A delta for a tool call
+  already closed is dropped.
 - Other delta fields (`refusal`, `reasoning_content`, `audio`, …) and `logprobs` → `OpaqueEvent`
   with raw `{"delta": {...}, "logprobs": ...}`.
 - `finish_reason` closes open blocks and is remembered; `usage` (usually a last chunk with
@@ -25,6 +27,7 @@ import orjson
 
 from gateway.codecs.common import as_int, rest, stream_error, unreadable_chunk
 from gateway.codecs.openai_chat.mapping import (
+    LEGACY_FUNCTION_CALL,
     stop_reason_from_finish,
     tool_call_from_wire,
     usage_from_openai,
@@ -45,7 +48,8 @@ from gateway.neutral import (
 from gateway.sse import SSEEvent
 
 _START_DROPPED: Final = ("id", "model", "choices", "usage", "obfuscation")
-_DELTA_LIFTED: Final = frozenset({"role", "content", "tool_calls"})
+_DELTA_LIFTED: Final = frozenset({"role", "content", "tool_calls", "function_call"})
+_LEGACY_INDEX: Final = -1  # the tool index given to a legacy `function_call`
 
 
 def _pieces() -> list[str]:
@@ -93,7 +97,7 @@ class OpenAIStreamDecoder:
             if self._done:
                 break
             data = sse.data
-            if data == "[DONE]":
+            if data.startswith("[DONE]"):
                 self._end(out)
                 continue
             if not data:
@@ -106,7 +110,7 @@ class OpenAIStreamDecoder:
                 continue
             if not isinstance(chunk, dict):
                 continue
-            if "error" in chunk and ("choices" not in chunk or sse.event == "error"):
+            if chunk.get("error") is not None and ("choices" not in chunk or sse.event == "error"):
                 out.append(stream_error(chunk["error"], default_type="server_error"))
                 self._done = True
                 continue
@@ -156,6 +160,10 @@ class OpenAIStreamDecoder:
             for position, call in enumerate(calls):
                 if isinstance(call, dict):
                     self._tool_call(call, position, out)
+        legacy = delta.get("function_call")
+        if isinstance(legacy, dict):
+            call = {"index": _LEGACY_INDEX, "type": LEGACY_FUNCTION_CALL, "function": legacy}
+            self._tool_call(call, _LEGACY_INDEX, out)
         other = {
             k: v for k, v in delta.items() if k not in _DELTA_LIFTED and v is not None and v != ""
         }
@@ -231,9 +239,9 @@ def _update_held(held: _HeldCall, call: dict[str, Any], arguments: str) -> None:
     """Later pieces of a held tool call: id and name may arrive late, arguments accumulate."""
     if isinstance(call.get("id"), str) and not held.block.id:
         held.block.id = call["id"]
-    function = call.get("function")
-    if isinstance(function, dict) and isinstance(function.get("name"), str) and not held.block.name:
-        held.block.name = function["name"]
+    inner = call.get("function") or call.get("custom")
+    if isinstance(inner, dict) and isinstance(inner.get("name"), str) and not held.block.name:
+        held.block.name = inner["name"]
     if arguments:
         held.arguments.append(arguments)
 

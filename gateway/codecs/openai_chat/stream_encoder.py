@@ -17,7 +17,11 @@ from typing import Any, Final
 import orjson
 
 from gateway.codecs.common import MISSING
-from gateway.codecs.openai_chat.mapping import finish_from_stop, usage_to_openai
+from gateway.codecs.openai_chat.mapping import (
+    LEGACY_FUNCTION_CALL,
+    finish_from_stop,
+    usage_to_openai,
+)
 from gateway.errors import render_stream_error
 from gateway.neutral import (
     BlockStart,
@@ -42,7 +46,16 @@ _dumps = orjson.dumps
 class OpenAIStreamEncoder:
     """One client stream's encoder (see module docstring)."""
 
-    __slots__ = ("_close", "_head", "_include_usage", "_model", "_open", "_tail", "_tools")
+    __slots__ = (
+        "_calls",
+        "_close",
+        "_head",
+        "_include_usage",
+        "_model",
+        "_open",
+        "_tail",
+        "_tools",
+    )
 
     def __init__(self, request: Request) -> None:
         options = request.params.get("stream_options")
@@ -52,19 +65,23 @@ class OpenAIStreamEncoder:
         self._open = b""
         self._close = b""
         self._tail = b""
-        self._tools: dict[int, bytes] = {}  # block index → delta prefix up to the arguments value
+        # block index → (delta bytes before the arguments value, after it)
+        self._tools: dict[int, tuple[bytes, bytes]] = {}
+        self._calls = 0  # tool calls sent so far: the next `tool_calls[].index`
 
     def encode(self, events: list[Event]) -> bytes:
         """SSE bytes for a batch of events."""
         out: list[bytes] = []
         for event in events:
+            if not self._open and not isinstance(event, (MessageStart, StreamError)):
+                self._start(MessageStart("chatcmpl-luthien", self._model), out)
             if isinstance(event, TextDelta):
                 if event.text:
                     out.append(self._chunk(b'{"content":' + _dumps(event.text) + b"}"))
             elif isinstance(event, ToolArgsDelta):
-                prefix = self._tools.get(event.index)
-                if prefix is not None and event.partial_json:
-                    out.append(self._chunk(prefix + _dumps(event.partial_json) + b"}}]}"))
+                frame = self._tools.get(event.index)
+                if frame is not None and event.partial_json:
+                    out.append(self._chunk(frame[0] + _dumps(event.partial_json) + frame[1]))
             elif isinstance(event, BlockStart):
                 self._block_start(event, out)
             elif isinstance(event, MessageStart):
@@ -82,13 +99,9 @@ class OpenAIStreamEncoder:
         return _DONE
 
     def _chunk(self, delta: bytes) -> bytes:
-        if not self._open:
-            self._start(MessageStart("chatcmpl-luthien", self._model), [])
         return self._open + delta + self._close
 
     def _chunk_with(self, delta: bytes, logprobs: bytes, finish: bytes) -> bytes:
-        if not self._open:
-            self._start(MessageStart("chatcmpl-luthien", self._model), [])
         return (
             self._open + delta + b',"logprobs":' + logprobs + b',"finish_reason":' + finish + b"}]"
         ) + self._tail
@@ -119,8 +132,14 @@ class OpenAIStreamEncoder:
             return
         if not isinstance(block, ToolCallBlock):
             return
-        number = len(self._tools)
         kind = block.extra.get("type", "function")
+        if kind == LEGACY_FUNCTION_CALL:
+            self._tools[event.index] = (b'{"function_call":{"arguments":', b"}}")
+            legacy = {"function_call": {"name": block.name, "arguments": block.arguments}}
+            out.append(self._chunk(_dumps(legacy)))
+            return
+        number = self._calls
+        self._calls += 1
         container, args_key = ("custom", "input") if kind == "custom" else ("function", "arguments")
         first = {
             "index": number,
@@ -128,11 +147,12 @@ class OpenAIStreamEncoder:
             "type": kind,
             container: {"name": block.name, args_key: block.arguments},
         }
-        self._tools[event.index] = b'{"tool_calls":[{"index":%d,"%s":{"%s":' % (
+        prefix = b'{"tool_calls":[{"index":%d,"%s":{"%s":' % (
             number,
             container.encode(),
             args_key.encode(),
         )
+        self._tools[event.index] = (prefix, b"}}]}")
         out.append(self._chunk(b'{"tool_calls":[' + _dumps(first) + b"]}"))
 
     def _opaque(self, event: OpaqueEvent, out: list[bytes]) -> None:

@@ -31,12 +31,11 @@ def plain_key(transactional_db: None) -> str:
 
 
 @pytest.fixture(autouse=True)
-def _recorder(transactional_db: None, tmp_path: Any, settings: Any) -> Iterator[None]:
-    settings.LUTHIEN_SPILL_DIR = str(tmp_path / "spill")
+def _recorder(transactional_db: None) -> Iterator[None]:
+    """Proxy tests commit data (the writer thread must see it) and wait for the writer."""
     reset_recorder()
     yield
     recorder().flush(timeout=10)
-    reset_recorder()
 
 
 class Proxy:

@@ -178,3 +178,15 @@ async def test_models_and_health(proxy: Proxy) -> None:
     assert json.loads(health.content)["status"] == "ok"
     docs = await proxy.client.get("/v1/openapi.json")
     assert "/v1/chat/completions" in json.loads(docs.content)["paths"]
+
+
+async def test_openai_stream_usage_recorded_even_when_client_did_not_ask(proxy: Proxy) -> None:
+    response = await proxy.openai({"model": "mock/text?chunks=5", "messages": USER,
+                                   "stream": True})
+    raw = await read_stream(response)
+    chunks = [json.loads(d) for _, d in sse_events(raw) if d != "[DONE]"]
+    assert all(chunk["choices"] for chunk in chunks)  # no usage chunk for this client
+    row = await _stored(response["x-luthien-transaction-id"])
+    assert row.output_tokens == 5
+    assert row.body.request_final["stream_options"] == {"include_usage": True}
+    assert "stream_options" not in row.body.request_original

@@ -1,0 +1,83 @@
+"""Django admin for client API keys: create (secret shown once), revoke, last use.
+
+The secret exists only in the message shown after creation; the stored hash is never displayed.
+Creation and revocation go through `gateway.keys`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from gateway.keys import api_key_create, api_key_revoke, key_cache
+from gateway.models import ApiKey
+
+
+class ApiKeyAddForm(forms.ModelForm):
+    """Only what a new key needs: a name and its rights."""
+
+    class Meta:
+        model = ApiKey
+        fields = ["name", "may_override_policy"]
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    """Client keys. New secrets are shown once, in the message after saving."""
+
+    list_display = ["name", "prefix_shown", "is_active", "may_override_policy", "created_at",
+                    "last_used_at"]
+    list_filter = ["is_active", "may_override_policy"]
+    search_fields = ["name", "prefix"]
+    actions = ["revoke"]
+    exclude = ["secret_hash"]
+
+    @admin.display(description="prefix", ordering="prefix")
+    def prefix_shown(self, key: ApiKey) -> str:
+        return f"lk-{key.prefix}…"
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False,
+                 **kwargs: Any) -> Any:
+        if obj is None:
+            kwargs["form"] = ApiKeyAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        if obj is None:
+            return ["name", "may_override_policy"]
+        return ["name", "prefix_shown", "is_active", "may_override_policy", "created_at",
+                "last_used_at"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        if obj is None:
+            return []
+        return ["prefix_shown", "is_active", "created_at", "last_used_at"]
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            key_cache().clear()
+            return
+        key, secret = api_key_create(
+            name=form.cleaned_data["name"],
+            may_override_policy=form.cleaned_data.get("may_override_policy", False),
+        )
+        obj.pk = key.pk
+        obj.refresh_from_db()
+        self.message_user(
+            request,
+            f"The secret of {key.name!r} is {secret} — copy it now, it will not be shown again.",
+            messages.WARNING,
+        )
+
+    @admin.action(description="Revoke the selected keys")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
+        count = 0
+        for key in queryset.filter(is_active=True):
+            api_key_revoke(key=key)
+            count += 1
+        self.message_user(request, f"Revoked {count} key(s).")

@@ -1,0 +1,129 @@
+"""The shared policy version stamp: how every worker learns that saved policies changed.
+
+With `REDIS_URL` the stamp is a Redis key that the services set to a fresh unique value after
+each committed change (unique, so a Redis restart can never bring back a value already seen); without Redis it is a cheap aggregate over the `PolicyConfig` table (row count, sum of
+versions, the active row, the latest update), which any change alters. Workers compare the stamp
+a few times per second (`policies.reloader`); its value means nothing beyond "changed or not".
+
+    stamp_bump()      after a committed change (no-op for the database stamp)
+    stamp_read()      the current stamp (sync)
+    StampReader       the stamp for the poller: async Redis client, or the aggregate in a thread
+    stamp_close()     drop this process's Redis client (tests, settings changes)
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+import time
+
+import redis
+import redis.asyncio
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.db import close_old_connections
+from django.db.models import Count, Max, Q, Sum
+
+logger = logging.getLogger("policies.version_stamp")
+
+STAMP_KEY = "luthien:policies:stamp"
+_TIMEOUT_S = 1.0
+
+
+class _SyncClient:
+    """The per-process synchronous Redis client, created on first use for the current URL."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._url = ""
+        self._client: redis.Redis | None = None
+
+    def get(self, url: str) -> redis.Redis:
+        with self._lock:
+            if self._client is None or self._url != url:
+                self._close()
+                self._client = redis.Redis.from_url(
+                    url, socket_timeout=_TIMEOUT_S, socket_connect_timeout=_TIMEOUT_S
+                )
+                self._url = url
+            return self._client
+
+    def close(self) -> None:
+        with self._lock:
+            self._close()
+
+    def _close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+        self._client = None
+
+
+_sync_client = _SyncClient()
+
+
+def database_stamp() -> str:
+    """The aggregate stamp over saved policies (one indexed query)."""
+    from policies.models import PolicyConfig
+
+    close_old_connections()
+    row = PolicyConfig.objects.aggregate(
+        count=Count("id"),
+        versions=Sum("version"),
+        active=Max("id", filter=Q(is_active=True)),
+        updated=Max("updated_at"),
+        activated=Max("activated_at"),
+    )
+    updated = row["updated"].isoformat() if row["updated"] else ""
+    activated = row["activated"].isoformat() if row["activated"] else ""
+    return f"db:{row['count']}:{row['versions'] or 0}:{row['active'] or 0}:{updated}:{activated}"
+
+
+def stamp_bump() -> None:
+    """Tell every worker that saved policies changed. Errors are logged, never raised: the
+    change is already committed, and the database stays the source of truth."""
+    if not settings.REDIS_URL:
+        return
+    try:
+        value = f"{time.time_ns()}-{secrets.token_hex(4)}"
+        _sync_client.get(settings.REDIS_URL).set(STAMP_KEY, value)
+    except redis.RedisError:
+        logger.exception("could not bump the policy version stamp in Redis")
+
+
+def stamp_read() -> str:
+    """The current stamp (the Redis key, or the database aggregate)."""
+    if settings.REDIS_URL:
+        value = _sync_client.get(settings.REDIS_URL).get(STAMP_KEY)
+        return f"redis:{(value or b'0').decode()}"
+    return database_stamp()
+
+
+def stamp_close() -> None:
+    """Close this process's synchronous Redis client."""
+    _sync_client.close()
+
+
+class StampReader:
+    """Reads the stamp from async code; owns an async Redis client bound to the running loop."""
+
+    def __init__(self, redis_url: str) -> None:
+        self._client = (
+            redis.asyncio.Redis.from_url(
+                redis_url, socket_timeout=_TIMEOUT_S, socket_connect_timeout=_TIMEOUT_S
+            )
+            if redis_url
+            else None
+        )
+
+    async def read(self) -> str:
+        """The current stamp."""
+        if self._client is None:
+            return await sync_to_async(database_stamp, thread_sensitive=False)()
+        value = await self._client.get(STAMP_KEY)
+        return f"redis:{(value or b'0').decode()}"
+
+    async def aclose(self) -> None:
+        """Close the Redis client, if any."""
+        if self._client is not None:
+            await self._client.aclose()

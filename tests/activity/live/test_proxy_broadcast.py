@@ -1,0 +1,113 @@
+"""Real proxied requests: their lifecycle reaches the group, and a bad layer changes nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import pytest
+from channels.layers import get_channel_layer
+
+from activity.broadcast import broadcaster
+from activity.live_events import GROUP
+from policies.policy_file import PolicySpec
+from policies.runtime import active_from_spec, policy_runtime
+from tests.activity.live.conftest import layer_settings
+from tests.gateway.integration.conftest import Proxy, read_stream
+from tests.gateway.integration.sse_helpers import openai_stream_text
+
+USER = [{"role": "user", "content": "hello there"}]
+
+
+def use_string_replace() -> None:
+    """Activate a policy that rewrites the request and the response (two decisions)."""
+    spec = PolicySpec(
+        name="swap-words",
+        policy_class="string-replace",
+        config={"replacements": {"hello": "howdy", "said": "typed"}, "apply_to_request": True},
+    )
+    policy_runtime().set(active_from_spec(spec, version=7, source="database"))
+
+
+async def _receive_until_finished(layer: Any, channel: str, tx_id: str) -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = []
+    while True:
+        message = await asyncio.wait_for(layer.receive(channel), 5)
+        event = message["event"]
+        if event["id"] != tx_id:
+            continue
+        assert message["type"] == "activity." + event["type"].split(".")[1]
+        events.append(event)
+        if event["type"] == "transaction.finished":
+            return events
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_a_proxied_request_is_broadcast(proxy: Proxy, stream: bool) -> None:
+    use_string_replace()
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    await layer.group_add(GROUP, channel)
+    response = await proxy.openai({"model": "mock/echo", "messages": USER, "stream": stream})
+    assert response.status_code == 200
+    if stream:
+        await read_stream(response)
+    tx_id = response["x-luthien-transaction-id"]
+    events = await _receive_until_finished(layer, channel, tx_id)
+    kinds = [e["type"] for e in events]
+    assert kinds == ["transaction.started", "transaction.decision", "transaction.decision",
+                     "transaction.finished"]
+    started, finished = events[0], events[-1]
+    assert started["model"] == "mock/echo" and started["key"] == "live-client"
+    assert started["policy"] == "swap-words" and started["policy_version"] == 7
+    assert started["client_format"] == "openai" and started["stream"] is stream
+    assert [e["action"] for e in events[1:3]] == ["rewrote", "rewrote"]
+    assert finished["status"] == "completed" and finished["decisions"] == 2
+    assert finished["preview"] == "You typed: howdy there"
+    assert finished["latency_ms"] >= finished["overhead_ms"] >= 0
+
+
+@pytest.mark.parametrize(
+    "layers",
+    [
+        layer_settings("tests.activity.live.layers.HangingLayer"),
+        layer_settings("tests.activity.live.layers.FailingLayer"),
+        layer_settings("channels_redis.core.RedisChannelLayer", hosts=["redis://127.0.0.1:1/0"]),
+    ],
+    ids=["hanging", "failing", "redis-unreachable"],
+)
+async def test_a_broken_layer_never_slows_the_proxy(
+    proxy: Proxy, settings: Any, layers: dict[str, Any]
+) -> None:
+    settings.CHANNEL_LAYERS = layers
+    await proxy.openai({"model": "mock/echo", "messages": USER})  # warm-up (imports, key cache)
+    durations = []
+    for stream in (False, True, False):
+        started = time.perf_counter()
+        response = await proxy.openai({"model": "mock/echo", "messages": USER, "stream": stream})
+        if stream:
+            text = openai_stream_text(await read_stream(response))[0]
+        else:
+            text = response.json()["choices"][0]["message"]["content"]
+        durations.append(time.perf_counter() - started)
+        assert response.status_code == 200
+        assert text == "You said: hello there"
+    assert max(durations) < 0.5, durations
+    deadline = time.monotonic() + 3  # the hanging layer's send times out after 1 s
+    while not broadcaster().stats()["errors"] and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    stats = broadcaster().stats()
+    assert stats["sent"] == 0 and stats["errors"] >= 1
+
+
+async def test_broadcast_off_sends_nothing(proxy: Proxy, settings: Any) -> None:
+    settings.LUTHIEN_BROADCAST = False
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    await layer.group_add(GROUP, channel)
+    response = await proxy.openai({"model": "mock/echo", "messages": USER})
+    assert response.status_code == 200
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(layer.receive(channel), 0.3)
+    assert broadcaster().stats() == {"sent": 0, "dropped": 0, "errors": 0, "skipped": 0}

@@ -1,0 +1,154 @@
+"""The official SDKs accept what the encoders produce (the network faked at the transport).
+
+Both SDKs here run on `httpx2`, so the fake upstream is an `httpx2.MockTransport` that answers
+every request with the encoded SSE bytes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anthropic
+import httpx2
+import openai
+import pytest
+
+from gateway.codecs.anthropic_messages import ANTHROPIC_CODEC
+from gateway.codecs.openai_chat import OPENAI_CODEC
+from gateway.neutral import Event, MessageEnd, Request
+from tests.gateway.codecs.helpers import corpus_files, decode_stream, load_json, stream_bytes
+
+OPENAI_STREAMS = [p.stem for p in corpus_files("openai", "streams", ".sse")]
+ANTHROPIC_STREAMS = [p.stem for p in corpus_files("anthropic", "streams", ".sse")]
+ANTHROPIC_RESPONSES = [
+    p for p in corpus_files("anthropic", "responses", ".json") if "unknown" not in p.stem
+]
+OPENAI_RESPONSES = corpus_files("openai", "responses", ".json")
+
+
+def _transport(body: bytes) -> httpx2.MockTransport:
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(200, content=body, headers={"content-type": "text/event-stream"})
+
+    return httpx2.MockTransport(handler)
+
+
+def _openai(body: bytes) -> openai.OpenAI:
+    client = httpx2.Client(transport=_transport(body))
+    return openai.OpenAI(
+        api_key="sk-test", base_url="http://upstream.test/v1", http_client=client, max_retries=0
+    )
+
+
+def _anthropic(body: bytes) -> anthropic.Anthropic:
+    client = httpx2.Client(transport=_transport(body))
+    return anthropic.Anthropic(
+        api_key="sk-test", base_url="http://upstream.test", http_client=client, max_retries=0
+    )
+
+
+# --- OpenAI ------------------------------------------------------------------------------------
+
+
+def _openai_bytes(events: list[Event]) -> bytes:
+    has_usage = any(isinstance(e, MessageEnd) and e.usage for e in events)
+    params = {"stream_options": {"include_usage": True}} if has_usage else {}
+    request = Request(format="openai", model="gpt-4o", messages=[], stream=True, params=params)
+    encoder = OPENAI_CODEC.stream_encoder(request)
+    return encoder.encode(events) + encoder.finish()
+
+
+def _openai_final(data: bytes) -> dict[str, Any]:
+    messages: Any = [{"role": "user", "content": "hi"}]
+    with _openai(data).chat.completions.stream(model="gpt-4o", messages=messages) as stream:
+        completion = stream.get_final_completion()
+    return _openai_essence(completion.model_dump(mode="json"))
+
+
+def _openai_essence(body: dict[str, Any]) -> dict[str, Any]:
+    """What a client acts on: text, refusal, tool calls, finish reason, usage."""
+    choice = body["choices"][0]
+    message = choice["message"]
+    calls = [
+        (c["id"], c["function"]["name"], c["function"]["arguments"])
+        for c in message.get("tool_calls") or []
+    ]
+    usage = body.get("usage")
+    return {
+        "id": body["id"],
+        "model": body["model"],
+        "content": message.get("content") or None,
+        "refusal": message.get("refusal"),
+        "tool_calls": calls,
+        "function_call": message.get("function_call") or None,
+        "finish_reason": choice["finish_reason"],
+        "usage": (usage["prompt_tokens"], usage["completion_tokens"]) if usage else None,
+    }
+
+
+@pytest.mark.parametrize("name", OPENAI_STREAMS)
+def test_openai_sdk_accumulates_the_encoded_stream(name: str) -> None:
+    events = decode_stream(OPENAI_CODEC.stream_decoder(), stream_bytes("openai", name))
+    data = _openai_bytes(events)
+    if name == "error_midstream":
+        with pytest.raises(openai.APIError, match="The server had an error"):
+            _openai_final(data)
+    elif name == "length":
+        with pytest.raises(openai.LengthFinishReasonError):  # the SDK saw finish_reason length
+            _openai_final(data)
+    else:
+        assert _openai_final(data) == _openai_essence(OPENAI_CODEC.encode_response(events))
+
+
+@pytest.mark.parametrize("path", OPENAI_RESPONSES, ids=[p.stem for p in OPENAI_RESPONSES])
+def test_openai_non_streaming_events_stream_like_the_body(path: Any) -> None:
+    body = load_json(path)
+    if body["choices"][0]["finish_reason"] in ("length", "content_filter", "function_call"):
+        pytest.skip("the stream helper raises on purpose, or legacy function calling")
+    if path.stem == "custom_tool_call":
+        pytest.skip("the SDK's stream helper has no custom tool-call deltas")
+    data = _openai_bytes(OPENAI_CODEC.decode_response(body))
+    assert _openai_final(data) == _openai_essence(body)
+
+
+# --- Anthropic ---------------------------------------------------------------------------------
+
+
+def _anthropic_bytes(events: list[Event]) -> bytes:
+    request = Request(format="anthropic", model="claude-sonnet-4-5", messages=[], stream=True)
+    encoder = ANTHROPIC_CODEC.stream_encoder(request)
+    return encoder.encode(events) + encoder.finish()
+
+
+def _anthropic_final(data: bytes) -> dict[str, Any]:
+    messages: Any = [{"role": "user", "content": "hi"}]
+    client = _anthropic(data)
+    with client.messages.stream(model="claude-x", max_tokens=64, messages=messages) as stream:
+        final = stream.get_final_message()
+    body = final.to_dict()
+    if body.get("stop_details") is None:
+        body.pop("stop_details", None)
+    return body
+
+
+@pytest.mark.parametrize("name", ANTHROPIC_STREAMS)
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_anthropic_sdk_accumulates_the_encoded_stream(name: str) -> None:
+    events = decode_stream(ANTHROPIC_CODEC.stream_decoder(), stream_bytes("anthropic", name))
+    data = _anthropic_bytes(events)
+    if name == "error_overloaded":
+        with pytest.raises(anthropic.APIError, match="Overloaded"):
+            _anthropic_final(data)
+        return
+    final = _anthropic_final(data)
+    expected = ANTHROPIC_CODEC.encode_response(events)
+    if name == "truncated":  # the SDK keeps the cut-off JSON it could parse; we send {}
+        final["content"][0]["input"] = {}
+    assert final == expected
+
+
+@pytest.mark.parametrize("path", ANTHROPIC_RESPONSES, ids=[p.stem for p in ANTHROPIC_RESPONSES])
+def test_anthropic_non_streaming_events_stream_like_the_body(path: Any) -> None:
+    body = load_json(path)
+    data = _anthropic_bytes(ANTHROPIC_CODEC.decode_response(body))
+    assert _anthropic_final(data) == body
