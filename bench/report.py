@@ -35,6 +35,8 @@ def render(bench: Bench) -> str:
     lines = [*_header(bench), "", *_table(bench.results), ""]
     rss = bench.peak_rss_mb
     lines.append(f"gateway peak RSS (VmHWM): {_num(rss, 1)} MB" if rss else "gateway peak RSS: n/a")
+    idle = _num(bench.idle_cpu_ms_per_s, 1)
+    lines.append(f"gateway CPU while idle: {idle} ms per second (its timers and background tasks)")
     lines.append(
         f"x-luthien-overhead-ms median @c1 (non-streaming): {_overhead_header_medians(bench)}"
     )

@@ -29,8 +29,14 @@ class ApiKeyAddForm(forms.ModelForm):
 class ApiKeyAdmin(admin.ModelAdmin):
     """Client keys. New secrets are shown once, in the message after saving."""
 
-    list_display = ["name", "prefix_shown", "is_active", "may_override_policy", "created_at",
-                    "last_used_at"]
+    list_display = [
+        "name",
+        "prefix_shown",
+        "is_active",
+        "may_override_policy",
+        "created_at",
+        "last_used_at",
+    ]
     list_filter = ["is_active", "may_override_policy"]
     search_fields = ["name", "prefix"]
     actions = ["revoke"]
@@ -40,8 +46,9 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def prefix_shown(self, key: ApiKey) -> str:
         return f"lk-{key.prefix}…"
 
-    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False,
-                 **kwargs: Any) -> Any:
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
         if obj is None:
             kwargs["form"] = ApiKeyAddForm
         return super().get_form(request, obj, change=change, **kwargs)
@@ -49,8 +56,14 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         if obj is None:
             return ["name", "may_override_policy"]
-        return ["name", "prefix_shown", "is_active", "may_override_policy", "created_at",
-                "last_used_at"]
+        return [
+            "name",
+            "prefix_shown",
+            "is_active",
+            "may_override_policy",
+            "created_at",
+            "last_used_at",
+        ]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         if obj is None:

@@ -10,7 +10,7 @@ chunk. Every stage releases what it holds in `finally` and consumes its source w
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
 
 import httpx
@@ -18,7 +18,7 @@ from django.conf import settings
 
 from gateway.codecs.base import StreamDecoder, StreamEncoder
 from gateway.errors import GatewayError, UpstreamFailure, UpstreamTimeout
-from gateway.neutral import Event, StreamError, WireFormat
+from gateway.neutral import Event, StreamError
 from gateway.sse import SSEDecoder
 from gateway.timing import RequestClock
 from gateway.upstream_call import map_transport_error
@@ -26,7 +26,7 @@ from gateway.upstream_call import map_transport_error
 
 async def read_upstream(
     response: httpx.Response, upstream: str, clock: RequestClock
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     """Raw bytes from the upstream as they arrive; time spent waiting goes on the clock.
 
     The whole call is bounded by `LUTHIEN_UPSTREAM_TOTAL_TIMEOUT_S` (checked as chunks arrive;
@@ -52,11 +52,11 @@ async def read_upstream(
 
 
 async def decode_events(
-    chunks: AsyncIterator[bytes], decoder: StreamDecoder
-) -> AsyncIterator[list[Event]]:
+    chunks: AsyncGenerator[bytes, None], decoder: StreamDecoder
+) -> AsyncGenerator[list[Event], None]:
     """SSE bytes → neutral event batches; an upstream failure mid-stream becomes StreamError."""
     sse = SSEDecoder()
-    async with aclosing(chunks) as source:  # type: ignore[type-var]
+    async with aclosing(chunks) as source:
         try:
             async for chunk in source:
                 events = decoder.feed(sse.feed(chunk))
@@ -75,23 +75,22 @@ def _error_type(error: GatewayError) -> str:
 
 
 async def record_events(
-    batches: AsyncIterator[list[Event]], sink: list[Event]
-) -> AsyncIterator[list[Event]]:
+    batches: AsyncGenerator[list[Event], None], sink: list[Event]
+) -> AsyncGenerator[list[Event], None]:
     """Side tap: keeps references to every event for the recorder (never copies, never waits)."""
-    async with aclosing(batches) as source:  # type: ignore[type-var]
+    async with aclosing(batches) as source:
         async for batch in source:
             sink.extend(batch)
             yield batch
 
 
 async def encode_events(
-    batches: AsyncIterator[list[Event]],
+    batches: AsyncGenerator[list[Event], None],
     encoder: StreamEncoder,
     clock: RequestClock,
-    fmt: WireFormat,
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     """Neutral batches → the client's SSE bytes, always closed with the format's terminator."""
-    async with aclosing(batches) as source:  # type: ignore[type-var]
+    async with aclosing(batches) as source:
         async for batch in source:
             data = encoder.encode(batch)
             if data:

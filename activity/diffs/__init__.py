@@ -16,6 +16,8 @@ from typing import Any
 from activity.diffs.sides import Cell, DiffRow, Segment, inline_diff, side_by_side, unified
 from activity.diffs.text import request_lines, response_lines
 
+OPEN_UNCHANGED_LINES = 40
+
 __all__ = [
     "Cell",
     "DiffRow",
@@ -47,6 +49,11 @@ class DiffView:
     def changed(self) -> bool:
         """Whether the two sides differ."""
         return self.original != self.final
+
+    @property
+    def open_unchanged(self) -> bool:
+        """Whether to show an unchanged body expanded (it is short, and there is nothing else)."""
+        return not self.changed and len(self.original) <= OPEN_UNCHANGED_LINES
 
     @property
     def removed(self) -> int:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass, field, replace
 
@@ -299,12 +299,12 @@ def _completed(entry: _OpenBlock) -> Block:
 
 
 async def apply_policy(
-    policy: Policy, ctx: PolicyContext, batches: AsyncIterator[list[Event]]
-) -> AsyncIterator[list[Event]]:
+    policy: Policy, ctx: PolicyContext, batches: AsyncGenerator[list[Event], None]
+) -> AsyncGenerator[list[Event], None]:
     """The policy stage of the pipeline: yields output batches as they become ready."""
     run = StreamRun(policy, ctx)
     try:
-        async with aclosing(batches) as source:  # type: ignore[type-var]
+        async with aclosing(batches) as source:
             async for batch in source:
                 run.feed(batch)
                 ready = run.drain_ready()

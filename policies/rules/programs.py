@@ -126,8 +126,9 @@ def shell_script_arg(argv: list[str]) -> str | None:
         index += 1
         if arg in _SHELL_ARG_OPTS:
             index += 1
-        elif arg in ("-c", "--command") or (re.fullmatch(r"[-+][a-zA-Z]+", arg) and "c" in arg):
-            has_c = True
+        elif arg == "--command" or re.fullmatch(r"[-+][a-zA-Z]+", arg):
+            has_c = has_c or "c" in arg
+            index += arg[-1] in "oO" and not arg.startswith("--")  # `-euo pipefail`
         elif arg == "--" or not arg.startswith(("-", "+")):
             rest = args[index - 1 :] if arg != "--" else args[index:]
             return rest[0] if has_c and rest else None

@@ -27,7 +27,7 @@ _BARE_HOST = re.compile(
 )
 _SCP_TARGET = re.compile(r"^(?:[^@/\s]+@)?(?P<host>\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]+):(?!//)")
 _SOCKET_CONNECT = re.compile(r"(?:connect|create_connection)\(\s*\(\s*['\"]([^'\"]+)['\"]")
-_METHOD = re.compile(r"^[A-Z]+$")
+_METHOD = re.compile(r"^[A-Za-z]+$")
 
 _CURL_ARG_OPTS = words(
     "-A -b -c -C -d -D -e -E -F -H -K -m -o -P -Q -r -T -u -U -w -X -y -Y -z -t --user-agent "
@@ -180,7 +180,7 @@ def _values(args: list[str], names: tuple[str, ...]) -> list[str]:
 
 def _httpie_target(args: list[str]) -> list[str]:
     words = positionals(args, _HTTPIE_ARG_OPTS)
-    if words and _METHOD.match(words[0]):
+    if len(words) > 1 and _METHOD.match(words[0]):
         words = words[1:]
     if not words:
         return []

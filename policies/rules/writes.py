@@ -70,7 +70,8 @@ def patch_paths(text: str) -> list[str]:
 
 
 def _copy_destinations(args: list[str]) -> list[str]:
-    """`cp`/`mv`/`install`/`ln`/`rsync`: the destination, and where each source lands in it."""
+    """`cp`/`mv`/`install`/`ln`/`rsync`: the destination, and where each source lands in it
+    when the destination looks like a directory (`dir/`, several sources, no file extension)."""
     for index, arg in enumerate(args):
         if arg in ("-t", "--target-directory") and index + 1 < len(args):
             return [args[index + 1]]
@@ -82,6 +83,10 @@ def _copy_destinations(args: list[str]) -> list[str]:
     if len(words) < 2:
         return [posixpath.basename(w.rstrip("/")) for w in words]
     *sources, destination = words
+    name = posixpath.basename(destination.rstrip("/"))
+    looks_like_file = "." in name[1:] and not destination.endswith("/") and len(sources) == 1
+    if looks_like_file:
+        return [destination]
     landed = [posixpath.join(destination, posixpath.basename(s.rstrip("/"))) for s in sources]
     return [destination, *landed]
 

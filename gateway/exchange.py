@@ -1,0 +1,78 @@
+"""`Exchange`: one client call in flight — its record, clock and what the pipeline decided."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from activity import taps
+from activity.records import TransactionRecord, new_transaction_id
+from gateway.codecs import Codec, codec_for
+from gateway.neutral import Event, MessageEnd, Request, WireFormat
+from gateway.timing import RequestClock
+from gateway.upstreams import Route
+from policies.base import Policy
+from policies.context import Decision, PolicyContext
+
+
+@dataclass(slots=True)
+class Exchange:
+    """State of one call, filled top to bottom by the pipeline."""
+
+    fmt: WireFormat
+    headers: dict[str, str]
+    record: TransactionRecord = field(init=False)
+    clock: RequestClock = field(default_factory=RequestClock)
+    codec: Codec = field(init=False)
+    request: Request | None = None
+    route: Route | None = None
+    policy: Policy | None = None
+    ctx: PolicyContext | None = None
+
+    def __post_init__(self) -> None:
+        self.record = TransactionRecord(id=new_transaction_id(), client_format=self.fmt)
+        self.codec = codec_for(self.fmt)
+
+    @property
+    def upstream_codec(self) -> Codec:
+        """The codec of the upstream's wire format."""
+        assert self.route is not None
+        return codec_for(self.route.format)
+
+    def start_policy(self, request: Request, policy: Policy) -> PolicyContext:
+        """Create the policy context (decisions go to the taps) and announce the start."""
+        self.request, self.policy = request, policy
+        self.ctx = PolicyContext(
+            transaction_id=self.record.id, request=request, listener=self._decided
+        )
+        taps.transaction_started(self.record)
+        return self.ctx
+
+    def _decided(self, decision: Decision) -> None:
+        taps.transaction_decision(self.record, decision)
+
+    def note_usage(self, events: list[Event]) -> None:
+        """Copy the final usage of a response onto the record."""
+        for event in reversed(events):
+            if isinstance(event, MessageEnd) and event.usage is not None:
+                self.record.input_tokens = event.usage.input_tokens
+                self.record.output_tokens = event.usage.output_tokens
+                return
+
+    def finish(self, *, status: str, http_status: int = 200, error: str = "") -> None:
+        """Close the record (once) and hand it to the taps."""
+        record, clock = self.record, self.clock
+        if record.ended_at is not None:
+            return
+        record.status, record.http_status, record.error = status, http_status, error
+        record.ended_at = time.time()
+        now = time.perf_counter()
+        record.latency_ms = round(clock.elapsed_ms(now), 3)
+        record.overhead_ms = round(clock.overhead_ms(now), 3)
+        if clock.first_byte is not None:
+            record.first_byte_at = record.started_at + (clock.first_byte - clock.started)
+        taps.transaction_finished(record)
+
+    def outcome(self) -> str:
+        """`blocked` when a policy blocked something, else `completed`."""
+        return "blocked" if self.ctx is not None and self.ctx.blocked else "completed"

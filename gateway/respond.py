@@ -1,0 +1,99 @@
+"""The three ways a call is answered: a complete JSON response, an SSE stream, or the
+gateway's own reply (refusals). All run the same policy engine over the same events."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
+
+import httpx
+import orjson
+from django.http import HttpResponse, StreamingHttpResponse
+
+from gateway.errors import UpstreamUnavailable
+from gateway.exchange import Exchange
+from gateway.neutral import Event
+from gateway.replies import reply_events
+from gateway.responses import json_response, stream_response
+from gateway.stages import decode_events, encode_events, read_upstream, record_events
+from policies.engine import apply_policy
+
+
+async def _one_batch(events: list[Event]) -> AsyncGenerator[list[Event], None]:
+    yield events
+
+
+async def respond_complete(
+    exchange: Exchange, raw: bytes, extra_headers: dict[str, str]
+) -> HttpResponse:
+    """Non-streaming: the upstream body becomes events and runs through the same engine."""
+    assert exchange.policy is not None and exchange.ctx is not None
+    try:
+        upstream_json = orjson.loads(raw)
+    except orjson.JSONDecodeError as error:
+        raise UpstreamUnavailable("upstream sent a response that is not JSON") from error
+    exchange.record.response_original = raw
+    events = exchange.upstream_codec.decode_response(upstream_json)
+    out: list[Event] = []
+    async for batch in apply_policy(exchange.policy, exchange.ctx, _one_batch(events)):
+        out.extend(batch)
+    body = exchange.codec.encode_response(out)
+    exchange.record.response_final = body
+    exchange.note_usage(out)
+    exchange.finish(status=exchange.outcome())
+    return json_response(body, exchange.record.id, exchange.record.overhead_ms, extra_headers)
+
+
+def respond_stream(
+    exchange: Exchange, response: httpx.Response, extra_headers: dict[str, str]
+) -> StreamingHttpResponse:
+    """Streaming: the composed stages, with the record finished whatever happens."""
+    return stream_response(_stream_body(exchange, response), exchange.record.id, extra_headers)
+
+
+async def _stream_body(exchange: Exchange, response: httpx.Response) -> AsyncGenerator[bytes, None]:
+    assert exchange.policy is not None and exchange.ctx is not None
+    assert exchange.route is not None and exchange.request is not None
+    original: list[Event] = []
+    final: list[Event] = []
+    record = exchange.record
+    record.response_events_original, record.response_events_final = original, final
+    chunks = read_upstream(response, exchange.route.upstream.name, exchange.clock)
+    decoded = decode_events(chunks, exchange.upstream_codec.stream_decoder())
+    checked = apply_policy(exchange.policy, exchange.ctx, record_events(decoded, original))
+    encoder = exchange.codec.stream_encoder(exchange.request)
+    status = "cancelled"
+    try:
+        stream = encode_events(record_events(checked, final), encoder, exchange.clock)
+        async with aclosing(stream):
+            async for data in stream:
+                yield data
+        failed = bool(final) and final[-1].type == "stream_error"
+        status = "upstream_error" if failed else exchange.outcome()
+    finally:
+        exchange.note_usage(final)
+        exchange.finish(status=status)
+
+
+def respond_reply(
+    exchange: Exchange, message: str, status: str
+) -> HttpResponse | StreamingHttpResponse:
+    """Answer with `message` as the assistant's reply, without calling the upstream."""
+    assert exchange.request is not None
+    request, record = exchange.request, exchange.record
+    events = reply_events(record.id, request.model, message)
+    record.response_events_final = events
+    if request.stream:
+        encoder = exchange.codec.stream_encoder(request)
+
+        async def body() -> AsyncGenerator[bytes, None]:
+            try:
+                yield encoder.encode(events) + encoder.finish()
+            finally:
+                exchange.finish(status=status)
+
+        return stream_response(body(), record.id, {})
+    payload = exchange.codec.encode_response(events)
+    record.response_final = payload
+    exchange.finish(status=status)
+    return json_response(payload, record.id, record.overhead_ms, {})
