@@ -124,13 +124,14 @@ class Broadcaster:
         """Counts of sent, dropped, failed and skipped events."""
         return asdict(self._stats)
 
-    async def drain(self, timeout: float = 5.0) -> bool:
+    async def drain(self, wait_s: float = 5.0) -> bool:
         """Wait until this loop's queue is sent (tests, shutdown); whether it emptied in time."""
         pump = self._pumps.get(asyncio.get_running_loop())
         if pump is None:
             return True
         try:
-            await asyncio.wait_for(pump.queue.join(), timeout)
+            async with asyncio.timeout(wait_s):
+                await pump.queue.join()
         except TimeoutError:
             return False
         return True
@@ -187,7 +188,8 @@ class Broadcaster:
             if layer is None:
                 self._count("skipped")
                 return True
-            await asyncio.wait_for(layer.group_send(GROUP, event.as_message()), self.send_timeout)
+            async with asyncio.timeout(self.send_timeout):
+                await layer.group_send(GROUP, event.as_message())
         except asyncio.CancelledError:
             raise
         except Exception as error:

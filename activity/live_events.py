@@ -165,7 +165,7 @@ def answer_preview(record: TransactionRecord, limit: int = PREVIEW_CHARS) -> str
 
 
 def _clip(text: str, limit: int) -> str:
-    text = " ".join(text[: 4 * limit].split())  # newlines and runs of spaces as one space
+    text = " ".join(text[: 2 * limit].split())  # newlines and runs of spaces as one space
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

@@ -7,6 +7,8 @@ Views are thin: filters, queries and diffs come from `activity.selectors` and
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
@@ -64,10 +66,10 @@ def detail(request: HttpRequest, transaction_id: str) -> HttpResponse:
     """One transaction: summary, decision timeline, request and response diffs."""
     row = transaction_detail(transaction_id=transaction_id)
     if row is None:
-        context = {"nav": "history", "transaction_id": transaction_id}
-        return render(request, "activity/missing.html", context, status=404)
+        missing = {"nav": "history", "transaction_id": transaction_id}
+        return render(request, "activity/missing.html", missing, status=404)
     body = transaction_body(row)
-    context = {
+    context: dict[str, Any] = {
         "nav": "history",
         "tx": row,
         "has_body": body is not None,
@@ -84,13 +86,14 @@ async def stream(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     if not admin_key_matches(request):
         user = await request.auser()
         if not user.is_authenticated:
-            response = HttpResponse("authentication required\n", status=401,
-                                    content_type="text/plain")
+            response = HttpResponse(
+                "authentication required\n", status=401, content_type="text/plain"
+            )
             response["WWW-Authenticate"] = 'Bearer realm="luthien"'
             return response
         if not may_watch(user):
             return HttpResponse("staff only\n", status=403, content_type="text/plain")
-    response = StreamingHttpResponse(live_event_stream(), content_type="text/event-stream")
-    response["Cache-Control"] = "no-cache"
-    response["X-Accel-Buffering"] = "no"
-    return response
+    events = StreamingHttpResponse(live_event_stream(), content_type="text/event-stream")
+    events["Cache-Control"] = "no-cache"
+    events["X-Accel-Buffering"] = "no"
+    return events

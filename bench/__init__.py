@@ -6,7 +6,8 @@ twice, DIRECT (client → mock) and THROUGH (client → gateway → mock), and `
 the difference next to the targets. See `docs/performance.md`.
 
     __main__.py    the command line
-    processes.py   start, pin, wait for, measure (CPU time, peak RSS) and stop the servers
+    processes.py   start, pin, wait for, measure (CPU time, peak RSS) and stop a server
+    servers.py     the mock upstream and the gateway: commands, environment, CPUs
     loadgen.py     the HTTP client and the two load shapes (latency, throughput)
     stats.py       percentiles, throughput and CPU per request from a load run
     scenarios.py   what is measured: scenarios, budgets, requests, result records

@@ -193,13 +193,17 @@ async def run_latency(
     timeout_s: float,
     probe: Probe | None = None,
 ) -> Run:
-    """One connection, `warmup` unmeasured requests, then up to `count` measured ones."""
+    """One connection, `warmup` unmeasured requests, then up to `count` measured ones; the
+    warm-up stops after a third of `max_seconds`, the measured part after `max_seconds`."""
     connection = Connection(endpoint, timeout_s)
     run = Run()
     try:
+        warm_until = time.perf_counter() + max_seconds / 3
         for _ in range(warmup):
             if (await connection.send(raw)).status == 0:
                 await asyncio.sleep(0.01)
+            if time.perf_counter() > warm_until:
+                break
         cpu0, client0, t0 = _read(probe), time.process_time(), time.perf_counter()
         failures = 0
         while len(run.samples) < count and time.perf_counter() - t0 < max_seconds:

@@ -27,16 +27,6 @@ VENV_BIN = (
     if (REPO_ROOT / ".venv" / "bin" / "python").exists()
     else Path(sys.executable).parent
 )
-API_KEY = "bench-key"
-MOCK_CPU, GATEWAY_CPU = 1, 0
-# Inherited settings that would change what is measured; the gateway's defaults apply instead.
-_DROPPED_ENV = (
-    "REDIS_URL",
-    "POLICY_CONFIG",
-    "ADMIN_API_KEY",
-    "LOG_LEVEL",
-    "DJANGO_SETTINGS_MODULE",
-)
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 _PR_SET_PDEATHSIG = 1
 
@@ -111,8 +101,9 @@ def pinning_available() -> bool:
 
 
 def pinned(command: Sequence[str], cpu: int | None) -> list[str]:
-    """`command` prefixed with `taskset -c <cpu>` when pinning is possible."""
-    if cpu is None or not pinning_available():
+    """`command` prefixed with `taskset -c <cpu>` when pinning is possible. Call it before the
+    bench pins itself: the choice depends on the CPUs the bench may use."""
+    if cpu is None or not pinning_available() or cpu not in os.sched_getaffinity(0):
         return list(command)
     return ["taskset", "-c", str(cpu), *command]
 
@@ -184,56 +175,6 @@ def run_once(
     return done.returncode == 0, "\n".join(output.splitlines()[-25:])
 
 
-def start_mock(workdir: Path) -> ServerProcess:
-    """The mock upstream, pinned to `MOCK_CPU`; ready when `GET /v1/models` answers."""
-    port = free_port()
-    command = [str(VENV_BIN / "python"), "-m", "gateway.mock", "--port", str(port)]
-    return start_server(
-        "mock upstream",
-        pinned(command, MOCK_CPU),
-        port=port,
-        log=workdir / "mock.log",
-        ready_path="/v1/models",
-    )
-
-
-def gateway_env(workdir: Path, mock_url: str, policy_file: Path | None) -> dict[str, str]:
-    """The gateway's environment: a fresh SQLite file, the bench key, recording on."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith("LUTHIEN_") and key not in _DROPPED_ENV
-    }
-    env.update(
-        DATABASE_URL=f"sqlite:///{workdir / 'bench.sqlite3'}",
-        PROXY_API_KEY=API_KEY,
-        LUTHIEN_MOCK_UPSTREAM=mock_url,
-        LUTHIEN_SPILL_DIR=str(workdir / "spill"),
-        DEBUG="0",
-        SECRET_KEY="bench",
-    )
-    if policy_file is not None:
-        env["POLICY_CONFIG"] = str(policy_file)
-    return env
-
-
-def start_gateway(workdir: Path, env: dict[str, str]) -> ServerProcess:
-    """Migrate a fresh database, then start uvicorn pinned to `GATEWAY_CPU`."""
-    ok, output = run_once([str(VENV_BIN / "python"), "manage.py", "migrate", "--noinput"], env=env)
-    if not ok:
-        raise StartError(f"manage.py migrate failed:\n{output}")
-    port = free_port()
-    command = [
-        str(VENV_BIN / "uvicorn"),
-        "luthien_site.asgi:application",
-        *("--host", "127.0.0.1", "--port", str(port), "--lifespan", "on", "--no-access-log"),
-        *("--log-level", "warning", "--loop", "uvloop", "--http", "httptools"),
-    ]
-    return start_server(
-        "gateway", pinned(command, GATEWAY_CPU), port=port, log=workdir / "gateway.log", env=env
-    )
-
-
 def _wait_ready(server: ServerProcess, path: str, timeout_s: float) -> None:
     deadline = time.monotonic() + timeout_s
     last = "no answer yet"
@@ -263,6 +204,22 @@ def _http_status(port: int, path: str) -> int | None:
         return None
     finally:
         connection.close()
+
+
+def cpu_busy_seconds(cpu: int) -> float | None:
+    """Time CPU `cpu` spent running processes since boot, all together, plus hypervisor steal
+    (from /proc/stat). Interrupt time is left out: loopback traffic puts some of the bench's own
+    network work there, where no process is charged for it."""
+    try:
+        lines = Path("/proc/stat").read_text().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        fields = line.split()
+        if fields[0] == f"cpu{cpu}":
+            user, nice, system, _idle, _iowait, _irq, _softirq, steal = map(int, fields[1:9])
+            return (user + nice + system + steal) / _CLOCK_TICKS
+    return None
 
 
 def _family(pid: int) -> list[int]:

@@ -19,6 +19,7 @@ from bench.stats import Summary
 _NONSTREAM_C1 = "nonstream-c1"
 _NONSTREAM_LOADED = ("nonstream-c16", "nonstream-c64")
 _STREAM_CPU = ("stream-c1", "stream-c16")  # the first one measured is used
+_BUSY_PERCENT = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +42,7 @@ def render(bench: Bench) -> str:
         f"x-luthien-overhead-ms median @c1 (non-streaming): {_overhead_header_medians(bench)}"
     )
     lines.append(f"load generator CPU, busiest THROUGH leg: {_client_cpu(bench)}")
+    lines += _noise(bench)
     lines += ["", "targets"]
     lines += [f"  {t.status:<4}  {t.goal:<44} {t.detail}" for t in targets(bench)]
     if bench.gateway_error:
@@ -57,7 +59,7 @@ def to_json(bench: Bench) -> bytes:
     data = asdict(bench)
     data["options"]["policy_file"] = str(bench.options.policy_file or "") or None
     data["targets"] = [asdict(target) for target in targets(bench)]
-    return orjson.dumps(data, option=orjson.OPT_INDENT_2)
+    return orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS)
 
 
 def _header(bench: Bench) -> list[str]:
@@ -181,6 +183,23 @@ def _client_cpu(bench: Bench) -> str:
         return "n/a"
     percent, where = max(busy)
     return f"{percent:.0f}% of one core ({where})"
+
+
+def _noise(bench: Bench) -> list[str]:
+    """Other processes' share of the pinned CPUs, and a warning when it is high."""
+    if not bench.foreign_cpu_percent:
+        return []
+    roles = {0: "gateway", 1: "mock + load generator"}
+    shares = ", ".join(
+        f"CPU {cpu} ({roles.get(cpu, '?')}) {percent:.0f}%"
+        for cpu, percent in sorted(bench.foreign_cpu_percent.items())
+    )
+    lines = [f"other processes' use of the pinned CPUs during the run: {shares}"]
+    if max(bench.foreign_cpu_percent.values()) > _BUSY_PERCENT:
+        lines.append(
+            "  the machine was busy: latency and req/s are pessimistic; CPU/req and RSS suffer less"
+        )
+    return lines
 
 
 def targets(bench: Bench) -> list[Target]:

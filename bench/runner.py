@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import processes
+from bench import processes, servers
 from bench.loadgen import Endpoint, Probe, run_latency, run_throughput
 from bench.scenarios import (
     FULL,
@@ -47,13 +47,18 @@ def run_bench(options: Options) -> Bench:
     with tempfile.TemporaryDirectory(prefix="luthien-bench-") as tmp:
         workdir = Path(tmp)
         try:
-            mock = processes.start_mock(workdir)
-            bench.pinned = processes.pin_self(processes.MOCK_CPU)
+            mock = servers.start_mock(workdir)
             gateway = _start_gateway(bench, workdir, mock.url)
+            # Only now: the servers were started from the bench's full CPU set.
+            bench.pinned = processes.pin_self(servers.MOCK_CPU)
             if gateway is not None:
                 bench.idle_cpu_ms_per_s = _idle_cpu(gateway)
+            meter = _ForeignCpu(
+                bench.pinned, {servers.GATEWAY_CPU: gateway, servers.MOCK_CPU: mock}
+            )
             with _event_loop_runner() as runner:
                 runner.run(_run_all(bench, mock, gateway))
+            bench.foreign_cpu_percent = meter.percent()
             if gateway is not None:
                 bench.peak_rss_mb = gateway.peak_rss_mb()
         finally:
@@ -68,9 +73,9 @@ def run_bench(options: Options) -> Bench:
 def _start_gateway(bench: Bench, workdir: Path, mock_url: str) -> processes.ServerProcess | None:
     policy = bench.options.policy_file
     rendered = render_policy_file(policy, mock_url, workdir) if policy else None
-    env = processes.gateway_env(workdir, mock_url, rendered) | dict(bench.options.gateway_env)
+    env = servers.gateway_env(workdir, mock_url, rendered) | dict(bench.options.gateway_env)
     try:
-        return processes.start_gateway(workdir, env)
+        return servers.start_gateway(workdir, env)
     except processes.StartError as error:
         bench.gateway_error = str(error)
         progress(f"gateway did not start; measuring DIRECT only.\n{error}")
@@ -82,6 +87,34 @@ def _idle_cpu(server: processes.ServerProcess, seconds: float = 2.0) -> float:
     before = server.cpu_seconds()
     time.sleep(seconds)
     return (server.cpu_seconds() - before) * 1000.0 / seconds
+
+
+class _ForeignCpu:
+    """How much of each pinned CPU other processes (not the bench's) used while measuring.
+
+    Busy time of the CPU from /proc/stat, minus the CPU time of what the bench pinned there:
+    the server, and on the mock's CPU the load generator itself."""
+
+    def __init__(self, pinned: bool, by_cpu: dict[int, processes.ServerProcess | None]) -> None:
+        self.by_cpu = {cpu: server for cpu, server in by_cpu.items() if pinned and server}
+        self.started = time.monotonic()
+        self.before = {cpu: self._busy(cpu) - self._ours(cpu) for cpu in self.by_cpu}
+
+    def percent(self) -> dict[int, float]:
+        """Per CPU, the percentage of the elapsed time other processes kept it busy."""
+        elapsed = time.monotonic() - self.started
+        return {
+            cpu: max(0.0, 100.0 * (self._busy(cpu) - self._ours(cpu) - before) / elapsed)
+            for cpu, before in self.before.items()
+        }
+
+    def _busy(self, cpu: int) -> float:
+        return processes.cpu_busy_seconds(cpu) or 0.0
+
+    def _ours(self, cpu: int) -> float:
+        server = self.by_cpu[cpu]
+        own = server.cpu_seconds() if server else 0.0
+        return own + (time.process_time() if cpu == servers.MOCK_CPU else 0.0)
 
 
 def _event_loop_runner() -> asyncio.Runner:

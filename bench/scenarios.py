@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import orjson
 
-from bench import processes
+from bench import servers
 from bench.loadgen import Endpoint, build_request
 from bench.stats import Summary
 
@@ -119,6 +119,7 @@ class Bench:
     gateway_error: str | None = None
     peak_rss_mb: float | None = None
     idle_cpu_ms_per_s: float | None = None
+    foreign_cpu_percent: dict[int, float] = field(default_factory=dict)
     machine: str = field(default_factory=describe_machine)
     load_before: tuple[float, float, float] = field(default_factory=os.getloadavg)
     load_after: tuple[float, float, float] | None = None
@@ -152,8 +153,8 @@ def request_bytes(endpoint: Endpoint, api: Api, model: str, scenario: Scenario) 
     body: dict[str, Any] = {"model": model, "messages": messages, "stream": scenario.stream}
     headers = {"content-type": "application/json"}
     if api == "openai":
-        headers["authorization"] = f"Bearer {processes.API_KEY}"
+        headers["authorization"] = f"Bearer {servers.API_KEY}"
     else:
         body["max_tokens"] = 1024
-        headers |= {"x-api-key": processes.API_KEY, "anthropic-version": "2023-06-01"}
+        headers |= {"x-api-key": servers.API_KEY, "anthropic-version": "2023-06-01"}
     return build_request(endpoint, headers, orjson.dumps(body))

@@ -26,7 +26,6 @@ from policies.services import (
 )
 from policies.validation import PolicyManagementError
 
-
 _EDIT_FIELDS = ("name", "policy_class", "description", "config")
 _INFO_FIELDS = ("is_active", "version", "activated_at", "activated_by", "created_at", "updated_at")
 
@@ -47,7 +46,7 @@ class PolicyConfigHistoryInline(admin.TabularInline):
     extra = 0
     can_delete = False
     ordering = ["-at", "-id"]
-    fields = ["at", "action", "version", "actor", "old_class", "old_config_json", "new_config_json"]
+    fields = ("at", "action", "version", "actor", "old_class", "old_config_json", "new_config_json")
     readonly_fields = fields
 
     @admin.display(description="old config")
@@ -86,7 +85,7 @@ class PolicyConfigAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return ["name", *_INFO_FIELDS] if obj is not None else []
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return [*_EDIT_FIELDS, *_INFO_FIELDS] if obj is not None else list(_EDIT_FIELDS)
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:

@@ -74,8 +74,10 @@ def list_policy_classes(request: HttpRequest) -> list[dict[str, Any]]:
 @router.get("/policies", response=list[PolicyOut], summary="Saved policies")
 def list_policies(request: HttpRequest) -> list[dict[str, Any]]:
     """Every saved policy, by name; `is_active` marks the one in force."""
-    return [_out(row) for row in selectors.policy_config_list().select_related(
-        "created_by", "updated_by")]
+    return [
+        _out(row)
+        for row in selectors.policy_config_list().select_related("created_by", "updated_by")
+    ]
 
 
 @router.post("/policies", response={201: PolicyOut, **WRITE_RESPONSES}, summary="Create")
@@ -129,20 +131,23 @@ def delete_policy(request: HttpRequest, name: str) -> Status[None]:
     return Status(204, None)
 
 
-@router.post("/policies/{name}/activate", response={200: PolicyOut, **WRITE_RESPONSES},
-             summary="Activate")
+@router.post(
+    "/policies/{name}/activate", response={200: PolicyOut, **WRITE_RESPONSES}, summary="Activate"
+)
 def activate_policy(request: HttpRequest, name: str) -> dict[str, Any]:
     """Make this policy the active one, on every worker within a second."""
     row = _get(name)
     with _service_errors():
         row = services.policy_config_activate(
-            policy=row, actor=request.auth  # type: ignore[attr-defined]
+            policy=row,
+            actor=request.auth,  # type: ignore[attr-defined]
         )
     return _out(row)
 
 
-@router.get("/policies/{name}/history", response={200: list[HistoryOut], 404: ErrorOut},
-            summary="History")
+@router.get(
+    "/policies/{name}/history", response={200: list[HistoryOut], 404: ErrorOut}, summary="History"
+)
 def policy_history(request: HttpRequest, name: str, limit: int = 100) -> list[dict[str, Any]]:
     """Changes and activations of this policy name, newest first (also after deletion)."""
     if not selectors.policy_history_exists(name=name):

@@ -47,7 +47,7 @@ class PrettyJSONField(forms.JSONField):
         return json.dumps(value, indent=2, ensure_ascii=False, cls=self.encoder)
 
 
-def add_spec_errors(form: forms.Form, error: PolicyValidationError) -> None:
+def add_spec_errors(form: forms.BaseForm, error: PolicyValidationError) -> None:
     """Attach each validation error to its form field (or the form), with its config path."""
     for item in error.errors:
         field = item.loc[0] if item.loc and item.loc[0] in form.fields else None
@@ -78,7 +78,7 @@ class PolicyConfigForm(forms.ModelForm):
         self.fields["config"].help_text = config_help(names)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if self.errors:
             return data
         name = self.instance.name if self.instance.pk else data.get("name", "")
@@ -104,7 +104,7 @@ class PolicyEnableForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if self.errors:
             return data
         data["name"] = data.get("name") or data.get("policy_class", "")

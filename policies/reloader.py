@@ -57,8 +57,9 @@ class PolicyReloader:
                 runtime = policy_runtime()
                 runtime.set(active)
                 runtime.forget_saved()
-                logger.info("policy %s v%s (%s) in force", active.name, active.version,
-                            active.source)
+                logger.info(
+                    "policy %s v%s (%s) in force", active.name, active.version, active.source
+                )
             self._seen = stamp
             self._recovered()
             return True

@@ -202,7 +202,7 @@ def policy_file_import(*, path: str | None = None) -> PolicyConfig | None:
 # --- internals ----------------------------------------------------------------------------------
 
 
-def _locked(pk: int | None) -> PolicyConfig:
+def _locked(pk: Any) -> PolicyConfig:
     try:
         return PolicyConfig.objects.select_for_update().get(pk=pk)
     except PolicyConfig.DoesNotExist as error:
@@ -214,7 +214,7 @@ def _lock_all() -> list[PolicyConfig]:
     return list(PolicyConfig.objects.select_for_update().order_by("pk"))
 
 
-def _pick(rows: list[PolicyConfig], pk: int | None) -> PolicyConfig:
+def _pick(rows: list[PolicyConfig], pk: Any) -> PolicyConfig:
     for row in rows:
         if row.pk == pk:
             return row

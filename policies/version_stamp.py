@@ -1,9 +1,11 @@
 """The shared policy version stamp: how every worker learns that saved policies changed.
 
 With `REDIS_URL` the stamp is a Redis key that the services set to a fresh unique value after
-each committed change (unique, so a Redis restart can never bring back a value already seen); without Redis it is a cheap aggregate over the `PolicyConfig` table (row count, sum of
-versions, the active row, the latest update), which any change alters. Workers compare the stamp
-a few times per second (`policies.reloader`); its value means nothing beyond "changed or not".
+each committed change (unique, so a Redis restart can never bring back a value already seen);
+without Redis it is a cheap aggregate over the `PolicyConfig` table (row count, sum of versions,
+the active row, the latest update and activation), which any change alters. Workers compare
+the stamp a few times per second (`policies.reloader`); its value means nothing beyond
+"changed or not".
 
     stamp_bump()      after a committed change (no-op for the database stamp)
     stamp_read()      the current stamp (sync)
@@ -79,6 +81,11 @@ def database_stamp() -> str:
     return f"db:{row['count']}:{row['versions'] or 0}:{row['active'] or 0}:{updated}:{activated}"
 
 
+def _redis_stamp(value: bytes | str | None) -> str:
+    text = value.decode() if isinstance(value, bytes) else (value or "")
+    return f"redis:{text}"
+
+
 def stamp_bump() -> None:
     """Tell every worker that saved policies changed. Errors are logged, never raised: the
     change is already committed, and the database stays the source of truth."""
@@ -94,8 +101,7 @@ def stamp_bump() -> None:
 def stamp_read() -> str:
     """The current stamp (the Redis key, or the database aggregate)."""
     if settings.REDIS_URL:
-        value = _sync_client.get(settings.REDIS_URL).get(STAMP_KEY)
-        return f"redis:{(value or b'0').decode()}"
+        return _redis_stamp(_sync_client.get(settings.REDIS_URL).get(STAMP_KEY))
     return database_stamp()
 
 
@@ -120,8 +126,7 @@ class StampReader:
         """The current stamp."""
         if self._client is None:
             return await sync_to_async(database_stamp, thread_sensitive=False)()
-        value = await self._client.get(STAMP_KEY)
-        return f"redis:{(value or b'0').decode()}"
+        return _redis_stamp(await self._client.get(STAMP_KEY))
 
     async def aclose(self) -> None:
         """Close the Redis client, if any."""

@@ -81,8 +81,9 @@ def latest_transaction(request: HttpRequest) -> JsonResponse:
         after = timezone.make_aware(after, UTC)
     version = request.GET.get("version", "")
     if after is None or not version.lstrip("-").isdigit() or not request.GET.get("policy"):
-        return JsonResponse({"detail": "policy, version and after (ISO time) are required"},
-                            status=400)
+        return JsonResponse(
+            {"detail": "policy, version and after (ISO time) are required"}, status=400
+        )
     found = policy_first_transaction(
         policy_name=request.GET["policy"], version=int(version), after=after
     )

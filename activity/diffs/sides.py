@@ -21,6 +21,7 @@ from typing import Literal
 CONTEXT = 3
 MAX_LINES = 4000
 _INLINE_LIMIT = 4000
+_SIMILAR = 0.5
 _TOKENS = re.compile(r"\s+|\w+|[^\w\s]")
 
 
@@ -130,6 +131,8 @@ def inline_diff(before: str, after: str) -> tuple[tuple[Segment, ...], tuple[Seg
         return (Segment(before, True),), (Segment(after, True),)
     old, new = _TOKENS.findall(before), _TOKENS.findall(after)
     matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    if matcher.ratio() < _SIMILAR:  # mostly different: word highlights would only be noise
+        return (Segment(before, True),), (Segment(after, True),)
     left: list[Segment] = []
     right: list[Segment] = []
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
@@ -168,7 +171,5 @@ def _append(segments: list[Segment], text: str, changed: bool) -> None:
 def unified(left: list[str], right: list[str], *, context: int = CONTEXT) -> list[str]:
     """The same comparison as a unified diff (for the debug API and logs)."""
     return list(
-        difflib.unified_diff(
-            _cap(left), _cap(right), "original", "final", n=context, lineterm=""
-        )
+        difflib.unified_diff(_cap(left), _cap(right), "original", "final", n=context, lineterm="")
     )

@@ -95,14 +95,19 @@ def _message(message: Any) -> list[str]:
     if not isinstance(message, dict):
         return pretty(message).splitlines()
     role = str(message.get("role") or "?")
-    header = f"── {role} ({message['tool_call_id']}) ──" if message.get("tool_call_id") else (
-        f"── {role} ──"
+    header = (
+        f"── {role} ({message['tool_call_id']}) ──"
+        if message.get("tool_call_id")
+        else (f"── {role} ──")
     )
     out = [header, *_content(message.get("content"))]
     for call in message.get("tool_calls") or []:
         out += _openai_tool_call(call)
-    extra = {k: v for k, v in message.items()
-             if k not in ("role", "content", "tool_calls", "tool_call_id")}
+    extra = {
+        k: v
+        for k, v in message.items()
+        if k not in ("role", "content", "tool_calls", "tool_call_id")
+    }
     for name, value in extra.items():
         out.append(f"{name}: {json.dumps(value, ensure_ascii=False, default=str)}")
     return out
@@ -142,8 +147,10 @@ def _block(block: Any) -> list[str]:
         return [head, *pretty(block.get("input", {})).splitlines()]
     if kind == "tool_result":
         flag = " (error)" if block.get("is_error") else ""
-        return [f"[tool result for {block.get('tool_use_id', '')}]{flag}",
-                *_content(block.get("content"))]
+        return [
+            f"[tool result for {block.get('tool_use_id', '')}]{flag}",
+            *_content(block.get("content")),
+        ]
     if kind == "thinking":
         return ["[thinking]", *str(block.get("thinking", "")).splitlines()]
     if kind in _PLACEHOLDERS:

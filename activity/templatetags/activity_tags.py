@@ -14,7 +14,7 @@ register = template.Library()
 
 @register.filter
 def duration_ms(value: float | None) -> str:
-    """Milliseconds as "12.3 ms" or "1.24 s"; "–" when unknown."""
+    """Milliseconds as "12.3 ms" or "1.24 s"; a dash when unknown."""
     if value is None:
         return "–"
     if value >= 1000:
@@ -36,17 +36,19 @@ def status_class(value: str) -> str:
 
 @register.filter
 def tokens(row: Any) -> str:
-    """Input → output tokens of a transaction, "–" when unknown."""
+    """Input → output tokens of a transaction; a dash when unknown."""
     if row.input_tokens is None and row.output_tokens is None:
         return "–"
+
     def show(count: int | None) -> str:
         return "?" if count is None else str(count)
+
     return f"{show(row.input_tokens)} → {show(row.output_tokens)}"
 
 
 @register.filter
 def offset_ms(moment: Any, start: Any) -> str:
-    """"+12 ms": how long after `start` a moment is."""
+    """How long after `start` a moment is, as "+12 ms"."""
     if moment is None or start is None:
         return ""
     return f"+{(moment - start).total_seconds() * 1000:.0f} ms"

@@ -15,7 +15,13 @@ from policies.context import PolicyContext
 from policies.engine.notices import blocked_tool_call_text
 from policies.registry import register
 from policies.rules.dangerous import DangerOptions, find_dangers, pattern_findings
-from policies.rules.findings import Finding, check_regexes, compile_patterns, first_unallowed
+from policies.rules.findings import (
+    Finding,
+    check_regexes,
+    compile_patterns,
+    first_unallowed,
+    incomplete_finding,
+)
 from policies.rules.shell import parse_shell
 from policies.rules.toolcalls import DEFAULT_SHELL_TOOLS, ToolNames, shell_commands
 
@@ -120,6 +126,7 @@ class BlockDangerousCommandsPolicy(Policy):
         for text, cwd in shell_commands(call, self.tools):
             script = parse_shell(text, cwd=cwd)
             findings = [
+                *filter(None, [incomplete_finding(script)]),
                 *find_dangers(script, self.options),
                 *pattern_findings(script, self.patterns),
             ]

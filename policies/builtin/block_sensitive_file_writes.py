@@ -18,7 +18,7 @@ from policies.base import Policy, PolicyConfig, StreamingMode
 from policies.context import PolicyContext
 from policies.engine.notices import blocked_tool_call_text
 from policies.registry import register
-from policies.rules.findings import Finding
+from policies.rules.findings import Finding, incomplete_finding
 from policies.rules.globs import GlobSet
 from policies.rules.paths import normalize
 from policies.rules.sensitive import sensitive_rule
@@ -124,7 +124,11 @@ class BlockSensitiveFileWritesPolicy(Policy):
         if call.name in self.file_tools:
             paths += [normalize(p) for p in self.tool_paths(call)]
         for text, cwd in shell_commands(call, self.shell_tools):
-            for command in parse_shell(text, cwd=cwd).walk():
+            script = parse_shell(text, cwd=cwd)
+            unchecked = incomplete_finding(script)
+            if unchecked is not None:
+                return unchecked
+            for command in script.walk():
                 paths += [
                     normalize(p, cwd=command.cwd, env=command.env) for p in written_paths(command)
                 ]

@@ -19,7 +19,7 @@ from policies.base import Policy, PolicyConfig, StreamingMode
 from policies.context import PolicyContext
 from policies.engine.notices import blocked_tool_call_text
 from policies.registry import register
-from policies.rules.findings import Finding, check_regexes, compile_patterns
+from policies.rules.findings import Finding, check_regexes, compile_patterns, incomplete_finding
 from policies.rules.shell import SimpleCommand, parse_shell
 from policies.rules.toolcalls import (
     DEFAULT_SHELL_TOOLS,
@@ -144,7 +144,11 @@ class BlockWebRequestsPolicy(Policy):
                     reason = f"{call.name} fetches from {host}, which is not in allowed_hosts"
                     return Finding("fetch-host", reason, url)
         for text, cwd in shell_commands(call, self.shell_tools):
-            for command in parse_shell(text, cwd=cwd).walk():
+            script = parse_shell(text, cwd=cwd)
+            unchecked = incomplete_finding(script)
+            if unchecked is not None and not self.allowed_text(text):
+                return unchecked
+            for command in script.walk():
                 finding = self.check_command(command)
                 if finding is not None:
                     return finding

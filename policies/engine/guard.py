@@ -47,7 +47,8 @@ async def guarded(
 ) -> T:
     """Await `hook` under the timeout. On failure: `original` if fail-open, else `HookFailed`."""
     try:
-        return await asyncio.wait_for(hook, timeout=hook_timeout())
+        async with asyncio.timeout(hook_timeout()):
+            return await hook
     except asyncio.CancelledError:
         raise
     except Exception as error:

@@ -22,7 +22,7 @@ from policies.rules.programs import (
     words,
 )
 from policies.rules.shell import parse_shell
-from policies.rules.shell_model import Script, SimpleCommand
+from policies.rules.shell_model import Pipeline, Script, SimpleCommand
 
 DOWNLOADERS = words(
     "curl wget fetch http https httpie xh xhs aria2c lwp-request GET lynx w3m links iwr irm "
@@ -127,21 +127,28 @@ def _is_force_push(args: list[str]) -> bool:
 def check_pipelines(script: Script, options: DangerOptions) -> Iterator[Finding]:
     """`curl … | sh`, `base64 -d | bash`, `lsof -ti:8000 | xargs kill`."""
     for pipeline in script.walk_pipelines():
+        downloaded = decoded = gateway = False  # what the earlier stages do
         for index, stage in enumerate(pipeline.stages):
-            if index == 0 or not isinstance(stage, SimpleCommand):
-                continue
-            before = [c for i in range(index) for c in pipeline.stage_commands(i)]
-            if reads_program_from_stdin(stage.argv):
-                if any(is_downloader(c) for c in before):
-                    reason = f"pipes a download into {stage.name} (runs code from the internet)"
-                    yield Finding("download-exec", reason, pipeline.line)
-                elif any(is_decoder(c) for c in before):
-                    reason = f"pipes decoded data into {stage.name} (runs hidden code)"
-                    yield Finding("decode-exec", reason, pipeline.line)
-            if stage.name in ("kill", "pkill") and any(
-                options.mentions_gateway(c.raw_line) for c in before
-            ):
-                yield Finding("kill-gateway", "kills the Luthien gateway", pipeline.line)
+            if index and isinstance(stage, SimpleCommand):
+                yield from _pipe_receiver(stage, pipeline, downloaded, decoded, gateway)
+            for command in pipeline.stage_commands(index):
+                downloaded = downloaded or is_downloader(command)
+                decoded = decoded or is_decoder(command)
+                gateway = gateway or options.mentions_gateway(command.raw_line)
+
+
+def _pipe_receiver(
+    stage: SimpleCommand, pipeline: Pipeline, downloaded: bool, decoded: bool, gateway: bool
+) -> Iterator[Finding]:
+    if (downloaded or decoded) and reads_program_from_stdin(stage.argv):
+        if downloaded:
+            reason = f"pipes a download into {stage.name} (runs code from the internet)"
+            yield Finding("download-exec", reason, pipeline.line)
+        else:
+            reason = f"pipes decoded data into {stage.name} (runs hidden code)"
+            yield Finding("decode-exec", reason, pipeline.line)
+    if gateway and stage.name in ("kill", "pkill"):
+        yield Finding("kill-gateway", "kills the Luthien gateway", pipeline.line)
 
 
 def check_run_substitution(command: SimpleCommand) -> Iterator[Finding]:
@@ -177,16 +184,18 @@ def check_kill(command: SimpleCommand, options: DangerOptions) -> Iterator[Findi
     name, args, line = command.name, command.args, command.line
     if name == "killall5" or (name == "kill" and "-1" in _kill_pids(args)):
         yield Finding("kill-all", "kills every process", line)
-    elif name == "kill" and any(options.mentions_gateway(s.source or _text(s))
-                                for s in command.substitutions):  # fmt: skip
+    elif name == "kill" and any(options.mentions_gateway(_text(s)) for s in command.substitutions):
         yield Finding("kill-gateway", "kills the Luthien gateway", command.raw_line)
     elif name in ("pkill", "killall"):
         opts = {"-s", "-u", "-U", "-g", "-G", "-P", "-t", "-F", "-o", "-y", "-Z", "--signal"}
         patterns = positionals(args, opts | {"--user", "--parent", "--pidfile", "--older-than"})
         if not patterns and ("-u" in args or "--user" in args):
             yield Finding("kill-all", "kills every process of a user", line)
-        if any(options.mentions_gateway(p) or re.fullmatch(r"python[0-9.]*", p) for p in patterns):
+        if any(options.mentions_gateway(p) for p in patterns):
             yield Finding("kill-gateway", "kills the Luthien gateway", line)
+        elif any(re.fullmatch(r"python[0-9.]*", p) for p in patterns):
+            reason = "kills every Python process, the Luthien gateway included"
+            yield Finding("kill-gateway", reason, line)
     elif ((name == "fuser" and "k" in short_flags(args)) or "kill-port" in args[:1]) and (
         options.mentions_gateway(" " + " ".join(args))
     ):

@@ -5,6 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from policies.rules.shell_model import Script
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,3 +55,13 @@ def check_regexes(patterns: list[str]) -> list[str]:
         except re.error as error:
             raise ValueError(f"invalid regular expression {pattern!r}: {error}") from error
     return patterns
+
+
+def incomplete_finding(script: Script) -> Finding | None:
+    """A `too-complex` finding when part of `script` could not be analysed (it is longer or
+    more deeply nested than the parser's limits): what cannot be checked is not let through."""
+    if script.complete:
+        return None
+    return Finding(
+        "too-complex", "the command is too long or too deeply nested to check", script.source
+    )

@@ -7,6 +7,7 @@ interpreter reads its program from standard input (the `curl … | sh` case).
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 from collections.abc import Collection
@@ -26,6 +27,7 @@ _OTHER_INTERPRETERS = frozenset({"php", "lua", "Rscript", "tclsh", "osascript"})
 _POWERSHELL = frozenset({"powershell", "powershell.exe", "pwsh", "iex", "invoke-expression"})
 
 
+@functools.lru_cache(maxsize=4096)
 def program(word: str) -> str:
     """The program name of an argv[0]: directory and Windows `.exe` dropped (`/bin/rm` → rm)."""
     name = posixpath.basename(word.replace("\\", "/"))
@@ -37,6 +39,7 @@ def is_shell(name: str) -> bool:
     return program(name) in SHELLS
 
 
+@functools.lru_cache(maxsize=1024)
 def is_python(name: str) -> bool:
     """Whether `name` is a Python interpreter (`python`, `python3.12`, `pypy3`)."""
     return bool(_PYTHON.match(program(name)))

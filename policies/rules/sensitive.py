@@ -27,7 +27,11 @@ PATH_RULES: tuple[PathRule, ...] = (
     PathRule(
         "ssh-keys",
         "writes to SSH keys or SSH configuration",
-        ("**/.ssh/**", "id_{rsa,dsa,ecdsa,ed25519,ecdsa_sk,ed25519_sk}{,.pub}", "authorized_keys{,2}"),
+        (
+            "**/.ssh/**",
+            "id_{rsa,dsa,ecdsa,ed25519,ecdsa_sk,ed25519_sk}{,.pub}",
+            "authorized_keys{,2}",
+        ),
     ),
     PathRule(
         "private-keys",

@@ -41,7 +41,7 @@ __all__ = [
     "simple_commands",
 ]
 
-MAX_COMMAND_CHARS = 200_000  # longer command strings are analysed up to this length
+MAX_COMMAND_CHARS = 200_000  # longer command strings are cut here and marked incomplete
 _DECLARATIONS = frozenset({"export", "declare", "typeset", "local", "readonly"})
 
 
@@ -58,6 +58,7 @@ def parse_shell(text: str, *, cwd: str | None = None) -> Script:
     """Parse a command line into a `Script` with working directories and variables filled in.
     `cwd` is the directory the script starts in, when known."""
     script = parse_text(text[:MAX_COMMAND_CHARS])
+    script.incomplete = script.incomplete or len(text) > MAX_COMMAND_CHARS
     _annotate_script(script, _State(normalize(cwd) if cwd else None))
     return script
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-MAX_DEPTH = 12  # nesting of substitutions beyond this is kept as plain text
+MAX_DEPTH = 12  # substitutions nested deeper are kept as text and the word marked incomplete
 _OPERATORS = (";;&", "&&", "||", ";;", ";&", "|&", "|", "&", ";", "(", ")")
 _REDIRECTS = ("&>>", "&>", "<<<", "<<-", "<<", ">>", ">|", ">&", "<&", "<>", ">", "<")
 _WORD_END = frozenset(" \t\n;&|()<>")
@@ -25,11 +25,13 @@ _C_ESCAPES |= {"f": "\f", "v": "\v", "\\": "\\", "'": "'", '"': '"', "?": "?"}
 
 @dataclass(slots=True)
 class Word:
-    """A word with quotes removed; `subs` are the token lists of its command substitutions."""
+    """A word with quotes removed; `subs` are the token lists of its command substitutions;
+    `incomplete` when a substitution was nested too deeply to be lexed."""
 
     text: str
     subs: list[list[Token]] = field(default_factory=list)
     quoted: bool = False
+    incomplete: bool = False
 
     def is_reserved(self, *names: str) -> bool:
         """Whether this is one of the unquoted reserved words `names` (e.g. `{`, `}`)."""
@@ -231,6 +233,7 @@ class _Lexer:
         """`$(`, `<(` or `>(` … `)`: lexed by a nested lexer; returns the source text."""
         start = self.pos
         if self.depth >= MAX_DEPTH:
+            word.incomplete = True
             self.pos = _matching(self.text, self.pos + skip, "(", ")", 1)
             return self.text[start : self.pos]
         inner = _Lexer(self.text, self.pos + skip, self.depth + 1)
@@ -253,6 +256,8 @@ class _Lexer:
         self.pos = index + 1
         if self.depth < MAX_DEPTH:
             word.subs.append(_Lexer("".join(body), 0, self.depth + 1).run(stop_at_paren=False))
+        else:
+            word.incomplete = True
         return self.text[start : min(self.pos, len(self.text))]
 
 

@@ -10,9 +10,10 @@ Commands a simple command runs indirectly (`$( … )`, backticks, `<( … )`, `b
 
 from __future__ import annotations
 
-import posixpath
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+
+from policies.rules.programs import program
 
 
 @dataclass(slots=True)
@@ -54,8 +55,8 @@ class SimpleCommand:
 
     @property
     def name(self) -> str:
-        """The program name of `argv[0]` without its directory (`/bin/rm` → `rm`), or ""."""
-        return posixpath.basename(self.argv[0]) if self.argv else ""
+        """The program name of `argv[0]` without its directory or `.exe` (`/bin/rm` → `rm`)."""
+        return program(self.argv[0]) if self.argv else ""
 
     @property
     def args(self) -> list[str]:
@@ -120,10 +121,25 @@ class Pipeline:
 
 @dataclass(slots=True)
 class Script:
-    """A parsed command string: pipelines in order, plus the function definitions seen."""
+    """A parsed command string: pipelines in order. `incomplete` when a size or nesting
+    limit left part of it unparsed (see `complete`)."""
 
     pipelines: list[Pipeline] = field(default_factory=list)
     source: str = ""
+    incomplete: bool = False
+
+    def scripts(self) -> Iterator[Script]:
+        """This script and every script inside it (groups, functions, nested commands)."""
+        yield self
+        for pipeline in self.pipelines:
+            for stage in pipeline.stages:
+                for script in _stage_scripts(stage):
+                    yield from script.scripts()
+
+    @property
+    def complete(self) -> bool:
+        """Whether everything was analysed: no limit was hit anywhere inside."""
+        return not any(script.incomplete for script in self.scripts())
 
     def walk(self) -> Iterator[SimpleCommand]:
         """Every simple command, nested ones included, in source order (depth first)."""
@@ -133,11 +149,8 @@ class Script:
 
     def walk_pipelines(self) -> Iterator[Pipeline]:
         """Every pipeline, including those of groups, functions and nested scripts."""
-        for pipeline in self.pipelines:
-            yield pipeline
-            for stage in pipeline.stages:
-                for script in _stage_scripts(stage):
-                    yield from script.walk_pipelines()
+        for script in self.scripts():
+            yield from script.pipelines
 
     def functions(self) -> Iterator[FunctionDef]:
         """Every function definition, nested ones included."""

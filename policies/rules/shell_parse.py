@@ -10,7 +10,7 @@ raises: stray closers are skipped and unterminated groups end with the text.
 from __future__ import annotations
 
 from policies.rules.programs import positionals, reads_program_from_stdin
-from policies.rules.shell_lex import MAX_DEPTH, Op, Redir, Token, Word, tokenize
+from policies.rules.shell_lex import Op, Redir, Token, Word, tokenize
 from policies.rules.shell_model import (
     FunctionDef,
     Group,
@@ -25,17 +25,26 @@ from policies.rules.shell_wrappers import ASSIGNMENT, resolve
 _SEPARATORS = frozenset({";", "\n", ";;", ";&", ";;&", "&&", "||", "|", "|&"})
 _SKIPPED_KEYWORDS = ("!", "if", "then", "else", "elif", "do", "while", "until")
 _CLOSING_KEYWORDS = ("fi", "done", "esac")
+#: Nesting levels (groups, functions, nested scripts together). Deeper groups are read as if
+#: ungrouped; deeper nested scripts are not parsed and the script is marked incomplete.
+MAX_NESTING = 16
 
 
 def parse_tokens(tokens: list[Token], *, source: str = "", depth: int = 0) -> Script:
-    """Parse a token list (from `shell_lex.tokenize`) into a `Script`."""
-    return _Parser(tokens, depth).script(source=source)
+    """Parse a token list (from `shell_lex.tokenize`) into a `Script`; nested `depth` levels
+    deep (beyond `MAX_NESTING`, an empty incomplete script)."""
+    if depth > MAX_NESTING:
+        return Script(source=source, incomplete=True)
+    parser = _Parser(tokens, depth)
+    script = parser.script(source=source)
+    script.incomplete = parser.incomplete
+    return script
 
 
 def parse_text(text: str, *, depth: int = 0) -> Script:
-    """Tokenize and parse `text`; beyond `MAX_DEPTH` nested levels, return an empty script."""
-    if depth > MAX_DEPTH:
-        return Script(source=text)
+    """Tokenize and parse `text` (see `parse_tokens`)."""
+    if depth > MAX_NESTING:
+        return Script(source=text, incomplete=True)
     return parse_tokens(tokenize(text), source=text, depth=depth)
 
 
@@ -44,6 +53,7 @@ class _Parser:
         self.tokens = tokens
         self.index = 0
         self.depth = depth
+        self.incomplete = False
 
     def peek(self) -> Token | None:
         return self.tokens[self.index] if self.index < len(self.tokens) else None
@@ -105,6 +115,8 @@ class _Parser:
         if self.at_word(*_CLOSING_KEYWORDS):
             self.index += 1
             return None
+        while self.depth >= MAX_NESTING and (self.at_op("(") or self.at_word("{", "function")):
+            self.index += 1  # too deep: read the contents as if they were not grouped
         if self.at_op("(") or self.at_word("{"):
             return self.group()
         if self.at_word("function"):
@@ -119,7 +131,9 @@ class _Parser:
     def group(self) -> Group:
         subshell = self.at_op("(")
         self.index += 1
+        self.depth += 1
         body = self.script(closer=")" if subshell else "}")
+        self.depth -= 1
         self.index += 1  # the closer (or past the end)
         redirects: list[Redirect] = []
         while isinstance(token := self.peek(), Redir):
@@ -130,7 +144,9 @@ class _Parser:
     def function(self, name: str, closer: str) -> FunctionDef:
         while self.at_op("\n"):
             self.index += 1
+        self.depth += 1
         body = self.stage(closer)
+        self.depth -= 1
         script = Script(pipelines=[Pipeline(stages=[body])] if body is not None else [])
         return FunctionDef(name=name, body=script)
 
@@ -148,7 +164,8 @@ class _Parser:
                 else:
                     command.words.append(token.text)
                 command.substitutions += [self.nested(t) for t in token.subs]
-            elif self.is_function_start(command):
+                self.incomplete = self.incomplete or token.incomplete
+            elif self.is_function_start(command) and self.depth < MAX_NESTING:
                 self.index += 2
                 return self.function(command.words[0], closer)
             else:
@@ -171,6 +188,7 @@ class _Parser:
 
     def redirect(self, token: Redir, substitutions: list[Script]) -> Redirect:
         substitutions += [self.nested(t) for t in token.target.subs]
+        self.incomplete = self.incomplete or token.target.incomplete
         return Redirect(op=token.op, target=token.target.text, fd=token.fd, body=token.body)
 
     def nested(self, tokens: list[Token]) -> Script:

@@ -24,8 +24,14 @@ from tests.e2e.servers import ROOT, Server, gateway_env, start_gateway
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 CHROMIUM = os.environ.get("LUTHIEN_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 PASSWORD = "browser-pw-1"
 HOSTILE = "<img src=x onerror=alert(1)> hello"
@@ -47,14 +53,21 @@ config:
 
 
 @pytest.fixture
-async def browser() -> AsyncIterator[Any]:
-    """Headless Chromium (skipped when it is not installed)."""
-    if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
+def chromium() -> str:
+    """Path of the Chromium binary (the test is skipped when it is not installed)."""
+    path = shutil.which(CHROMIUM)
+    if path is None:
         pytest.skip(f"Chromium not found at {CHROMIUM}")
+    return path
+
+
+@pytest.fixture
+async def browser(chromium: str) -> AsyncIterator[Any]:
+    """Headless Chromium driven by Playwright."""
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
-        instance = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        instance = await playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         yield instance
         await instance.close()
 
@@ -69,8 +82,12 @@ def policy_gateway(
     folder = tmp_path_factory.mktemp("policy-gateway")
     policy_file = folder / "policy.yaml"
     policy_file.write_text(POLICY_YAML)
-    env = gateway_env(database_url, mock_server.url, LUTHIEN_SPILL_DIR=str(folder / "spill"),
-                      POLICY_CONFIG=str(policy_file))
+    env = gateway_env(
+        database_url,
+        mock_server.url,
+        LUTHIEN_SPILL_DIR=str(folder / "spill"),
+        POLICY_CONFIG=str(policy_file),
+    )
     server = start_gateway(env)
     yield server
     server.stop()
@@ -97,8 +114,9 @@ async def logged_in_page(browser: Any, server: Server) -> Any:
     return page
 
 
-async def send(server: Server, key: str, text: str, model: str = "mock/echo",
-               **options: Any) -> str:
+async def send(
+    server: Server, key: str, text: str, model: str = "mock/echo", **options: Any
+) -> str:
     """`send_sync` in a worker thread."""
     return await asyncio.to_thread(send_sync, server, key, text, model, **options)
 
@@ -155,10 +173,27 @@ async def test_a_request_appears_live_and_opens_its_detail(
     await row.locator(".status-completed").wait_for(timeout=10_000)
     text = await row.inner_text()
     assert "mock/echo" in text and "e2e-client" in text
-    assert f"You said: {HOSTILE}" in await row.locator("td.preview").inner_text()  # as text
+    assert f"You said: {HOSTILE}" in await row.locator("td.c-preview").inner_text()  # as text
     assert await page.locator("#live-table img").count() == 0 and not dialogs
-    await row.locator("td.model").click()  # expand
+    await row.locator("td.c-model").click()  # expand
     assert "Open transaction details" in await page.locator("tr.expanded-row").inner_text()
+
+    await page.select_option("#f-status", "blocked")  # filters hide what does not match
+    assert not await row.is_visible()
+    await page.select_option("#f-status", "")
+    assert await row.is_visible()
+
+    await page.click("#pause")  # paused: events wait until resumed
+    later = await send(gateway_server, e2e_key, "sent while paused")
+    await page.wait_for_function(
+        "document.getElementById('paused-note').textContent.startsWith('2 new')"
+    )
+    assert await page.locator(f'tr[data-id="{later}"]').count() == 0
+    await page.click("#pause")
+    await page.locator(f'tr[data-id="{later}"] .status-completed').wait_for(timeout=5_000)
+    first_row_id = await page.locator("#live-rows tr.main").first.get_attribute("data-id")
+    assert first_row_id == later  # newest first
+
     await open_detail(page, tx_id)
     assert await page.locator(".title-row .status").inner_text() == "completed"
     assert "unchanged" in await page.locator("#diff-request h2").inner_text()
@@ -173,8 +208,9 @@ async def test_policy_changes_live_in_history_and_in_the_diff(
     page = await logged_in_page(browser, policy_gateway)
     server, key = policy_gateway, e2e_key
     await send(server, key, "list the files here", model="mock/tool?name=Bash")
-    await send(server, key, "write a haiku about gateways", model="mock/text?chunks=30",
-               stream=True)
+    await send(
+        server, key, "write a haiku about gateways", model="mock/text?chunks=30", stream=True
+    )
     secret = await send(server, key, "my password is hunter2, remember it")
     await send(server, key, "this one fails upstream", model="mock/error?status=503")
     blocked = await send(server, key, "rm -rf ~", model="mock/tool")
@@ -182,7 +218,7 @@ async def test_policy_changes_live_in_history_and_in_the_diff(
     await blocked_row.locator(".status-blocked").wait_for(timeout=15_000)
     await page.locator(f'tr[data-id="{secret}"] .status-completed').wait_for(timeout=10_000)
     await page.wait_for_function("document.querySelectorAll('#live-rows tr.main').length >= 5")
-    await blocked_row.locator("td.model").click()
+    await blocked_row.locator("td.c-model").click()
     expanded = await page.locator("tr.expanded-row").inner_text()
     assert "tool-judge · blocked" in expanded
     await shoot(page, "activity-monitor.png")

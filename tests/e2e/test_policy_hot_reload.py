@@ -21,8 +21,13 @@ PROMPT = "hello there"
 
 
 def _start_pair(mock: Server, tmp_path: Path, **extra: str) -> tuple[Server, Server]:
-    env = gateway_env(database_url_for_tests(), mock.url, ADMIN_API_KEY=ADMIN_KEY,
-                      LUTHIEN_POLICY_POLL_INTERVAL_S="0.25", **extra)
+    env = gateway_env(
+        database_url_for_tests(),
+        mock.url,
+        ADMIN_API_KEY=ADMIN_KEY,
+        LUTHIEN_POLICY_POLL_INTERVAL_S="0.25",
+        **extra,
+    )
     first = start_gateway({**env, "LUTHIEN_SPILL_DIR": str(tmp_path / "spill-a")})
     try:
         second = start_gateway({**env, "LUTHIEN_SPILL_DIR": str(tmp_path / "spill-b")})
@@ -34,7 +39,10 @@ def _start_pair(mock: Server, tmp_path: Path, **extra: str) -> tuple[Server, Ser
 
 @pytest.fixture
 def gateways_redis(
-    postgres_url: str, redis_url: str, transactional_db: None, mock_server: Server,
+    postgres_url: str,
+    redis_url: str,
+    transactional_db: None,
+    mock_server: Server,
     tmp_path: Path,
 ) -> Iterator[tuple[Server, Server]]:
     """Two gateway processes sharing the test database and Redis (the Redis stamp)."""
@@ -70,8 +78,13 @@ def _text(response: httpx.Response) -> str:
 
 
 def _admin(server: Server, method: str, path: str, **kwargs: Any) -> httpx.Response:
-    return httpx.request(method, server.url + "/api/admin" + path, timeout=10,
-                         headers={"Authorization": f"Bearer {ADMIN_KEY}"}, **kwargs)
+    return httpx.request(
+        method,
+        server.url + "/api/admin" + path,
+        timeout=10,
+        headers={"Authorization": f"Bearer {ADMIN_KEY}"},
+        **kwargs,
+    )
 
 
 def _seconds_until_upper(server: Server, key: str, since: float) -> tuple[float, str]:

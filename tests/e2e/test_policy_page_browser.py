@@ -17,16 +17,23 @@ from tests.e2e.servers import Server, gateway_env, start_gateway
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 USERNAME, PASSWORD = "staff", "staff-password-1"
 
 
 @pytest.fixture
 def gateway(transactional_db: None, mock_server: Server, tmp_path: Path) -> Iterator[Server]:
     """A gateway process of its own (its policy state starts fresh with this test)."""
-    env = gateway_env(database_url_for_tests(), mock_server.url,
-                      LUTHIEN_SPILL_DIR=str(tmp_path / "spill"))
+    env = gateway_env(
+        database_url_for_tests(), mock_server.url, LUTHIEN_SPILL_DIR=str(tmp_path / "spill")
+    )
     server = start_gateway(env)
     yield server
     server.stop()

@@ -17,8 +17,12 @@ class Command(BaseCommand):
     help = "Validate, create or update, and activate a saved policy."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--class", dest="policy_class", required=True,
-                            help="A registered policy class (see policy_list --classes).")
+        parser.add_argument(
+            "--class",
+            dest="policy_class",
+            required=True,
+            help="A registered policy class (see policy_list --classes).",
+        )
         parser.add_argument("--config", default="{}", help="The config as a JSON object.")
         parser.add_argument("--name", default=None, help="Saved name (default: the class).")
         parser.add_argument("--description", default=None)

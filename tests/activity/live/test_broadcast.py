@@ -56,8 +56,12 @@ def test_started_event_carries_the_summary() -> None:
 
 
 def test_decision_event_makes_details_json_safe() -> None:
-    decision = Decision(policy="judge", action="blocked", reason="risky",
-                        details={"score": 0.97, "tags": {"a"}, "obj": object()})
+    decision = Decision(
+        policy="judge",
+        action="blocked",
+        reason="risky",
+        details={"score": 0.97, "tags": {"a"}, "obj": object()},
+    )
     event = PolicyDecision.from_decision(_record(), decision).as_message()
     assert event["type"] == "activity.decision"
     data = event["event"]
@@ -74,9 +78,14 @@ def test_decision_details_are_capped() -> None:
 
 
 def test_finished_event_has_status_timing_tokens_and_preview() -> None:
-    record = _record(status="completed", latency_ms=12.5, overhead_ms=0.7, input_tokens=5,
-                     output_tokens=9, response_final={
-                         "choices": [{"message": {"content": "Hello\n\n  world " * 50}}]})
+    record = _record(
+        status="completed",
+        latency_ms=12.5,
+        overhead_ms=0.7,
+        input_tokens=5,
+        output_tokens=9,
+        response_final={"choices": [{"message": {"content": "Hello\n\n  world " * 50}}]},
+    )
     record.decisions.append({"action": "rewrote"})
     event = TransactionFinished.from_record(record).as_dict()
     assert event["type"] == "transaction.finished"
@@ -87,13 +96,22 @@ def test_finished_event_has_status_timing_tokens_and_preview() -> None:
 
 
 def test_preview_from_stream_events_and_anthropic_bodies() -> None:
-    events = [BlockStart(0, TextBlock()), TextDelta(0, "Hi "), TextDelta(0, "there"),
-              BlockStart(1, ToolCallBlock(id="t1", name="Bash"))]
+    events = [
+        BlockStart(0, TextBlock()),
+        TextDelta(0, "Hi "),
+        TextDelta(0, "there"),
+        BlockStart(1, ToolCallBlock(id="t1", name="Bash")),
+    ]
     assert answer_preview(_record(response_events_final=events)) == "Hi there [tool call: Bash]"
     many = [TextDelta(0, "word ") for _ in range(10_000)]
     assert len(answer_preview(_record(response_events_final=many))) == PREVIEW_CHARS
-    body = {"type": "message", "content": [{"type": "text", "text": "Sure."},
-                                            {"type": "tool_use", "name": "Read", "input": {}}]}
+    body = {
+        "type": "message",
+        "content": [
+            {"type": "text", "text": "Sure."},
+            {"type": "tool_use", "name": "Read", "input": {}},
+        ],
+    }
     assert answer_preview(_record(response_final=body)) == "Sure. [tool call: Read]"
     assert answer_preview(_record()) == ""
 
@@ -124,7 +142,10 @@ async def test_events_reach_the_activity_group() -> None:
     assert await tap.drain(5)
     messages = [await asyncio.wait_for(layer.receive(channel), 2) for _ in range(3)]
     assert [m["type"] for m in messages] == [
-        "activity.started", "activity.decision", "activity.finished"]
+        "activity.started",
+        "activity.decision",
+        "activity.finished",
+    ]
     assert messages[1]["event"]["details"] == {"score": 0.1}
     assert messages[2]["event"]["status"] == "blocked"
     assert tap.stats()["sent"] == 3

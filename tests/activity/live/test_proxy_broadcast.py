@@ -56,8 +56,12 @@ async def test_a_proxied_request_is_broadcast(proxy: Proxy, stream: bool) -> Non
     tx_id = response["x-luthien-transaction-id"]
     events = await _receive_until_finished(layer, channel, tx_id)
     kinds = [e["type"] for e in events]
-    assert kinds == ["transaction.started", "transaction.decision", "transaction.decision",
-                     "transaction.finished"]
+    assert kinds == [
+        "transaction.started",
+        "transaction.decision",
+        "transaction.decision",
+        "transaction.finished",
+    ]
     started, finished = events[0], events[-1]
     assert started["model"] == "mock/echo" and started["key"] == "live-client"
     assert started["policy"] == "swap-words" and started["policy_version"] == 7
@@ -94,9 +98,7 @@ async def test_a_broken_layer_never_slows_the_proxy(
         assert response.status_code == 200
         assert text == "You said: hello there"
     assert max(durations) < 0.5, durations
-    deadline = time.monotonic() + 3  # the hanging layer's send times out after 1 s
-    while not broadcaster().stats()["errors"] and time.monotonic() < deadline:
-        await asyncio.sleep(0.05)
+    await asyncio.sleep(1.2)  # the hanging layer's first send times out after 1 s
     stats = broadcaster().stats()
     assert stats["sent"] == 0 and stats["errors"] >= 1
 

@@ -28,9 +28,9 @@ class Frames:
         self.chunks = chunks
         self.buffer = b""
 
-    async def next(self, timeout: float = 5.0) -> bytes:
+    async def next(self, wait_s: float = 5.0) -> bytes:
         while b"\n\n" not in self.buffer:
-            self.buffer += await asyncio.wait_for(anext(self.chunks), timeout)
+            self.buffer += await asyncio.wait_for(anext(self.chunks), wait_s)
         frame, self.buffer = self.buffer.split(b"\n\n", 1)
         return frame
 
@@ -39,7 +39,8 @@ class Frames:
         found = []
         while True:
             lines = dict(
-                line.split(b": ", 1) for line in (await self.next()).split(b"\n")
+                line.split(b": ", 1)
+                for line in (await self.next()).split(b"\n")
                 if line and not line.startswith(b":") and b": " in line
             )
             if b"data" not in lines:
@@ -113,8 +114,8 @@ async def test_heartbeat_comments_when_idle(monkeypatch: pytest.MonkeyPatch) -> 
     stream = sse.live_event_stream()
     frames = Frames(stream)
     assert await frames.next() == b"retry: 3000\n: connected"
-    assert await frames.next(timeout=2) == b": heartbeat"
-    assert await frames.next(timeout=2) == b": heartbeat"
+    assert await frames.next(wait_s=2) == b": heartbeat"
+    assert await frames.next(wait_s=2) == b": heartbeat"
     await stream.aclose()
 
 
@@ -123,8 +124,9 @@ async def test_leaving_releases_the_group_membership() -> None:
     stream = sse.live_event_stream(heartbeat=60)
     await anext(stream)
     assert len(layer.groups.get(GROUP, {})) == 1
-    await layer.group_send(GROUP, {"type": "activity.started",
-                                   "event": {"type": "transaction.started", "id": "t1"}})
+    await layer.group_send(
+        GROUP, {"type": "activity.started", "event": {"type": "transaction.started", "id": "t1"}}
+    )
     frame = await anext(stream)
     assert frame.startswith(b"event: transaction.started\ndata: {")
     await stream.aclose()

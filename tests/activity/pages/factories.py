@@ -18,8 +18,9 @@ def openai_request(text: str, **extra: Any) -> dict[str, Any]:
     return {"model": "mock/echo", "messages": [{"role": "user", "content": text}], **extra}
 
 
-def openai_reply(text: str | None, *, tool_calls: list[dict[str, Any]] | None = None,
-                 finish: str = "stop") -> dict[str, Any]:
+def openai_reply(
+    text: str | None, *, tool_calls: list[dict[str, Any]] | None = None, finish: str = "stop"
+) -> dict[str, Any]:
     """A chat completion with one choice."""
     message: dict[str, Any] = {"role": "assistant", "content": text}
     if tool_calls:
@@ -37,8 +38,11 @@ def tool_call(name: str, arguments: dict[str, Any], call_id: str = "call_1") -> 
     """An OpenAI tool call."""
     import json
 
-    return {"id": call_id, "type": "function",
-            "function": {"name": name, "arguments": json.dumps(arguments)}}
+    return {
+        "id": call_id,
+        "type": "function",
+        "function": {"name": name, "arguments": json.dumps(arguments)},
+    }
 
 
 def make_transaction(
@@ -91,8 +95,12 @@ def make_transaction(
         )
     for seq, event in enumerate(events or []):
         TransactionEvent.objects.create(
-            transaction=row, seq=seq, at=started + timedelta(milliseconds=10 * (seq + 1)),
-            policy=event.get("policy", policy), action=event["action"],
-            reason=event.get("reason", ""), details=event.get("details", {}),
+            transaction=row,
+            seq=seq,
+            at=started + timedelta(milliseconds=10 * (seq + 1)),
+            policy=event.get("policy", policy),
+            action=event["action"],
+            reason=event.get("reason", ""),
+            details=event.get("details", {}),
         )
     return row

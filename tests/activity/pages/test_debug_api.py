@@ -59,12 +59,23 @@ def test_one_transaction_with_events_and_bodies(staff_client: Client) -> None:
     )
     data = staff_client.get(f"{BASE}/{row.id}").json()
     assert data["id"] == row.id
-    assert data["events"] == [{"seq": 0, "at": data["events"][0]["at"], "policy": "noop",
-                               "action": "judged", "reason": "low risk",
-                               "details": {"score": 0.2}}]
+    assert data["events"] == [
+        {
+            "seq": 0,
+            "at": data["events"][0]["at"],
+            "policy": "noop",
+            "action": "judged",
+            "reason": "low risk",
+            "details": {"score": 0.2},
+        }
+    ]
     assert data["bodies"]["request_original"] == openai_request("hi")
-    assert set(data["bodies"]) == {"request_original", "request_final", "response_original",
-                                   "response_final"}
+    assert set(data["bodies"]) == {
+        "request_original",
+        "request_final",
+        "response_original",
+        "response_final",
+    }
 
 
 def test_unknown_transaction_is_404(staff_client: Client) -> None:

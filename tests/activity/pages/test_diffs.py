@@ -38,13 +38,24 @@ def test_request_lines_render_roles_tools_and_params() -> None:
         "max_tokens": 64,
         "system": [{"type": "text", "text": "Be brief."}],
         "messages": [
-            {"role": "user", "content": [{"type": "text", "text": "list files"},
-                                         {"type": "image", "source": {"data": "..."}}]},
-            {"role": "assistant", "content": [
-                {"type": "thinking", "thinking": "ls is fine", "signature": "s"},
-                {"type": "tool_use", "id": "tu_1", "name": "Bash", "input": {"command": "ls"}}]},
-            {"role": "user", "content": [
-                {"type": "tool_result", "tool_use_id": "tu_1", "content": "a.txt"}]},
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "list files"},
+                    {"type": "image", "source": {"data": "..."}},
+                ],
+            },
+            {
+                "role": "assistant",
+                "content": [
+                    {"type": "thinking", "thinking": "ls is fine", "signature": "s"},
+                    {"type": "tool_use", "id": "tu_1", "name": "Bash", "input": {"command": "ls"}},
+                ],
+            },
+            {
+                "role": "user",
+                "content": [{"type": "tool_result", "tool_use_id": "tu_1", "content": "a.txt"}],
+            },
         ],
         "tools": [{"name": "Bash", "input_schema": {"type": "object"}}],
     }
@@ -52,17 +63,27 @@ def test_request_lines_render_roles_tools_and_params() -> None:
     assert lines[0] == "max_tokens: 64"
     assert "mock/echo" not in "\n".join(lines)  # routing, not a policy change
     joined = "\n".join(lines)
-    for expected in ("── system ──\nBe brief.", "── user ──\nlist files\n[image]",
-                     "[thinking]\nls is fine", '[tool call] Bash (tu_1)\n{\n  "command": "ls"\n}',
-                     "[tool result for tu_1]\na.txt", "── tools offered ──"):
+    for expected in (
+        "── system ──\nBe brief.",
+        "── user ──\nlist files\n[image]",
+        "[thinking]\nls is fine",
+        '[tool call] Bash (tu_1)\n{\n  "command": "ls"\n}',
+        "[tool result for tu_1]\na.txt",
+        "── tools offered ──",
+    ):
         assert expected in joined
 
 
 def test_openai_response_lines_show_tool_calls_as_pretty_json() -> None:
-    body = openai_reply(None, tool_calls=[tool_call("Bash", {"command": "rm -rf ~"})],
-                        finish="tool_calls")
+    body = openai_reply(
+        None, tool_calls=[tool_call("Bash", {"command": "rm -rf ~"})], finish="tool_calls"
+    )
     assert response_lines(body)[:6] == [
-        "── assistant ──", "[tool call] Bash (call_1)", "{", '  "command": "rm -rf ~"', "}",
+        "── assistant ──",
+        "[tool call] Bash (call_1)",
+        "{",
+        '  "command": "rm -rf ~"',
+        "}",
         "finish_reason: tool_calls",
     ]
 
@@ -132,8 +153,9 @@ def test_text_rewritten(staff_client: Client) -> None:
     row = make_transaction(
         response=openai_reply("The colour of the sky"),
         response_final=openai_reply("The color of the sky"),
-        events=[{"action": "rewrote", "reason": "replaced 1 in the response",
-                 "details": {"count": 1}}],
+        events=[
+            {"action": "rewrote", "reason": "replaced 1 in the response", "details": {"count": 1}}
+        ],
     )
     html = _detail(staff_client, row)
     assert _cells(html, "old") == ["The colour of the sky"]
@@ -146,12 +168,18 @@ def test_text_rewritten(staff_client: Client) -> None:
 def test_tool_call_blocked(staff_client: Client) -> None:
     row = make_transaction(
         status="blocked",
-        response=openai_reply(None, tool_calls=[tool_call("Bash", {"command": "rm -rf ~"})],
-                              finish="tool_calls"),
+        response=openai_reply(
+            None, tool_calls=[tool_call("Bash", {"command": "rm -rf ~"})], finish="tool_calls"
+        ),
         response_final=openai_reply(BLOCKED_NOTICE),
-        events=[{"policy": "tool-judge", "action": "blocked",
-                 "reason": "deletes the user's home directory",
-                 "details": {"tool": "Bash", "probability": 0.97, "threshold": 0.6}}],
+        events=[
+            {
+                "policy": "tool-judge",
+                "action": "blocked",
+                "reason": "deletes the user's home directory",
+                "details": {"tool": "Bash", "probability": 0.97, "threshold": 0.6},
+            }
+        ],
     )
     html = _detail(staff_client, row)
     old, new = _cells(html, "old"), _cells(html, "new")
@@ -174,5 +202,5 @@ def test_diff_json_of_a_blocked_tool_call(staff_client: Client) -> None:
     response = data["response"]
     assert response["changed"] is True
     assert "-[tool call] Bash (call_1)" in response["unified"]
-    assert "+⛔ Luthien blocked a tool call (policy \"tool-judge\")." in response["unified"]
+    assert '+⛔ Luthien blocked a tool call (policy "tool-judge").' in response["unified"]
     assert response["final"][1].startswith("⛔")

@@ -36,8 +36,14 @@ def hostile() -> Any:
         request_final=openai_request(HOSTILE + " (rewritten)"),
         response=openai_reply(None, tool_calls=[tool_call(SCRIPT, {"cmd": HOSTILE})]),
         response_final=openai_reply(f"Click {MARKDOWN} or {SCRIPT}"),
-        events=[{"policy": SCRIPT, "action": f"blocked{ATTRIBUTE}", "reason": HOSTILE,
-                 "details": {SCRIPT: ATTRIBUTE, "link": MARKDOWN}}],
+        events=[
+            {
+                "policy": SCRIPT,
+                "action": f"blocked{ATTRIBUTE}",
+                "reason": HOSTILE,
+                "details": {SCRIPT: ATTRIBUTE, "link": MARKDOWN},
+            }
+        ],
     )
 
 

@@ -28,8 +28,9 @@ def ids(filters: TransactionFilters) -> set[str]:
 def test_filters_by_status_model_key_policy_and_blocked() -> None:
     a = make_transaction(status="completed", model="mock/echo", key="alice", policy="noop")
     b = make_transaction(status="blocked", model="gpt-4o", key="bob", policy="tool-judge")
-    c = make_transaction(status="completed", model="gpt-4o-mini", key="bob", policy="rules",
-                         blocked=True)
+    c = make_transaction(
+        status="completed", model="gpt-4o-mini", key="bob", policy="rules", blocked=True
+    )
     assert ids(TransactionFilters(status="blocked")) == {b.id}
     assert ids(TransactionFilters(model="GPT-4O")) == {b.id, c.id}
     assert ids(TransactionFilters(key="bob")) == {b.id, c.id}
@@ -76,8 +77,9 @@ def test_search_text_in_bodies(needle: str, where: str) -> None:
     elif where == "response":
         row = make_transaction(response=openai_reply(f"I {needle} here"))
     else:
-        row = make_transaction(response=openai_reply(f"leaked {needle}"),
-                               response_final=openai_reply("[redacted]"))
+        row = make_transaction(
+            response=openai_reply(f"leaked {needle}"), response_final=openai_reply("[redacted]")
+        )
     assert ids(TransactionFilters(q=needle)) == {row.id}
 
 
@@ -119,14 +121,25 @@ def test_page_fetches_one_extra_row_and_never_counts() -> None:
 
 def test_from_query_is_lenient() -> None:
     filters = TransactionFilters.from_query(
-        {"status": "nonsense", "range": "forever", "since": "yesterday", "blocked": "on",
-         "until": "2026-01-02T03:04", "q": "  hi  ", "model": "m"}
+        {
+            "status": "nonsense",
+            "range": "forever",
+            "since": "yesterday",
+            "blocked": "on",
+            "until": "2026-01-02T03:04",
+            "q": "  hi  ",
+            "model": "m",
+        }
     )
     assert filters.status == "" and filters.range == "" and filters.since is None
     assert filters.blocked and filters.q == "hi" and filters.model == "m"
     assert filters.until is not None and filters.until.tzinfo is not None
-    assert filters.as_query() == {"q": "hi", "model": "m", "blocked": "1",
-                                  "until": "2026-01-02T03:04"}
+    assert filters.as_query() == {
+        "q": "hi",
+        "model": "m",
+        "blocked": "1",
+        "until": "2026-01-02T03:04",
+    }
 
 
 def test_detail_has_body_and_ordered_events() -> None:

@@ -41,8 +41,9 @@ def test_monitor_page(staff_client: Client) -> None:
 def test_history_lists_newest_first_with_links(staff_client: Client) -> None:
     now = timezone.now()
     older = make_transaction(started_at=now - timedelta(minutes=5), model="gpt-4o")
-    newer = make_transaction(started_at=now, status="blocked", model="claude-x",
-                             events=[{"action": "blocked"}])
+    newer = make_transaction(
+        started_at=now, status="blocked", model="claude-x", events=[{"action": "blocked"}]
+    )
     html = staff_client.get("/activity/").content.decode()
     assert html.index(newer.id) < html.index(older.id)
     assert f'href="/activity/{newer.id}/"' in html
@@ -73,9 +74,12 @@ def test_history_pagination_keeps_filters(staff_client: Client) -> None:
 
 def test_detail_summary_timeline_and_links(staff_client: Client) -> None:
     row = make_transaction(
-        policy="tool-judge", session_id="sess-1",
-        events=[{"action": "allowed", "reason": "routine read", "details": {"probability": 0.1}},
-                {"action": "blocked", "reason": "rm -rf", "details": {"probability": 0.97}}],
+        policy="tool-judge",
+        session_id="sess-1",
+        events=[
+            {"action": "allowed", "reason": "routine read", "details": {"probability": 0.1}},
+            {"action": "blocked", "reason": "rm -rf", "details": {"probability": 0.97}},
+        ],
     )
     html = staff_client.get(f"/activity/{row.id}/").content.decode()
     assert row.id in html and "sess-1" in html and "tool-judge" in html

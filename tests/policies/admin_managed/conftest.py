@@ -35,8 +35,12 @@ def saved(transactional_db: None) -> Callable[..., Any]:
     """Create a saved policy through the service: saved(name, policy_class, config)."""
     from policies.services import policy_config_create
 
-    def make(name: str, policy_class: str = "all-caps", config: dict[str, Any] | None = None,
-             **kwargs: Any) -> Any:
+    def make(
+        name: str,
+        policy_class: str = "all-caps",
+        config: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> Any:
         return policy_config_create(
             name=name, policy_class=policy_class, config=config or {}, **kwargs
         )
@@ -46,9 +50,11 @@ def saved(transactional_db: None) -> Callable[..., Any]:
 
 @pytest.fixture
 def recording(transactional_db: None, tmp_path: Path, settings: Any) -> Iterator[None]:
-    """A fresh recorder writing to the test database; flushed at the end."""
+    """A fresh recorder writing to the test database; flushed at the end. The live broadcast
+    is off: it is not under test here, and its sender task belongs to the test's event loop."""
     from activity.recorder import recorder, reset_recorder
 
+    settings.LUTHIEN_BROADCAST = False
     settings.LUTHIEN_SPILL_DIR = str(tmp_path / "spill")
     reset_recorder()
     yield

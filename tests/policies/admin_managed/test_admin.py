@@ -47,8 +47,9 @@ def test_validation_error_is_shown_next_to_the_config(admin_client: Client) -> N
     assert "Enter a valid JSON." in page
 
 
-def test_activate_action_marks_the_row_and_switches_the_runtime(admin_client: Client,
-                                                                saved: Any) -> None:
+def test_activate_action_marks_the_row_and_switches_the_runtime(
+    admin_client: Client, saved: Any
+) -> None:
     row = saved("caps")
     response = admin_client.post(
         LIST_URL, {"action": "activate", "_selected_action": [row.pk]}, follow=True
@@ -72,10 +73,19 @@ def test_activate_action_needs_exactly_one(admin_client: Client, saved: Any) -> 
 def test_change_form_updates_and_shows_history(admin_client: Client, saved: Any) -> None:
     row = saved("rep", "string-replace", {"replacements": {"a": "b"}})
     url = f"/admin/policies/policyconfig/{row.pk}/change/"
-    data = {"policy_class": "string-replace", "description": "new",
-            "config": json.dumps({"replacements": {"a": "c"}})}
-    data.update({"history-TOTAL_FORMS": "1", "history-INITIAL_FORMS": "1",
-                 "history-MIN_NUM_FORMS": "0", "history-MAX_NUM_FORMS": "1000"})
+    data = {
+        "policy_class": "string-replace",
+        "description": "new",
+        "config": json.dumps({"replacements": {"a": "c"}}),
+    }
+    data.update(
+        {
+            "history-TOTAL_FORMS": "1",
+            "history-INITIAL_FORMS": "1",
+            "history-MIN_NUM_FORMS": "0",
+            "history-MAX_NUM_FORMS": "1000",
+        }
+    )
     response = admin_client.post(url, data, follow=True)
     assert response.status_code == 200
     row.refresh_from_db()
@@ -117,7 +127,8 @@ def test_api_key_revoke_action(admin_client: Client) -> None:
     from gateway.keys import api_key_create
 
     key, _ = api_key_create(name="old")
-    admin_client.post("/admin/gateway/apikey/",
-                      {"action": "revoke", "_selected_action": [key.pk]}, follow=True)
+    admin_client.post(
+        "/admin/gateway/apikey/", {"action": "revoke", "_selected_action": [key.pk]}, follow=True
+    )
     key.refresh_from_db()
     assert key.is_active is False

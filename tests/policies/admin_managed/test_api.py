@@ -12,7 +12,7 @@ from django.test import Client
 from policies.models import PolicyConfig, PolicyConfigHistory
 from policies.runtime import policy_runtime
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db  # on_commit matters only where marked transactional
 
 API = "/api/admin"
 
@@ -40,14 +40,20 @@ def test_policy_classes(api: Api) -> None:
     response = api("get", "/policy-classes")
     assert response.status_code == 200
     caps = next(c for c in response.json() if c["name"] == "all-caps")
-    assert set(caps) == {"name", "description", "config_schema", "example_config",
-                         "streaming_mode"}
+    assert set(caps) == {"name", "description", "config_schema", "example_config", "streaming_mode"}
 
 
 def test_create_list_get_patch_delete(api: Api) -> None:
-    created = api("post", "/policies", {"name": "rep", "policy_class": "string-replace",
-                                         "config": {"replacements": {"a": "b"}},
-                                         "description": "first"})
+    created = api(
+        "post",
+        "/policies",
+        {
+            "name": "rep",
+            "policy_class": "string-replace",
+            "config": {"replacements": {"a": "b"}},
+            "description": "first",
+        },
+    )
     assert created.status_code == 201
     assert created.json()["version"] == 1 and created.json()["is_active"] is False
     assert [p["name"] for p in api("get", "/policies").json()] == ["rep"]
@@ -59,6 +65,7 @@ def test_create_list_get_patch_delete(api: Api) -> None:
     assert api("get", "/policies/rep").status_code == 404
 
 
+@pytest.mark.django_db(transaction=True)
 def test_activate_current_and_history(api: Api) -> None:
     api("post", "/policies", {"name": "caps", "policy_class": "all-caps"})
     current = api("get", "/policies/current").json()
@@ -67,7 +74,10 @@ def test_activate_current_and_history(api: Api) -> None:
     assert activated.status_code == 200 and activated.json()["is_active"] is True
     current = api("get", "/policies/current").json()
     assert (current["name"], current["source"], current["by"]) == (
-        "caps", "database", "admin API key")
+        "caps",
+        "database",
+        "admin API key",
+    )
     assert current["since"] is not None
     assert policy_runtime().current().name == "caps"
     history = api("get", "/policies/caps/history").json()
@@ -87,13 +97,21 @@ def test_enable_in_one_call(api: Api) -> None:
 @pytest.mark.parametrize(
     ("method", "path", "body", "loc"),
     [
-        ("post", "/policies", {"name": "j", "policy_class": "tool-judge",
-                                "config": {"threshold": 5}}, ["config", "threshold"]),
+        (
+            "post",
+            "/policies",
+            {"name": "j", "policy_class": "tool-judge", "config": {"threshold": 5}},
+            ["config", "threshold"],
+        ),
         ("post", "/policies", {"name": "bad name", "policy_class": "noop"}, ["name"]),
         ("post", "/policies", {"name": "x", "policy_class": "nope"}, ["policy_class"]),
         ("post", "/policies", {"name": "x", "policy_class": "noop", "config": "str"}, ["config"]),
-        ("post", "/policy/enable", {"policy_class": "tool-judge",
-                                     "config": {"timeout_s": "soon"}}, ["config", "timeout_s"]),
+        (
+            "post",
+            "/policy/enable",
+            {"policy_class": "tool-judge", "config": {"timeout_s": "soon"}},
+            ["config", "timeout_s"],
+        ),
     ],
 )
 def test_validation_errors_are_422_with_paths(
@@ -111,8 +129,12 @@ def test_patch_422_and_unknown_names_404(api: Api) -> None:
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["config", "threshold"]
     assert PolicyConfig.objects.get(name="j").version == 1
-    for method, path in [("get", "/policies/x"), ("patch", "/policies/x"),
-                         ("delete", "/policies/x"), ("post", "/policies/x/activate")]:
+    for method, path in [
+        ("get", "/policies/x"),
+        ("patch", "/policies/x"),
+        ("delete", "/policies/x"),
+        ("post", "/policies/x/activate"),
+    ]:
         body = {} if method == "patch" else None
         assert api(method, path, body).status_code == 404, (method, path)
 
@@ -136,10 +158,16 @@ def test_failed_activation_changes_nothing(api: Api) -> None:
 
 
 ROUTES = [
-    ("get", "/policy-classes"), ("get", "/policies"), ("post", "/policies"),
-    ("get", "/policies/current"), ("get", "/policies/x"), ("patch", "/policies/x"),
-    ("delete", "/policies/x"), ("post", "/policies/x/activate"),
-    ("get", "/policies/x/history"), ("post", "/policy/enable"),
+    ("get", "/policy-classes"),
+    ("get", "/policies"),
+    ("post", "/policies"),
+    ("get", "/policies/current"),
+    ("get", "/policies/x"),
+    ("patch", "/policies/x"),
+    ("delete", "/policies/x"),
+    ("post", "/policies/x/activate"),
+    ("get", "/policies/x/history"),
+    ("post", "/policy/enable"),
 ]
 
 
@@ -174,8 +202,9 @@ def test_staff_session_needs_csrf_for_writes(admin_user: Any) -> None:
     assert refused.status_code == 403
     client.get("/admin/")  # sets the CSRF cookie
     token = client.cookies["csrftoken"].value
-    accepted = client.post(API + "/policy/enable", body, content_type="application/json",
-                           HTTP_X_CSRFTOKEN=token)
+    accepted = client.post(
+        API + "/policy/enable", body, content_type="application/json", HTTP_X_CSRFTOKEN=token
+    )
     assert accepted.status_code == 200
     entry = PolicyConfigHistory.objects.filter(action="activated").get()
     assert entry.user == admin_user and entry.actor == admin_user.get_username()
@@ -183,6 +212,9 @@ def test_staff_session_needs_csrf_for_writes(admin_user: Any) -> None:
 
 def test_openapi_documents_the_routes(api: Api) -> None:
     schema = api("get", "/openapi.json").json()
-    assert {"/api/admin/policies/current", "/api/admin/policies/{name}/activate",
-            "/api/admin/policy/enable"} <= set(schema["paths"])
+    assert {
+        "/api/admin/policies/current",
+        "/api/admin/policies/{name}/activate",
+        "/api/admin/policy/enable",
+    } <= set(schema["paths"])
     assert "422" in schema["paths"]["/api/admin/policies"]["post"]["responses"]

@@ -19,8 +19,15 @@ def _run(*args: str) -> str:
 
 
 def test_policy_enable_and_list() -> None:
-    out = _run("policy_enable", "--class", "string-replace", "--config",
-               '{"replacements": {"a": "b"}}', "--name", "rep")
+    out = _run(
+        "policy_enable",
+        "--class",
+        "string-replace",
+        "--config",
+        '{"replacements": {"a": "b"}}',
+        "--name",
+        "rep",
+    )
     assert "rep (string-replace) v1 is now active." in out
     row = PolicyConfig.objects.get(is_active=True)
     assert row.config == {"replacements": {"a": "b"}}

@@ -41,8 +41,11 @@ def test_page_shows_current_policy_classes_docs_and_snippets(admin_client: Clien
 def test_enable_from_the_page(admin_client: Client, admin_user: Any) -> None:
     response = admin_client.post(
         "/policies/enable",
-        {"policy_class": "string-replace", "name": "rep",
-         "config": json.dumps({"replacements": {"a": "b"}})},
+        {
+            "policy_class": "string-replace",
+            "name": "rep",
+            "config": json.dumps({"replacements": {"a": "b"}}),
+        },
     )
     assert response.status_code == 302 and response["Location"] == "/policies/#test"
     row = PolicyConfig.objects.get(is_active=True)
@@ -55,8 +58,11 @@ def test_enable_from_the_page(admin_client: Client, admin_user: Any) -> None:
 def test_enable_errors_are_shown_next_to_the_form(admin_client: Client) -> None:
     response = admin_client.post(
         "/policies/enable",
-        {"policy_class": "tool-judge", "name": "judge",
-         "config": json.dumps({"threshold": "<b>high</b>"})},
+        {
+            "policy_class": "tool-judge",
+            "name": "judge",
+            "config": json.dumps({"threshold": "<b>high</b>"}),
+        },
     )
     assert response.status_code == 422
     page = response.content.decode()
@@ -75,8 +81,13 @@ def test_latest_transaction_endpoint(admin_client: Client) -> None:
     query = {"policy": "caps", "version": "1", "after": since.isoformat()}
     assert admin_client.get(url, query).json() == {"found": False}
     Transaction.objects.create(
-        id="tx1", started_at=since + timedelta(seconds=1), client_format="openai",
-        model="mock/echo", status="completed", policy_name="caps", policy_version=1,
+        id="tx1",
+        started_at=since + timedelta(seconds=1),
+        client_format="openai",
+        model="mock/echo",
+        status="completed",
+        policy_name="caps",
+        policy_version=1,
     )
     found = admin_client.get(url, query).json()
     assert found["found"] is True

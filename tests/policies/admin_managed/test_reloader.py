@@ -25,14 +25,15 @@ def _activate_behind_the_back(name: str) -> None:
     PolicyConfig.objects.filter(name=name).update(is_active=True)
 
 
-async def _wait_for(name: str, timeout: float = 1.0) -> float:
+async def _wait_for(name: str, limit_s: float = 1.0) -> float:
     started = time.monotonic()
-    while time.monotonic() - started < timeout:
+    while time.monotonic() - started < limit_s:
         if policy_runtime().current().name == name:
             return time.monotonic() - started
         await asyncio.sleep(0.02)
-    raise AssertionError(f"{name} not in force after {timeout}s "
-                         f"(have {policy_runtime().current().name})")
+    raise AssertionError(
+        f"{name} not in force after {limit_s}s (have {policy_runtime().current().name})"
+    )
 
 
 async def _poll_and_change(settings: Any, saved: Any) -> float:
@@ -114,9 +115,9 @@ async def test_broken_active_row_keeps_the_previous_policy(no_redis: None, saved
     reloader = PolicyReloader()
     await reloader.start()
     try:
-        await sync_to_async(
-            PolicyConfig.objects.filter(pk=row.pk).update
-        )(policy_class="no-longer-exists", version=2)
+        await sync_to_async(PolicyConfig.objects.filter(pk=row.pk).update)(
+            policy_class="no-longer-exists", version=2
+        )
         assert await reloader.check() is True
         assert policy_runtime().current().name == "caps"
     finally:

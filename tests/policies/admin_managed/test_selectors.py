@@ -51,7 +51,11 @@ def test_current_default_then_file_then_database(policy_file: Any, saved: Any) -
     policy_config_activate(policy=row, actor=Actor(label="me"))
     current = policy_current_get()
     assert (current.name, current.source, current.by, current.version) == (
-        "rep", "database", "me", 1)
+        "rep",
+        "database",
+        "me",
+        1,
+    )
     assert current.since is not None and current.config == {"replacements": {"a": "b"}}
 
 
@@ -67,14 +71,34 @@ def test_first_transaction_under_a_policy_version() -> None:
 
     now = timezone.now()
     common = {"client_format": "openai", "model": "mock/echo", "status": "completed"}
-    Transaction.objects.create(id="old", started_at=now - timedelta(minutes=5),
-                               policy_name="caps", policy_version=1, **common)
-    Transaction.objects.create(id="other", started_at=now + timedelta(seconds=1),
-                               policy_name="caps", policy_version=2, **common)
-    Transaction.objects.create(id="second", started_at=now + timedelta(seconds=3),
-                               policy_name="caps", policy_version=1, **common)
-    Transaction.objects.create(id="first", started_at=now + timedelta(seconds=2),
-                               policy_name="caps", policy_version=1, **common)
+    Transaction.objects.create(
+        id="old",
+        started_at=now - timedelta(minutes=5),
+        policy_name="caps",
+        policy_version=1,
+        **common,
+    )
+    Transaction.objects.create(
+        id="other",
+        started_at=now + timedelta(seconds=1),
+        policy_name="caps",
+        policy_version=2,
+        **common,
+    )
+    Transaction.objects.create(
+        id="second",
+        started_at=now + timedelta(seconds=3),
+        policy_name="caps",
+        policy_version=1,
+        **common,
+    )
+    Transaction.objects.create(
+        id="first",
+        started_at=now + timedelta(seconds=2),
+        policy_name="caps",
+        policy_version=1,
+        **common,
+    )
     found = policy_first_transaction(policy_name="caps", version=1, after=now)
     assert found is not None and found["id"] == "first" and found["status"] == "completed"
     assert policy_first_transaction(policy_name="caps", version=3, after=now) is None

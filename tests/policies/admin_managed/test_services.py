@@ -34,23 +34,34 @@ config:
 
 def _actions(name: str) -> list[str]:
     return list(
-        PolicyConfigHistory.objects.filter(policy_name=name).order_by("id").values_list(
-            "action", flat=True
-        )
+        PolicyConfigHistory.objects.filter(policy_name=name)
+        .order_by("id")
+        .values_list("action", flat=True)
     )
 
 
 def test_create_validates_and_records_history() -> None:
     user = get_user_model().objects.create_user("ann", is_staff=True)
     row = policy_config_create(
-        name="judge", policy_class="tool-judge", config={"threshold": 0.3},
-        description="d", actor=Actor(user=user),
+        name="judge",
+        policy_class="tool-judge",
+        config={"threshold": 0.3},
+        description="d",
+        actor=Actor(user=user),
     )
     assert (row.version, row.is_active, row.created_by, row.config) == (
-        1, False, user, {"threshold": 0.3})
+        1,
+        False,
+        user,
+        {"threshold": 0.3},
+    )
     entry = PolicyConfigHistory.objects.get(policy=row)
     assert (entry.action, entry.actor, entry.user, entry.new_class) == (
-        "created", "ann", user, "tool-judge")
+        "created",
+        "ann",
+        user,
+        "tool-judge",
+    )
     assert entry.new_config == {"threshold": 0.3} and entry.old_config is None
 
 
@@ -157,8 +168,9 @@ def test_delete_refuses_the_active_row_and_keeps_history(saved: Any) -> None:
 def test_enable_creates_updates_and_activates_in_one_call() -> None:
     row = policy_enable(policy_class="all-caps", config={})
     assert (row.name, row.is_active, row.version) == ("all-caps", True, 1)
-    row = policy_enable(policy_class="string-replace", config={"replacements": {"a": "b"}},
-                        name="all-caps")
+    row = policy_enable(
+        policy_class="string-replace", config={"replacements": {"a": "b"}}, name="all-caps"
+    )
     assert (row.policy_class, row.version, row.is_active) == ("string-replace", 2, True)
     assert _actions("all-caps") == ["created", "activated", "updated"]
     assert policy_runtime().current().version == 2
@@ -189,9 +201,7 @@ def test_file_import_skipped_when_a_row_is_active(policy_file: Any, saved: Any) 
     assert PolicyConfig.objects.get(is_active=True).name == "chosen"
 
 
-def test_file_import_updates_an_inactive_row_of_the_same_name(
-    policy_file: Any, saved: Any
-) -> None:
+def test_file_import_updates_an_inactive_row_of_the_same_name(policy_file: Any, saved: Any) -> None:
     saved("strict", "noop")
     policy_file(YAML)
     row = policy_file_import()

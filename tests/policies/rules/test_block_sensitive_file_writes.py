@@ -117,13 +117,21 @@ DANGEROUS: list[tuple[str, tuple[str, Any], str]] = [
     ("bash-c-append", sh("bash -c \"echo 'alias ls=rm' >> ~/.bashrc\""), "shell-profiles"),
     ("cd-then-append", sh("cd ~/.ssh && echo key >> keys_backup"), "ssh-keys"),
     ("python-open-write", sh("python3 -c \"open('.env', 'w').write('A=1')\""), "env-files"),
-    ("node-write-file", sh("node -e \"require('fs').writeFileSync('/etc/motd', 'x')\""), "system-paths"),
+    (
+        "node-write-file",
+        sh("node -e \"require('fs').writeFileSync('/etc/motd', 'x')\""),
+        "system-paths",
+    ),
     ("shell-apply-patch", sh(f"apply_patch <<'EOF'\n{PATCH.format(path='.env')}EOF"), "env-files"),
     ("touch-ssh-rc", sh("touch ~/.ssh/rc"), "ssh-keys"),
     ("dd-boot", sh("dd if=vmlinuz of=/boot/vmlinuz"), "system-paths"),
     ("home-var-zshenv", sh('echo "export X=1" >> "$HOME/.zshenv"'), "shell-profiles"),
     ("truncate-env", sh("truncate -s 0 .env"), "env-files"),
-    ("codex-argv", ("local_shell", {"command": ["bash", "-lc", "echo x >> ~/.bashrc"]}), "shell-profiles"),
+    (
+        "codex-argv",
+        ("local_shell", {"command": ["bash", "-lc", "echo x >> ~/.bashrc"]}),
+        "shell-profiles",
+    ),
 ]
 
 BENIGN: list[tuple[str, tuple[str, Any]]] = [
@@ -181,7 +189,9 @@ BENIGN: list[tuple[str, tuple[str, Any]]] = [
 
 
 def make_context() -> PolicyContext:
-    return PolicyContext(transaction_id="t", request=Request(format="openai", model="m", messages=[]))
+    return PolicyContext(
+        transaction_id="t", request=Request(format="openai", model="m", messages=[])
+    )
 
 
 def make_call(tool: str, arguments: Any) -> ToolCallBlock:
@@ -190,7 +200,9 @@ def make_call(tool: str, arguments: Any) -> ToolCallBlock:
 
 
 def build(config: dict[str, Any]) -> BlockSensitiveFileWritesPolicy:
-    return BlockSensitiveFileWritesPolicy(BlockSensitiveFileWritesPolicy.Config.model_validate(config))
+    return BlockSensitiveFileWritesPolicy(
+        BlockSensitiveFileWritesPolicy.Config.model_validate(config)
+    )
 
 
 def test_tables_are_large_and_ids_unique() -> None:
@@ -218,7 +230,9 @@ async def test_ordinary_writes_and_reads_pass(call: tuple[str, Any]) -> None:
 
 
 async def test_notice_names_tool_reason_and_arguments() -> None:
-    call = make_call("Edit", {"file_path": "/home/dev/.bashrc", "old_string": "a", "new_string": "b"})
+    call = make_call(
+        "Edit", {"file_path": "/home/dev/.bashrc", "old_string": "a", "new_string": "b"}
+    )
     ctx = make_context()
     result = await POLICY.on_tool_call(call, ctx)
     assert isinstance(result, TextBlock)
@@ -285,6 +299,11 @@ async def test_malformed_arguments_never_crash(tool: str, arguments: str, blocke
     result = await POLICY.on_tool_call(ToolCallBlock(id="c", name=tool, arguments=arguments), ctx)
     assert isinstance(result, TextBlock) is blocked
     assert bool(ctx.decisions) is blocked
+
+
+def test_what_cannot_be_analysed_is_blocked() -> None:
+    finding = POLICY.check(make_call(*sh("echo " + "$(" * 40 + "ls" + ")" * 40)))
+    assert finding is not None and finding.rule == "too-complex"
 
 
 def test_class_metadata() -> None:

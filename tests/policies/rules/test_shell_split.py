@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import shlex
+
 import pytest
 
-from policies.rules.shell import Group, parse_shell, simple_commands
+from policies.rules.shell import MAX_COMMAND_CHARS, Group, parse_shell, simple_commands
 from policies.rules.shell_lex import MAX_DEPTH, Op, Redir, Word, tokenize
+from policies.rules.shell_parse import MAX_NESTING
 
 
 def argvs(text: str) -> list[list[str]]:
@@ -29,11 +32,15 @@ def argvs(text: str) -> list[list[str]]:
         pytest.param("echo hi # rm -rf /", [["echo", "hi"]], id="comment"),
         pytest.param("echo a#b", [["echo", "a#b"]], id="hash-inside-word"),
         pytest.param("r''m -r\\f /", [["rm", "-rf", "/"]], id="obfuscated-name"),
-        pytest.param("(cd x && make) | tee log", [["cd", "x"], ["make"], ["tee", "log"]], id="subshell"),
+        pytest.param(
+            "(cd x && make) | tee log", [["cd", "x"], ["make"], ["tee", "log"]], id="subshell"
+        ),
         pytest.param("{ a; b; } > out", [["a"], ["b"]], id="brace-group"),
         pytest.param("echo {a,b} }", [["echo", "{a,b}", "}"]], id="braces-as-words"),
         pytest.param("if true; then rm x; else ls; fi", [["true"], ["rm", "x"], ["ls"]], id="if"),
-        pytest.param("while read f; do rm \"$f\"; done < list", [["read", "f"], ["rm", "$f"]], id="loop"),
+        pytest.param(
+            'while read f; do rm "$f"; done < list', [["read", "f"], ["rm", "$f"]], id="loop"
+        ),
         pytest.param("X=1 Y=2 make", [["make"]], id="assignments"),
         pytest.param("echo 'unterminated", [["echo", "unterminated"]], id="unterminated-quote"),
         pytest.param("echo )", [["echo"]], id="stray-closer"),
@@ -49,10 +56,16 @@ def test_splitting(text: str, expected: list[list[str]]) -> None:
     [
         pytest.param("echo $(whoami)", [["echo", "$(whoami)"], ["whoami"]], id="dollar-paren"),
         pytest.param("echo `date`", [["echo", "`date`"], ["date"]], id="backticks"),
-        pytest.param('echo "$(a "$(b)")"', [["echo", '$(a "$(b)")'], ["a", "$(b)"], ["b"]], id="nested"),
+        pytest.param(
+            'echo "$(a "$(b)")"', [["echo", '$(a "$(b)")'], ["a", "$(b)"], ["b"]], id="nested"
+        ),
         pytest.param("echo $((1 + 2))", [["echo", "$((1 + 2))"]], id="arithmetic-is-not-a-command"),
         pytest.param("echo '$(rm -rf /)'", [["echo", "$(rm -rf /)"]], id="single-quoted-is-text"),
-        pytest.param("diff <(ls a) <(ls b)", [["diff", "<(ls a)", "<(ls b)"], ["ls", "a"], ["ls", "b"]], id="process-substitution"),
+        pytest.param(
+            "diff <(ls a) <(ls b)",
+            [["diff", "<(ls a)", "<(ls b)"], ["ls", "a"], ["ls", "b"]],
+            id="process-substitution",
+        ),
         pytest.param("echo ${HOME:-$(id)}", [["echo", "${HOME:-$(id)}"]], id="parameter-expansion"),
     ],
 )
@@ -64,7 +77,7 @@ def test_substitutions(text: str, expected: list[list[str]]) -> None:
     ("text", "inner"),
     [
         pytest.param("bash -c 'rm -rf ~'", ["rm", "-rf", "~"], id="bash-c"),
-        pytest.param("sh -c \"cd /tmp && ls\"", ["ls"], id="sh-c"),
+        pytest.param('sh -c "cd /tmp && ls"', ["ls"], id="sh-c"),
         pytest.param("zsh -lc 'echo hi'", ["echo", "hi"], id="zsh-lc-cluster"),
         pytest.param("bash -o pipefail -c 'make test'", ["make", "test"], id="bash-o-c"),
         pytest.param('eval "rm -rf $DIR"', ["rm", "-rf", "$DIR"], id="eval"),
@@ -83,7 +96,11 @@ def test_substitutions(text: str, expected: list[list[str]]) -> None:
         pytest.param("bash <<< 'rm x'", ["rm", "x"], id="herestring-to-shell"),
         pytest.param("echo 'rm x' | sh", ["rm", "x"], id="echo-into-shell"),
         pytest.param("python3 -c \"import os; os.system('rm x')\"", ["rm", "x"], id="os-system"),
-        pytest.param("python -c 'import subprocess; subprocess.run([\"rm\", \"x\"])'", ["rm", "x"], id="subprocess-list"),
+        pytest.param(
+            'python -c \'import subprocess; subprocess.run(["rm", "x"])\'',
+            ["rm", "x"],
+            id="subprocess-list",
+        ),
         pytest.param("sudo bash -c \"sudo sh -c 'rm x'\"", ["rm", "x"], id="deep-nesting"),
     ],
 )
@@ -192,7 +209,11 @@ def test_start_directory() -> None:
 def test_tokens() -> None:
     tokens = tokenize("a 2>/dev/null | b")
     assert isinstance(tokens[0], Word) and tokens[0].text == "a"
-    assert isinstance(tokens[1], Redir) and tokens[1].fd == "2" and tokens[1].target.text == "/dev/null"
+    assert (
+        isinstance(tokens[1], Redir)
+        and tokens[1].fd == "2"
+        and tokens[1].target.text == "/dev/null"
+    )
     assert isinstance(tokens[2], Op) and tokens[2].op == "|"
 
 
@@ -210,3 +231,19 @@ def test_deep_nesting_is_bounded() -> None:
 def test_garbage_never_raises(text: str) -> None:
     parse_shell(text)
     parse_shell(text * 3 + " rm -rf / " + text)
+
+
+def test_limits_mark_the_script_incomplete() -> None:
+    assert parse_shell("ls").complete
+    assert not parse_shell("echo " + "$(" * 20 + "x" + ")" * 20).complete
+    assert not parse_shell("x" * (MAX_COMMAND_CHARS + 1)).complete
+    nested_shells = "x"
+    for _ in range(MAX_NESTING + 2):
+        nested_shells = f"bash -c {shlex.quote(nested_shells)}"
+    assert not parse_shell(nested_shells).complete
+
+
+def test_deep_groups_are_flattened_not_dropped() -> None:
+    script = parse_shell("(" * 200 + "rm -rf ~" + ")" * 200)
+    assert script.complete
+    assert ["rm", "-rf", "~"] in script.commands()
