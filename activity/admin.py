@@ -77,6 +77,7 @@ class TransactionAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
     list_display = (
         "id",
+        "detail_link",
         "started_at",
         "status",
         "model",
@@ -116,6 +117,11 @@ class TransactionAdmin(ReadOnlyMixin, admin.ModelAdmin):
     request_final_json = _body_display("request_final")
     response_original_json = _body_display("response_original")
     response_final_json = _body_display("response_final")
+
+    @admin.display(description="detail")
+    def detail_link(self, obj: Transaction) -> str:
+        """A link to the detail page with the diffs."""
+        return format_html('<a href="{}">diff</a>', obj.get_absolute_url())
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         fields = [field.name for field in Transaction._meta.fields]

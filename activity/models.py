@@ -58,6 +58,10 @@ class Transaction(models.Model):
     def __str__(self) -> str:
         return f"{self.id} {self.model} {self.status}"
 
+    def get_absolute_url(self) -> str:
+        """The detail page (diffs, decision timeline); admin shows it as "View on site"."""
+        return f"/activity/{self.id}/"
+
 
 class TransactionBody(models.Model):
     """The four bodies of a call (streams assembled into complete JSON responses)."""

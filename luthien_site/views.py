@@ -19,11 +19,17 @@ def _database_ok() -> bool:
 
 async def health(request: HttpRequest) -> JsonResponse:
     """Liveness and readiness: the gateway serves even while the database is down (it spills)."""
+    from activity.broadcast import broadcaster
     from activity.recorder import recorder
 
     database = await sync_to_async(_database_ok)()
     return JsonResponse(
-        {"status": "ok", "database": "ok" if database else "down", "recorder": recorder().stats()}
+        {
+            "status": "ok",
+            "database": "ok" if database else "down",
+            "recorder": recorder().stats(),
+            "broadcast": broadcaster().stats(),
+        }
     )
 
 

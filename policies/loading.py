@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from django.db import close_old_connections
-
 from policies.models import PolicyConfig
 from policies.runtime import ActivePolicy, active_from_spec, default_active_policy
 from policies.validation import PolicyNotFound, policy_spec_validate
@@ -24,7 +22,6 @@ def active_from_row(row: PolicyConfig, *, source: str = "database") -> ActivePol
 
 def database_active_policy() -> ActivePolicy | None:
     """The active row built, or None when no row is active."""
-    close_old_connections()
     row = PolicyConfig.objects.filter(is_active=True).first()
     return active_from_row(row) if row is not None else None
 
@@ -36,7 +33,6 @@ def active_policy_load() -> ActivePolicy:
 
 def saved_policy_load(name: str) -> ActivePolicy:
     """The saved policy `name` built for a per-request override; PolicyNotFound if absent."""
-    close_old_connections()
     row = PolicyConfig.objects.filter(name=name).first()
     if row is None:
         raise PolicyNotFound(f"no saved policy named {name!r}")

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import logging
 
-from asgiref.sync import sync_to_async
-
 from gateway.errors import NotFound, PolicyFailed
-from policies.runtime import ActivePolicy, policy_runtime
+from policies.runtime import ActivePolicy, policy_runtime, run_db_once
 from policies.validation import PolicyNotFound, PolicyValidationError
 
 logger = logging.getLogger("policies.overrides")
@@ -28,7 +26,7 @@ async def policy_by_name(name: str) -> ActivePolicy:
     from policies.loading import saved_policy_load
 
     try:
-        active = await sync_to_async(saved_policy_load, thread_sensitive=False)(name)
+        active = await run_db_once(lambda: saved_policy_load(name))
     except PolicyNotFound as error:
         raise NotFound(str(error), param="X-Luthien-Policy") from error
     except PolicyValidationError as error:

@@ -3,8 +3,10 @@
 Started from the ASGI lifespan (`policy_startup`), one asyncio task per worker process reads the
 stamp every `LUTHIEN_POLICY_POLL_INTERVAL_S` (Redis GET, or one aggregate query without Redis).
 Only when it changed does the worker load the active row and `set()` it on the runtime, and
-forget its cached override policies. Requests never wait for any of this. Errors (database or
-Redis down) are logged once per outage and retried on the next tick; the task never dies of them.
+forget its cached override policies. Database work runs on one thread of the reloader's own, so
+a worker holds one database connection for it, closed on stop. Requests never wait for any of
+this. Errors (database or Redis down) are logged once per outage and retried on the next tick;
+the task never dies of them.
 """
 
 from __future__ import annotations
@@ -12,16 +14,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import DatabaseError
+from django.db import DatabaseError, close_old_connections, connections
 
-from policies.runtime import policy_runtime
+from policies.runtime import ActivePolicy, policy_runtime, run_db_once
 from policies.validation import PolicyValidationError
 from policies.version_stamp import StampReader
 
 logger = logging.getLogger("policies.reloader")
+
+
+def _load_fresh() -> ActivePolicy:
+    """`active_policy_load` on the reloader's thread: first drop a broken or expired connection."""
+    from policies.loading import active_policy_load
+
+    close_old_connections()
+    return active_policy_load()
 
 
 class PolicyReloader:
@@ -29,6 +39,7 @@ class PolicyReloader:
 
     def __init__(self) -> None:
         self._task: asyncio.Task[None] | None = None
+        self._executor: ThreadPoolExecutor | None = None
         self._reader: StampReader | None = None
         self._seen: str | None = None
         self._failing = False
@@ -40,17 +51,18 @@ class PolicyReloader:
 
     async def check(self) -> bool:
         """Read the stamp; on change, reload. True when the policy was reloaded."""
-        from policies.loading import active_policy_load
-
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(1, thread_name_prefix="luthien-policy-reloader")
         if self._reader is None:
-            self._reader = StampReader(settings.REDIS_URL)
+            self._reader = StampReader(settings.REDIS_URL, self._executor)
+        loop = asyncio.get_running_loop()
         try:
             stamp = await self._reader.read()
             if stamp == self._seen:
                 self._recovered()
                 return False
             try:
-                active = await sync_to_async(active_policy_load, thread_sensitive=False)()
+                active = await loop.run_in_executor(self._executor, _load_fresh)
             except PolicyValidationError as error:  # a row the current code cannot build
                 logger.error("active policy not reloaded, keeping the previous one: %s", error)
             else:
@@ -87,6 +99,11 @@ class PolicyReloader:
         if reader is not None:
             with contextlib.suppress(Exception):
                 await reader.aclose()
+        executor, self._executor = self._executor, None
+        if executor is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.get_running_loop().run_in_executor(executor, connections.close_all)
+            executor.shutdown(wait=False)
         self._seen = None
 
     async def _run(self) -> None:
@@ -124,7 +141,7 @@ async def policy_startup() -> None:
 
     if settings.POLICY_CONFIG:
         try:
-            await sync_to_async(policy_file_import, thread_sensitive=False)()
+            await run_db_once(policy_file_import)
         except DatabaseError as error:
             logger.warning("POLICY_CONFIG not imported, database unavailable: %s", error)
     await _reloader.start()

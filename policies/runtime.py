@@ -13,10 +13,13 @@ every change (`forget_saved()`).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.db import connections
 
 from policies.base import Policy
 from policies.policy_file import PolicySpec, load_policy_file
@@ -24,6 +27,7 @@ from policies.registry import build_policy
 
 logger = logging.getLogger("policies.runtime")
 MAX_SAVED = 256
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +128,19 @@ def policy_runtime() -> PolicyRuntime:
     return _runtime
 
 
+async def run_db_once(fn: Callable[[], T]) -> T:
+    """Run rare synchronous database work from async code in a pool thread, then close that
+    thread's connections (a pool thread would otherwise keep one open for nothing)."""
+
+    def call() -> T:
+        try:
+            return fn()
+        finally:
+            connections.close_all()
+
+    return await sync_to_async(call, thread_sensitive=False)()
+
+
 async def resolve_policy(override: str | None) -> ActivePolicy:
     """The policy for one request: the override (already authorized) or the active one."""
     if override:
@@ -132,5 +149,5 @@ async def resolve_policy(override: str | None) -> ActivePolicy:
         return await policy_by_name(override)
     active = _runtime.loaded()
     if active is None:  # first request of a process without lifespan (tests)
-        active = await sync_to_async(_runtime.current, thread_sensitive=False)()
+        active = await run_db_once(_runtime.current)
     return active

@@ -15,14 +15,15 @@ the stamp a few times per second (`policies.reloader`); its value means nothing 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 import threading
 import time
+from concurrent.futures import Executor
 
 import redis
 import redis.asyncio
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections
 from django.db.models import Count, Max, Q, Sum
@@ -68,7 +69,6 @@ def database_stamp() -> str:
     """The aggregate stamp over saved policies (one indexed query)."""
     from policies.models import PolicyConfig
 
-    close_old_connections()
     row = PolicyConfig.objects.aggregate(
         count=Count("id"),
         versions=Sum("version"),
@@ -79,6 +79,12 @@ def database_stamp() -> str:
     updated = row["updated"].isoformat() if row["updated"] else ""
     activated = row["activated"].isoformat() if row["activated"] else ""
     return f"db:{row['count']}:{row['versions'] or 0}:{row['active'] or 0}:{updated}:{activated}"
+
+
+def _database_stamp_fresh() -> str:
+    """`database_stamp` on a long-lived thread: first drop a broken or expired connection."""
+    close_old_connections()
+    return database_stamp()
 
 
 def _redis_stamp(value: bytes | str | None) -> str:
@@ -111,9 +117,11 @@ def stamp_close() -> None:
 
 
 class StampReader:
-    """Reads the stamp from async code; owns an async Redis client bound to the running loop."""
+    """Reads the stamp from async code: an async Redis client bound to the running loop, or the
+    database aggregate run on `executor` (the default executor when None)."""
 
-    def __init__(self, redis_url: str) -> None:
+    def __init__(self, redis_url: str, executor: Executor | None = None) -> None:
+        self._executor = executor
         self._client = (
             redis.asyncio.Redis.from_url(
                 redis_url, socket_timeout=_TIMEOUT_S, socket_connect_timeout=_TIMEOUT_S
@@ -125,7 +133,8 @@ class StampReader:
     async def read(self) -> str:
         """The current stamp."""
         if self._client is None:
-            return await sync_to_async(database_stamp, thread_sensitive=False)()
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._executor, _database_stamp_fresh)
         return _redis_stamp(await self._client.get(STAMP_KEY))
 
     async def aclose(self) -> None:

@@ -140,7 +140,8 @@ async def test_events_reach_the_activity_group() -> None:
     tap.decision(_record(), Decision(policy="p", action="allowed", details={"score": 0.1}))
     tap.finished(_record(status="blocked"))
     assert await tap.drain(5)
-    messages = [await asyncio.wait_for(layer.receive(channel), 2) for _ in range(3)]
+    async with asyncio.timeout(5):
+        messages = [await layer.receive(channel) for _ in range(3)]
     assert [m["type"] for m in messages] == [
         "activity.started",
         "activity.decision",

@@ -33,7 +33,8 @@ def use_string_replace() -> None:
 async def _receive_until_finished(layer: Any, channel: str, tx_id: str) -> list[dict[str, Any]]:
     events: list[dict[str, Any]] = []
     while True:
-        message = await asyncio.wait_for(layer.receive(channel), 5)
+        async with asyncio.timeout(5):
+            message = await layer.receive(channel)
         event = message["event"]
         if event["id"] != tx_id:
             continue
@@ -111,5 +112,6 @@ async def test_broadcast_off_sends_nothing(proxy: Proxy, settings: Any) -> None:
     response = await proxy.openai({"model": "mock/echo", "messages": USER})
     assert response.status_code == 200
     with pytest.raises(TimeoutError):
-        await asyncio.wait_for(layer.receive(channel), 0.3)
+        async with asyncio.timeout(0.3):
+            await layer.receive(channel)
     assert broadcaster().stats() == {"sent": 0, "dropped": 0, "errors": 0, "skipped": 0}

@@ -30,7 +30,8 @@ class Frames:
 
     async def next(self, wait_s: float = 5.0) -> bytes:
         while b"\n\n" not in self.buffer:
-            self.buffer += await asyncio.wait_for(anext(self.chunks), wait_s)
+            async with asyncio.timeout(wait_s):
+                self.buffer += await anext(self.chunks)
         frame, self.buffer = self.buffer.split(b"\n\n", 1)
         return frame
 
