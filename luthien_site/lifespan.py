@@ -6,15 +6,20 @@ import logging
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 
 logger = logging.getLogger("luthien")
 
 
 async def on_startup() -> None:
-    """Start background services of this worker."""
+    """Start background services of this worker: the policy reloader, and the recorder (which
+    replays spill files left by an earlier run)."""
+    from activity.recorder import recorder
     from policies.reloader import policy_startup
 
     await policy_startup()
+    if settings.LUTHIEN_RECORDING:
+        recorder().start()
 
 
 async def on_shutdown() -> None:
