@@ -2,8 +2,8 @@
 
 The pipeline calls `broadcaster().started/decision/finished` (through `activity.taps`) on the
 client's path, so each call only builds a small typed event (`activity.live_events`) and puts it
-into a bounded per-event-loop `asyncio.Queue` with `put_nowait`. One background task per event
-loop drains that queue and `group_send`s each event with a short timeout.
+into a bounded per-event-loop `asyncio.Queue` with `put_nowait`. A sender task per event
+loop drains that queue (started when an event arrives, gone when the queue is empty) and `group_send`s each event with a short timeout.
 
 Best effort, never in the way:
 
@@ -67,9 +67,10 @@ class BroadcastStats:
 class _Pump:
     """The queue of one event loop and the task draining it."""
 
-    __slots__ = ("queue", "task")
+    __slots__ = ("loop", "queue", "task")
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
         self.queue: asyncio.Queue[LiveEvent] = asyncio.Queue(maxsize=size)
         self.task: asyncio.Task[None] | None = None
 
@@ -155,11 +156,9 @@ class Broadcaster:
             self._count("skipped")
             return None
         pump = self._pumps.get(loop)
-        if pump is None:
+        if pump is None or pump.loop is not loop:
             with self._lock:
-                pump = self._pumps.setdefault(loop, _Pump(self.queue_size))
-        if pump.task is None or pump.task.done():
-            pump.task = loop.create_task(self._send_all(pump.queue), name="activity-broadcast")
+                pump = self._pumps[loop] = _Pump(self.queue_size, loop)
         return pump
 
     def _put(self, pump: _Pump, event: LiveEvent) -> None:
@@ -167,12 +166,18 @@ class Broadcaster:
             pump.queue.put_nowait(event)
         except asyncio.QueueFull:
             self._count("dropped")
+            return
+        if pump.task is None or pump.task.done():
+            pump.task = pump.loop.create_task(
+                self._send_all(pump.queue), name="activity-broadcast"
+            )
 
     async def _send_all(self, queue: asyncio.Queue[LiveEvent]) -> None:
-        """The sender: one event at a time to the group, with a timeout and a small backoff."""
+        """The sender: drains the queue one event at a time (timeout, small backoff on errors)
+        and exits when it is empty, so no task lingers on an idle or closing loop."""
         backoff = 0.0
-        while True:
-            event = await queue.get()
+        while not queue.empty():
+            event = queue.get_nowait()
             try:
                 if await self._send(event):
                     backoff = 0.0

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.db import close_old_connections
 
 from gateway.models import ApiKey
 
@@ -60,6 +61,9 @@ def api_key_revoke(*, key: ApiKey) -> None:
 
 
 def _lookup(secret: str) -> ClientIdentity | None:
+    # Runs in a worker thread that no request signal cleans up: drop a connection that broke
+    # (database restart) or outlived CONN_MAX_AGE before using it.
+    close_old_connections()
     bootstrap = settings.PROXY_API_KEY
     if bootstrap and hmac.compare_digest(secret.encode(), bootstrap.encode()):
         return ClientIdentity(key_id=None, name="bootstrap", may_override_policy=True)

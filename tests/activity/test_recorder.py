@@ -3,6 +3,8 @@ replays afterwards (also across restarts), idempotently."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import time
 from unittest import mock
 
@@ -294,24 +296,35 @@ def test_from_settings_accepts_overrides(settings, spill_dir):
     assert rec.close()
 
 
-def _other_backends() -> int:
+def _db_now() -> Any:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT clock_timestamp()")
+        return cursor.fetchone()[0]
+
+
+def _other_backends(since: Any) -> int:
+    """Connections of this database opened since `since`, other than this test's own."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid() AND backend_start >= %s",
+            [since],
         )
         return cursor.fetchone()[0]
 
 
 @db
 def test_killed_postgres_connections_lose_nothing(postgres_url, make_recorder, make_record):
+    since = _db_now()  # only the writer's connection is killed, not other tests' threads
     rec = make_recorder()
     rec.submit(make_record())
     assert rec.flush()
     with connection.cursor() as cursor:  # e.g. a database restart or failover
         cursor.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND backend_start >= %s",
+            [since],
         )
     for _ in range(5):
         rec.submit(make_record())
@@ -320,4 +333,4 @@ def test_killed_postgres_connections_lose_nothing(postgres_url, make_recorder, m
     assert rec.stats()["dropped"] == 0
 
     assert rec.close()
-    assert wait_for(lambda: _other_backends() == 0)  # the writer closed its connection
+    assert wait_for(lambda: _other_backends(since) == 0)  # the writer closed its connection
