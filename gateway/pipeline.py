@@ -15,11 +15,12 @@ import logging
 import time
 
 import orjson
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 
 from gateway.errors import AuthenticationFailed, GatewayError, PermissionDenied
 from gateway.exchange import Exchange
 from gateway.headers import client_response_headers, upstream_request_headers
+from gateway.inbound import InboundRequest
 from gateway.keys import ClientIdentity, client_key_authenticate, secret_from_headers
 from gateway.metrics import count_auth_failure
 from gateway.neutral import WireFormat
@@ -36,7 +37,7 @@ logger = logging.getLogger("gateway.pipeline")
 Response = HttpResponse | StreamingHttpResponse
 
 
-async def proxy(http_request: HttpRequest, fmt: WireFormat) -> Response:
+async def proxy(http_request: InboundRequest, fmt: WireFormat) -> Response:
     """Handle one client call in wire format `fmt`."""
     exchange = Exchange(fmt, {k.lower(): v for k, v in http_request.headers.items()})
     try:
@@ -66,7 +67,7 @@ async def _authenticate(headers: dict[str, str]) -> ClientIdentity:
 
 
 async def _proxy(
-    http_request: HttpRequest, exchange: Exchange, identity: ClientIdentity
+    http_request: InboundRequest, exchange: Exchange, identity: ClientIdentity
 ) -> Response:
     record, headers = exchange.record, exchange.headers
     data = parse_body(http_request)

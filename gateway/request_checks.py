@@ -6,13 +6,13 @@ from typing import Any
 
 import orjson
 from django.conf import settings
-from django.http import HttpRequest
 
 from gateway.errors import InvalidRequest, PayloadTooLarge, TooManyMessages
+from gateway.inbound import InboundRequest
 from gateway.neutral import Request
 
 
-def parse_body(http_request: HttpRequest) -> dict[str, Any]:
+def parse_body(http_request: InboundRequest) -> dict[str, Any]:
     """The JSON object of the body; 413 over the size limit, 400 if not a JSON object."""
     limit = settings.LUTHIEN_MAX_BODY_BYTES
     declared = http_request.headers.get("content-length")

@@ -1,0 +1,112 @@
+"""The ASGI fast lane: `POST /v1/chat/completions` and `POST /v1/messages` straight to the
+pipeline, without Django's request/middleware machinery.
+
+Django runs each classic middleware and each request signal through `sync_to_async` (a hop to a
+worker thread), which costs milliseconds per request; the proxy needs none of them (no session,
+CSRF, auth or messages). Everything else — the same endpoints through the ninja API in tests,
+the admin, pages, the admin API — goes through Django as usual. Both paths call the same
+`gateway.pipeline.proxy`.
+
+The lane reads the body (up to the size limit), calls the pipeline, and sends the Django
+response object it returns over ASGI. While streaming it watches for `http.disconnect` and
+cancels the stream at once, which closes the upstream request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import aclosing
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpResponse, StreamingHttpResponse
+
+from gateway.errors import GatewayError
+from gateway.inbound import RawRequest
+from gateway.neutral import WireFormat
+from gateway.pipeline import proxy
+from gateway.responses import error_response
+
+logger = logging.getLogger("gateway.asgi_lane")
+
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+PROXY_ROUTES: dict[str, WireFormat] = {
+    "/v1/chat/completions": "openai",
+    "/v1/messages": "anthropic",
+}
+
+
+def lane_format(scope: dict[str, Any]) -> WireFormat | None:
+    """The wire format when this request belongs to the fast lane, else None."""
+    if scope["type"] != "http" or scope["method"] != "POST":
+        return None
+    return PROXY_ROUTES.get(scope["path"])
+
+
+async def serve(scope: dict[str, Any], receive: Receive, send: Send, fmt: WireFormat) -> None:
+    """Answer one proxy call over raw ASGI."""
+    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+    body, disconnected = await _read_body(receive, settings.LUTHIEN_MAX_BODY_BYTES)
+    if disconnected:
+        return
+    try:
+        response = await proxy(RawRequest(scope["path"], headers, body), fmt)
+    except Exception:  # a bug must still answer in the client's format
+        logger.exception("unhandled error in the proxy pipeline")
+        response = error_response(fmt, GatewayError("internal error in the gateway"), "")
+    await _send_head(send, response)
+    if isinstance(response, StreamingHttpResponse):
+        await _send_stream(receive, send, response.streaming_content)  # type: ignore[arg-type]
+    else:
+        await send({"type": "http.response.body", "body": response.content})
+
+
+async def _read_body(receive: Receive, limit: int) -> tuple[bytes, bool]:
+    """The body, cut at `limit + 1` bytes (the pipeline answers 413), and whether the client
+    left before sending it."""
+    parts: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return b"", True
+        chunk = message.get("body", b"")
+        if size <= limit:
+            parts.append(chunk)
+            size += len(chunk)
+        if not message.get("more_body", False):
+            body = b"".join(parts)
+            return body[: limit + 1], False
+
+
+async def _send_head(send: Send, response: HttpResponse | StreamingHttpResponse) -> None:
+    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.items()]
+    await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
+
+
+async def _send_stream(receive: Receive, send: Send, content: AsyncIterator[bytes]) -> None:
+    """Send the stream; if the client disconnects first, cancel it (its cleanup runs)."""
+    streaming = asyncio.ensure_future(_pump(send, content))
+    watching = asyncio.ensure_future(_wait_disconnect(receive))
+    try:
+        await asyncio.wait({streaming, watching}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (streaming, watching):
+            if not task.done():
+                task.cancel()
+        await asyncio.gather(streaming, watching, return_exceptions=True)
+
+
+async def _pump(send: Send, content: AsyncIterator[bytes]) -> None:
+    async with aclosing(content) as chunks:  # type: ignore[type-var]
+        async for chunk in chunks:
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+    await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+async def _wait_disconnect(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
