@@ -2,8 +2,9 @@
 
 The pipeline calls `broadcaster().started/decision/finished` (through `activity.taps`) on the
 client's path, so each call only builds a small typed event (`activity.live_events`) and puts it
-into a bounded per-event-loop `asyncio.Queue` with `put_nowait`. A sender task per event
-loop drains that queue (started when an event arrives, gone when the queue is empty) and `group_send`s each event with a short timeout.
+into a bounded per-event-loop `asyncio.Queue` with `put_nowait`. A sender task per event loop
+drains that queue (started when an event arrives, gone when the queue is empty) and
+`group_send`s each event with a short timeout.
 
 Best effort, never in the way:
 
@@ -168,9 +169,7 @@ class Broadcaster:
             self._count("dropped")
             return
         if pump.task is None or pump.task.done():
-            pump.task = pump.loop.create_task(
-                self._send_all(pump.queue), name="activity-broadcast"
-            )
+            pump.task = pump.loop.create_task(self._send_all(pump.queue), name="activity-broadcast")
 
     async def _send_all(self, queue: asyncio.Queue[LiveEvent]) -> None:
         """The sender: drains the queue one event at a time (timeout, small backoff on errors)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import re
 from collections.abc import Callable
 from typing import Any
@@ -34,17 +35,16 @@ _EVENT_FIELDS = {
 _ESCAPED_NUL = re.compile(rb"(?<!\\)((?:\\\\)*)\\u0000")
 
 
-_RAW_BODY_FIELDS = ("request_original", "response_original")
-
-
-def _parsed(value: Any) -> Any:
-    """Bodies the pipeline kept as raw bytes (so no policy can edit them) are parsed here."""
-    if not isinstance(value, bytes):
-        return value
+def _parsed(value: bytes) -> Any:
+    """Bodies the pipeline kept as raw bytes (so no policy can edit them), parsed; escaped NUL
+    characters are replaced first, so the result is JSON-safe as it is."""
+    if b"\\u0000" in value:
+        value = _ESCAPED_NUL.sub(rb"\1\\ufffd", value)
     try:
         return orjson.loads(value)
     except orjson.JSONDecodeError:
-        return {"luthien_unparsed_body": value.decode("utf-8", errors="replace")}
+        text = value.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
+        return {"luthien_unparsed_body": text}
 
 
 def default_codec_lookup(client_format: str) -> Codec:
@@ -63,15 +63,11 @@ def record_entry(
     for spec in dataclasses.fields(record):
         if spec.name not in _EVENT_FIELDS:
             entry[spec.name] = getattr(record, spec.name)
-    for name in _RAW_BODY_FIELDS:
-        entry[name] = _parsed(entry[name])
     for events_field, body_field in _EVENT_FIELDS.items():
-        entry[body_field] = response_body(
-            entry[body_field],
-            getattr(record, events_field),
-            record.client_format,
-            lookup,
-        )
+        if entry[body_field] is None:
+            entry[body_field] = response_body(
+                None, getattr(record, events_field), record.client_format, lookup
+            )
     return {name: _field_jsonable(name, value) for name, value in entry.items()}
 
 
@@ -111,6 +107,17 @@ def jsonable(value: Any) -> Any:
 
 
 def _field_jsonable(name: str, value: Any) -> Any:
+    """JSON-safe form of one field; scalars cheaply, raw bodies parsed, the rest round-tripped."""
+    if value is None or isinstance(value, bool) or (
+        isinstance(value, int) and -(2**63) <= value < 2**63
+    ):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd") if "\x00" in value else value
+    if isinstance(value, bytes):
+        return _parsed(value)
     try:
         return jsonable(value)
     except (TypeError, orjson.JSONEncodeError) as exc:  # e.g. an integer beyond 64 bits

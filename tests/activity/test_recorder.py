@@ -3,9 +3,8 @@ replays afterwards (also across restarts), idempotently."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import time
+from typing import Any
 from unittest import mock
 
 import orjson

@@ -35,8 +35,9 @@ def test_database_down_then_back(mock_server: Server, tmp_path: Path) -> None:
     spill = tmp_path / "spill"
     broken_db = f"sqlite:///{tmp_path}/missing-dir/nowhere.sqlite3"
     down = start_gateway(
-        gateway_env(broken_db, mock_server.url, PROXY_API_KEY=BOOTSTRAP,
-                    LUTHIEN_SPILL_DIR=str(spill))
+        gateway_env(
+            broken_db, mock_server.url, PROXY_API_KEY=BOOTSTRAP, LUTHIEN_SPILL_DIR=str(spill)
+        )
     )
     try:
         health = openai.OpenAI(base_url=down.url, api_key="x")._client.get(down.url + "/health")
@@ -49,8 +50,12 @@ def test_database_down_then_back(mock_server: Server, tmp_path: Path) -> None:
     assert Transaction.objects.filter(id__in=ids).count() == 0
 
     back = start_gateway(
-        gateway_env(database_url_for_tests(), mock_server.url, PROXY_API_KEY=BOOTSTRAP,
-                    LUTHIEN_SPILL_DIR=str(spill))
+        gateway_env(
+            database_url_for_tests(),
+            mock_server.url,
+            PROXY_API_KEY=BOOTSTRAP,
+            LUTHIEN_SPILL_DIR=str(spill),
+        )
     )
     try:
         deadline = time.monotonic() + 20
@@ -58,8 +63,9 @@ def test_database_down_then_back(mock_server: Server, tmp_path: Path) -> None:
             time.sleep(0.1)
         rows = {row.id: row for row in Transaction.objects.filter(id__in=ids)}
         assert set(rows) == set(ids)
-        assert all(row.status == "completed" and row.api_key_name == "bootstrap"
-                   for row in rows.values())
+        assert all(
+            row.status == "completed" and row.api_key_name == "bootstrap" for row in rows.values()
+        )
         assert rows[ids[1]].stream is True
     finally:
         back.stop()

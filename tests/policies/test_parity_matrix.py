@@ -79,8 +79,7 @@ def openai_result(response: Any, raw: bytes, stream: bool) -> dict[str, Any]:
         body = openai.types.chat.ChatCompletion.model_validate_json(raw)
         message = body.choices[0].message
         text, finish = message.content or "", body.choices[0].finish_reason
-        tools = [(c.function.name, _args(c.function.arguments))
-                 for c in message.tool_calls or []]
+        tools = [(c.function.name, _args(c.function.arguments)) for c in message.tool_calls or []]
     return {"text": text, "tools": tools, "stop": NEUTRAL_STOP.get(finish or "", finish)}
 
 
@@ -102,20 +101,28 @@ def anthropic_result(response: Any, raw: bytes, stream: bool) -> dict[str, Any]:
 
 async def call(fmt: str, stream: bool, model: str, user: str) -> dict[str, Any]:
     client = AsyncClient()
-    body: dict[str, Any] = {"model": model, "stream": stream,
-                            "messages": [{"role": "user", "content": user}]}
+    body: dict[str, Any] = {
+        "model": model,
+        "stream": stream,
+        "messages": [{"role": "user", "content": user}],
+    }
     if fmt == "openai":
-        response = await client.post("/v1/chat/completions", data=orjson.dumps(body),
-                                     content_type="application/json",
-                                     headers={"authorization": f"Bearer {KEY}"})
+        response = await client.post(
+            "/v1/chat/completions",
+            data=orjson.dumps(body),
+            content_type="application/json",
+            headers={"authorization": f"Bearer {KEY}"},
+        )
     else:
         body["max_tokens"] = 256
-        response = await client.post("/v1/messages", data=orjson.dumps(body),
-                                     content_type="application/json",
-                                     headers={"x-api-key": KEY})
+        response = await client.post(
+            "/v1/messages",
+            data=orjson.dumps(body),
+            content_type="application/json",
+            headers={"x-api-key": KEY},
+        )
     assert response.status_code == 200, response.content
-    raw = (b"".join([c async for c in response.streaming_content]) if stream
-           else response.content)
+    raw = b"".join([c async for c in response.streaming_content]) if stream else response.content
     parse = openai_result if fmt == "openai" else anthropic_result
     return parse(response, raw, stream)
 

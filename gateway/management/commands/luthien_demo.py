@@ -43,7 +43,8 @@ Try it (the built-in mock upstream answers `mock/*` models; no provider key need
     -d '{{"model":"mock/echo","messages":[{{"role":"user","content":"hello"}}]}}'
 
   curl -sN {base}/v1/messages -H "x-api-key: {key}" -H 'content-type: application/json' \\
-    -d '{{"model":"mock/text","max_tokens":100,"stream":true,"messages":[{{"role":"user","content":"hi"}}]}}'
+    -d '{{"model":"mock/text","max_tokens":100,"stream":true,
+         "messages":[{{"role":"user","content":"hi"}}]}}'
 
   OpenAI SDK:    OPENAI_BASE_URL={base}/v1 OPENAI_API_KEY={key}
   Anthropic SDK: ANTHROPIC_BASE_URL={base} ANTHROPIC_API_KEY={key}

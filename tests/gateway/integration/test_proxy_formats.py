@@ -181,8 +181,7 @@ async def test_models_and_health(proxy: Proxy) -> None:
 
 
 async def test_openai_stream_usage_recorded_even_when_client_did_not_ask(proxy: Proxy) -> None:
-    response = await proxy.openai({"model": "mock/text?chunks=5", "messages": USER,
-                                   "stream": True})
+    response = await proxy.openai({"model": "mock/text?chunks=5", "messages": USER, "stream": True})
     raw = await read_stream(response)
     chunks = [json.loads(d) for _, d in sse_events(raw) if d != "[DONE]"]
     assert all(chunk["choices"] for chunk in chunks)  # no usage chunk for this client
