@@ -36,6 +36,10 @@ def render(bench: Bench) -> str:
     lines = [*_header(bench), "", *_table(bench.results), ""]
     rss = bench.peak_rss_mb
     lines.append(f"gateway peak RSS (VmHWM): {_num(rss, 1)} MB" if rss else "gateway peak RSS: n/a")
+    if bench.recorder_stats:
+        shown = ("written", "spilled", "overflow", "dropped", "queued")
+        counts = ", ".join(f"{k} {bench.recorder_stats.get(k, 0)}" for k in shown)
+        lines.append(f"gateway recorder at the end: {counts}")
     idle = _num(bench.idle_cpu_ms_per_s, 1)
     lines.append(f"gateway CPU while idle: {idle} ms per second (its timers and background tasks)")
     lines.append(

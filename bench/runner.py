@@ -8,10 +8,12 @@ before any traffic.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 from bench import processes, servers
@@ -61,6 +63,7 @@ def run_bench(options: Options) -> Bench:
             bench.foreign_cpu_percent = meter.percent()
             if gateway is not None:
                 bench.peak_rss_mb = gateway.peak_rss_mb()
+                bench.recorder_stats = _recorder_stats(gateway.url)
         finally:
             for server in (gateway, mock):
                 if server is not None:
@@ -68,6 +71,15 @@ def run_bench(options: Options) -> Bench:
     bench.load_after = os.getloadavg()
     bench.elapsed_s = time.monotonic() - began
     return bench
+
+
+def _recorder_stats(url: str) -> dict[str, int]:
+    """The gateway's recorder counters from `/health` (written, spilled, dropped, ...)."""
+    try:
+        with urllib.request.urlopen(url + "/health", timeout=5) as answer:
+            return dict(json.load(answer).get("recorder", {}))
+    except (OSError, ValueError):
+        return {}
 
 
 def _start_gateway(bench: Bench, workdir: Path, mock_url: str) -> processes.ServerProcess | None:

@@ -118,6 +118,7 @@ class Bench:
     pinned: bool = False
     gateway_error: str | None = None
     peak_rss_mb: float | None = None
+    recorder_stats: dict[str, int] = field(default_factory=dict)
     idle_cpu_ms_per_s: float | None = None
     foreign_cpu_percent: dict[int, float] = field(default_factory=dict)
     machine: str = field(default_factory=describe_machine)
