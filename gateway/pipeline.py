@@ -24,6 +24,7 @@ from gateway.inbound import InboundRequest
 from gateway.keys import ClientIdentity, client_key_authenticate, secret_from_headers
 from gateway.metrics import count_auth_failure
 from gateway.neutral import WireFormat
+from gateway.rate_limit import rate_limiter
 from gateway.request_checks import check_message_count, parse_body, session_id
 from gateway.respond import respond_complete, respond_reply, respond_stream
 from gateway.responses import error_response
@@ -48,6 +49,7 @@ async def proxy(http_request: InboundRequest, fmt: WireFormat) -> Response:
         return error_response(fmt, error, exchange.record.id)
     exchange.record.api_key_id, exchange.record.api_key_name = identity.key_id, identity.name
     try:
+        rate_limiter().check(identity.name)
         return await _proxy(http_request, exchange, identity)
     except GatewayError as error:
         exchange.finish(

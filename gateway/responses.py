@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 from django.http import HttpResponse, StreamingHttpResponse
 
-from gateway.errors import GatewayError, render_error
+from gateway.errors import GatewayError, RateLimited, render_error
 from gateway.neutral import WireFormat
 
 TRANSACTION_HEADER = "x-luthien-transaction-id"
@@ -45,5 +45,8 @@ def error_response(fmt: WireFormat, error: GatewayError, transaction_id: str) ->
     """The error as the real API of `fmt` would send it."""
     status, body, content_type = render_error(fmt, error)
     response = HttpResponse(body, status=status, content_type=content_type)
-    response[TRANSACTION_HEADER] = transaction_id
+    if isinstance(error, RateLimited):
+        response["Retry-After"] = "1"
+    if transaction_id:
+        response[TRANSACTION_HEADER] = transaction_id
     return response

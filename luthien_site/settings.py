@@ -167,6 +167,8 @@ ADMIN_API_KEY: str = _env_str("ADMIN_API_KEY", "")
 LUTHIEN_KEY_CACHE_TTL_S: float = env.float("LUTHIEN_KEY_CACHE_TTL_S", 30.0)
 LUTHIEN_MAX_BODY_BYTES: int = env.int("LUTHIEN_MAX_BODY_BYTES", 10 * 1024 * 1024)
 LUTHIEN_MAX_MESSAGES: int = env.int("LUTHIEN_MAX_MESSAGES", 2000)
+LUTHIEN_RATE_LIMIT_PER_MINUTE: int = env.int("LUTHIEN_RATE_LIMIT_PER_MINUTE", 0)
+LUTHIEN_RATE_LIMIT_BURST: int = env.int("LUTHIEN_RATE_LIMIT_BURST", 0)
 DATA_UPLOAD_MAX_MEMORY_SIZE = LUTHIEN_MAX_BODY_BYTES + 1024
 
 # --- Policies ----------------------------------------------------------------------------------

@@ -108,8 +108,10 @@ def jsonable(value: Any) -> Any:
 
 def _field_jsonable(name: str, value: Any) -> Any:
     """JSON-safe form of one field; scalars cheaply, raw bodies parsed, the rest round-tripped."""
-    if value is None or isinstance(value, bool) or (
-        isinstance(value, int) and -(2**63) <= value < 2**63
+    if (
+        value is None
+        or isinstance(value, bool)
+        or (isinstance(value, int) and -(2**63) <= value < 2**63)
     ):
         return value
     if isinstance(value, float):

@@ -188,3 +188,19 @@ async def test_policy_override_needs_permission(plain_key: str) -> None:
     )
     assert response.status_code == 403
     assert _openai_error(response)["type"] == "permission_error"
+
+
+async def test_rate_limit_is_429_per_key_and_recorded(
+    proxy: Proxy, plain_key: str, settings: Any
+) -> None:
+    settings.LUTHIEN_RATE_LIMIT_PER_MINUTE = 2
+    body = {"model": "mock/echo", "messages": USER, "max_tokens": 5}
+    assert (await proxy.openai(body)).status_code == 200
+    assert (await proxy.openai(body)).status_code == 200
+    limited = await proxy.anthropic(body)
+    assert limited.status_code == 429
+    assert _anthropic_error(limited)["type"] == "rate_limit_error"
+    assert limited["retry-after"]
+    assert (await _row(limited)).status == "rejected"
+    other = Proxy(plain_key)  # buckets are per key
+    assert (await other.openai(body)).status_code == 200
