@@ -3,12 +3,15 @@ test database (data is committed with `transactional_db`, so both processes see 
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.db import connection
 
+from tests.conftest import REQUIRE_SERVICES
 from tests.e2e.servers import Server, gateway_env, start_gateway, start_mock
 
 
@@ -20,6 +23,20 @@ def database_url_for_tests() -> str:
     user, host, port = settings["USER"], settings["HOST"] or "127.0.0.1", settings["PORT"] or 5432
     password = f":{settings['PASSWORD']}" if settings.get("PASSWORD") else ""
     return f"postgres://{user}{password}@{host}:{port}/{settings['NAME']}"
+
+
+CHROMIUM = os.environ.get("LUTHIEN_CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture
+def chromium() -> str:
+    """Path of Debian's Chromium: skipped when missing, failed when CI requires services."""
+    path = shutil.which(CHROMIUM)
+    if path is None:
+        if REQUIRE_SERVICES:
+            pytest.fail(f"Chromium not found at {CHROMIUM} (.ci/run installs it)")
+        pytest.skip(f"Chromium not found at {CHROMIUM}")
+    return path
 
 
 @pytest.fixture(scope="session")

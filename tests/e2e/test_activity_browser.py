@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -50,15 +49,6 @@ config:
       label: tool-judge
       config: {threshold: 0.6}
 """
-
-
-@pytest.fixture
-def chromium() -> str:
-    """Path of the Chromium binary (the test is skipped when it is not installed)."""
-    path = shutil.which(CHROMIUM)
-    if path is None:
-        pytest.skip(f"Chromium not found at {CHROMIUM}")
-    return path
 
 
 @pytest.fixture

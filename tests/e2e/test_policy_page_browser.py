@@ -4,7 +4,6 @@ send a test request through the gateway, and watch the page detect it."""
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from tests.e2e.servers import Server, gateway_env, start_gateway
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
-CHROMIUM = "/usr/bin/chromium"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -47,14 +46,12 @@ def staff(transactional_db: None) -> None:
 
 
 def test_enable_a_policy_and_see_the_test_request_arrive(
-    gateway: Server, staff: None, e2e_key: str
+    gateway: Server, staff: None, e2e_key: str, chromium: str
 ) -> None:
-    if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
-        pytest.skip("Debian's chromium is not installed")
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page()
             page.set_default_timeout(10_000)
@@ -94,5 +91,7 @@ def test_enable_a_policy_and_see_the_test_request_arrive(
             expect(detect).to_contain_text("completed")
             link = page.locator("#test-transaction-link")
             expect(link).to_have_attribute("href", f"/activity/{transaction_id}/")
+            page.set_viewport_size({"width": 1360, "height": 900})
+            page.screenshot(path=str(SCREENSHOTS / "policies-page.png"), full_page=False)
         finally:
             browser.close()
