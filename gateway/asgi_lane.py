@@ -23,11 +23,9 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpResponse, StreamingHttpResponse
 
-from gateway.errors import GatewayError
 from gateway.inbound import RawRequest
 from gateway.neutral import WireFormat
 from gateway.pipeline import proxy
-from gateway.responses import error_response
 
 logger = logging.getLogger("gateway.asgi_lane")
 
@@ -47,21 +45,28 @@ def lane_format(scope: dict[str, Any]) -> WireFormat | None:
 
 
 async def serve(scope: dict[str, Any], receive: Receive, send: Send, fmt: WireFormat) -> None:
-    """Answer one proxy call over raw ASGI."""
+    """Answer one proxy call over raw ASGI; a client that leaves at any point cancels it."""
     headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
     body, disconnected = await _read_body(receive, settings.LUTHIEN_MAX_BODY_BYTES)
     if disconnected:
         return
+    watching = asyncio.ensure_future(_wait_disconnect(receive))
     try:
-        response = await proxy(RawRequest(scope["path"], headers, body), fmt)
-    except Exception:  # a bug must still answer in the client's format
-        logger.exception("unhandled error in the proxy pipeline")
-        response = error_response(fmt, GatewayError("internal error in the gateway"), "")
-    await _send_head(send, response)
-    if isinstance(response, StreamingHttpResponse):
-        await _send_stream(receive, send, response.streaming_content)  # type: ignore[arg-type]
-    else:
-        await send({"type": "http.response.body", "body": response.content})
+        calling = asyncio.ensure_future(proxy(RawRequest(scope["path"], headers, body), fmt))
+        await asyncio.wait({calling, watching}, return_when=asyncio.FIRST_COMPLETED)
+        if not calling.done():  # the client left while the gateway was working
+            calling.cancel()
+            await asyncio.gather(calling, return_exceptions=True)
+            return
+        response = calling.result()
+        await _send_head(send, response)
+        if isinstance(response, StreamingHttpResponse):
+            content = getattr(response, "luthien_stream", None) or response.streaming_content
+            await _send_stream(send, content, watching)
+        else:
+            await send({"type": "http.response.body", "body": response.content})
+    finally:
+        watching.cancel()
 
 
 async def _read_body(receive: Receive, limit: int) -> tuple[bytes, bool]:
@@ -87,17 +92,19 @@ async def _send_head(send: Send, response: HttpResponse | StreamingHttpResponse)
     await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
 
 
-async def _send_stream(receive: Receive, send: Send, content: AsyncIterator[bytes]) -> None:
-    """Send the stream; if the client disconnects first, cancel it (its cleanup runs)."""
+async def _send_stream(
+    send: Send, content: AsyncIterator[bytes], watching: asyncio.Future[None]
+) -> None:
+    """Send the stream; if the client disconnects first, cancel it (its cleanup runs now)."""
     streaming = asyncio.ensure_future(_pump(send, content))
-    watching = asyncio.ensure_future(_wait_disconnect(receive))
     try:
         await asyncio.wait({streaming, watching}, return_when=asyncio.FIRST_COMPLETED)
     finally:
-        for task in (streaming, watching):
-            if not task.done():
-                task.cancel()
-        await asyncio.gather(streaming, watching, return_exceptions=True)
+        if not streaming.done():
+            streaming.cancel()
+        await asyncio.gather(streaming, return_exceptions=True)
+    if not streaming.cancelled() and streaming.exception() is not None:
+        logger.error("streaming a response failed", exc_info=streaming.exception())
 
 
 async def _pump(send: Send, content: AsyncIterator[bytes]) -> None:

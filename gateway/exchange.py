@@ -74,5 +74,11 @@ class Exchange:
         taps.transaction_finished(record)
 
     def outcome(self) -> str:
-        """`blocked` when a policy blocked something, else `completed`."""
-        return "blocked" if self.ctx is not None and self.ctx.blocked else "completed"
+        """`policy_error` when a fail-closed policy failed (content was withheld), `blocked` when
+        a policy blocked something, else `completed`."""
+        if self.ctx is None:
+            return "completed"
+        decisions = self.ctx.decisions
+        if any(d.action == "error" and not d.details.get("fail_open") for d in decisions):
+            return "policy_error"
+        return "blocked" if self.ctx.blocked else "completed"

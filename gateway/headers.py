@@ -38,6 +38,8 @@ def upstream_request_headers(
     """Headers for the upstream call: forwarded client headers plus the upstream's key."""
     headers = {k: v for k, v in client_headers.items() if k in FORWARDED_REQUEST_HEADERS}
     headers["content-type"] = "application/json"
+    # Streams are read raw (no decompression per chunk): ask for uncompressed bodies.
+    headers["accept-encoding"] = "identity"
     if fmt == "anthropic":
         headers.setdefault("anthropic-version", DEFAULT_ANTHROPIC_VERSION)
         if upstream.api_key:

@@ -11,6 +11,7 @@ began they become a format-correct error event (see `gateway.stages`).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
@@ -56,6 +57,14 @@ async def proxy(http_request: InboundRequest, fmt: WireFormat) -> Response:
             status=error.record_status, http_status=error.http_status(), error=error.message
         )
         return error_response(fmt, error, exchange.record.id)
+    except asyncio.CancelledError:
+        exchange.finish(status="cancelled", error="the client disconnected")
+        raise
+    except Exception as error:  # a bug: still answer in the client's format, and record it
+        logger.exception("unhandled error in the proxy pipeline")
+        failure = GatewayError(f"internal error in the gateway ({type(error).__name__})")
+        exchange.finish(status="rejected", http_status=500, error=failure.message)
+        return error_response(fmt, failure, exchange.record.id)
 
 
 async def _authenticate(headers: dict[str, str]) -> ClientIdentity:

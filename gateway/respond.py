@@ -3,6 +3,7 @@ gateway's own reply (refusals). All run the same policy engine over the same eve
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 
@@ -10,13 +11,15 @@ import httpx
 import orjson
 from django.http import HttpResponse, StreamingHttpResponse
 
-from gateway.errors import UpstreamUnavailable
+from gateway.errors import UpstreamUnavailable, render_stream_error
 from gateway.exchange import Exchange
 from gateway.neutral import Event
 from gateway.replies import reply_events
 from gateway.responses import json_response, stream_response
 from gateway.stages import decode_events, encode_events, read_upstream, record_events
 from policies.engine import apply_policy
+
+logger = logging.getLogger("gateway.respond")
 
 
 async def _one_batch(events: list[Event]) -> AsyncGenerator[list[Event], None]:
@@ -59,7 +62,7 @@ async def _stream_body(exchange: Exchange, response: httpx.Response) -> AsyncGen
     record = exchange.record
     record.response_events_original, record.response_events_final = original, final
     chunks = read_upstream(response, exchange.route.upstream.name, exchange.clock)
-    decoded = decode_events(chunks, exchange.upstream_codec.stream_decoder())
+    decoded = decode_events(chunks, exchange.upstream_codec.stream_decoder(), exchange.fmt)
     checked = apply_policy(exchange.policy, exchange.ctx, record_events(decoded, original))
     encoder = exchange.codec.stream_encoder(exchange.request)
     status = "cancelled"
@@ -70,9 +73,16 @@ async def _stream_body(exchange: Exchange, response: httpx.Response) -> AsyncGen
                 yield data
         failed = bool(final) and final[-1].type == "stream_error"
         status = "upstream_error" if failed else exchange.outcome()
+    except Exception as error:  # a bug: end the stream cleanly with an error event, record it
+        logger.exception("unhandled error while streaming")
+        status = "policy_error"
+        record.error = f"internal error in the gateway ({type(error).__name__})"
+        yield render_stream_error(exchange.fmt, "api_error", record.error)
+        if exchange.fmt == "openai":
+            yield b"data: [DONE]\n\n"
     finally:
         exchange.note_usage(final)
-        exchange.finish(status=status)
+        exchange.finish(status=status, error=record.error)
 
 
 def respond_reply(

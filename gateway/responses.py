@@ -33,6 +33,7 @@ def stream_response(
 ) -> StreamingHttpResponse:
     """An SSE response streaming `body`."""
     response = StreamingHttpResponse(body, content_type="text/event-stream")
+    response.luthien_stream = body  # type: ignore[attr-defined]  # the ASGI lane sends it as is
     for name, value in extra.items():
         response[name] = value
     response["Cache-Control"] = "no-cache"

@@ -17,9 +17,9 @@ import httpx
 from django.conf import settings
 
 from gateway.codecs.base import StreamDecoder, StreamEncoder
-from gateway.errors import GatewayError, UpstreamFailure, UpstreamTimeout
-from gateway.neutral import Event, StreamError
-from gateway.sse import SSEDecoder
+from gateway.errors import UpstreamFailure, UpstreamTimeout, UpstreamUnavailable
+from gateway.neutral import Event, StreamError, WireFormat
+from gateway.sse import SSEDecoder, SSEEvent
 from gateway.timing import RequestClock
 from gateway.upstream_call import map_transport_error
 
@@ -44,7 +44,7 @@ async def read_upstream(
                 raise map_transport_error(error, upstream) from error
             finally:
                 clock.upstream_wait += time.perf_counter() - waited
-            if waited > deadline:
+            if time.perf_counter() > deadline:
                 raise UpstreamTimeout(f"upstream {upstream!r} exceeded the total time limit")
             yield chunk
     finally:
@@ -52,26 +52,37 @@ async def read_upstream(
 
 
 async def decode_events(
-    chunks: AsyncGenerator[bytes, None], decoder: StreamDecoder
+    chunks: AsyncGenerator[bytes, None], decoder: StreamDecoder, client_format: WireFormat
 ) -> AsyncGenerator[list[Event], None]:
-    """SSE bytes → neutral event batches; an upstream failure mid-stream becomes StreamError."""
+    """SSE bytes → neutral event batches. An upstream failure mid-stream, or a stream that ends
+    without its terminator (`[DONE]` / `message_stop`), becomes a StreamError: a cut-off answer
+    is never passed off as complete."""
     sse = SSEDecoder()
+    complete = False
     async with aclosing(chunks) as source:
         try:
             async for chunk in source:
-                events = decoder.feed(sse.feed(chunk))
+                frames = sse.feed(chunk)
+                if frames and not complete:
+                    complete = any(_is_terminator(frame) for frame in frames)
+                events = decoder.feed(frames)
                 if events:
                     yield events
         except UpstreamFailure as error:
-            yield [StreamError(error.http_status(), _error_type(error), error.message)]
+            yield [StreamError(error.http_status(), error.type_for(client_format), error.message)]
             return
-    tail = decoder.feed(sse.flush()) + decoder.finish()
+    tail = decoder.feed(sse.flush())
+    if not complete and not any(isinstance(event, StreamError) for event in tail):
+        cut = UpstreamUnavailable("the upstream ended the stream before it was complete")
+        yield [*tail, StreamError(502, cut.type_for(client_format), cut.message)]
+        return
+    tail += decoder.finish()
     if tail:
         yield tail
 
 
-def _error_type(error: GatewayError) -> str:
-    return error.anthropic_type
+def _is_terminator(frame: SSEEvent) -> bool:
+    return frame.data == "[DONE]" or frame.event == "message_stop" or frame.event == "error"
 
 
 async def record_events(

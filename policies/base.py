@@ -89,6 +89,11 @@ class Policy:
         return self.config.fail_open
 
     @property
+    def timeout_slots(self) -> int:
+        """How many hook timeouts one call of this policy's hooks may take (chains: members)."""
+        return 1
+
+    @property
     def mode(self) -> StreamingMode:
         """The streaming mode the engine uses for this instance (a chain computes it)."""
         return self.streaming_mode

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -9,6 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from gateway.neutral import Block, Request, TextBlock, ToolCallBlock
 from policies.base import Policy, PolicyConfig, Refusal, StreamingMode
 from policies.context import PolicyContext
+from policies.engine.guard import HookFailed, guarded, report_failure
+from policies.engine.notices import policy_failure_text
 from policies.registry import build_policy, register, registry
 
 
@@ -61,9 +64,19 @@ class ChainPolicy(Policy):
     def mode(self) -> StreamingMode:
         return max((m.mode for m in self.members), default=StreamingMode.PASS_THROUGH)
 
+    @property
+    def fail_open(self) -> bool:
+        """Never: each member is guarded with its own `fail_open` and timeout."""
+        return False
+
+    @property
+    def timeout_slots(self) -> int:
+        return max(len(self.members), 1)
+
     async def on_request(self, request: Request, ctx: PolicyContext) -> Request | Refusal:
         for member in self.members:
-            result = await member.on_request(request, ctx)
+            hook = member.on_request(request, ctx)
+            result = await guarded(member, ctx, hook, what="the request", original=request)
             if isinstance(result, Refusal):
                 return result
             request = result
@@ -73,13 +86,17 @@ class ChainPolicy(Policy):
         for member in self.members:
             if not text:
                 break
-            text = member.on_text_delta(text, ctx)
+            text = _text_hook(member, ctx, text, lambda m=member, t=text: m.on_text_delta(t, ctx))
         return text
 
     def on_text_end(self, ctx: PolicyContext) -> str:
         carry = ""
         for member in self.members:
-            carry = (member.on_text_delta(carry, ctx) if carry else "") + member.on_text_end(ctx)
+            if carry:
+                carry = _text_hook(
+                    member, ctx, carry, lambda m=member, t=carry: m.on_text_delta(t, ctx)
+                )
+            carry += _text_hook(member, ctx, "", lambda m=member: m.on_text_end(ctx))
         return carry
 
     async def process_text_block(self, block: TextBlock, ctx: PolicyContext) -> Block | None:
@@ -94,9 +111,9 @@ class ChainPolicy(Policy):
                 return None
             if isinstance(block, ToolCallBlock):
                 if member.mode >= StreamingMode.HOLD_TOOL_CALLS:
-                    block = await member.process_tool_call(block, ctx)
+                    block = await _member_block(member, ctx, block, "a tool call")
             elif isinstance(block, TextBlock):
-                block = await member.process_text_block(block, ctx)
+                block = await _member_block(member, ctx, block, "a text block")
         return block
 
     async def on_response_end(self, ctx: PolicyContext) -> list[Block]:
@@ -104,3 +121,30 @@ class ChainPolicy(Policy):
         for member in self.members:
             appended.extend(await member.on_response_end(ctx))
         return appended
+
+
+async def _member_block(
+    member: Policy, ctx: PolicyContext, block: Block, what: str
+) -> Block | None:
+    """One member's verdict on a whole block, under its own timeout and fail-open setting; a
+    member that fails closed replaces the block with a notice (text for the next members)."""
+    hook = (
+        member.process_tool_call(block, ctx)
+        if isinstance(block, ToolCallBlock)
+        else member.process_text_block(block, ctx)  # type: ignore[arg-type]
+    )
+    try:
+        return await guarded(member, ctx, hook, what=what, original=block)
+    except HookFailed as failed:
+        return policy_failure_text(policy=member.label, what=what, error=failed.error)
+
+
+def _text_hook(member: Policy, ctx: PolicyContext, original: str, call: Callable[[], str]) -> str:
+    """A member's text hook: its failure keeps `original` if it is fail-open, else fails closed."""
+    try:
+        return call()
+    except Exception as error:
+        report_failure(member, ctx, "streamed text", error)
+        if member.fail_open:
+            return original
+        raise HookFailed(error) from error

@@ -24,9 +24,10 @@ class HookFailed(Exception):
         self.error = error
 
 
-def hook_timeout() -> float:
-    """The per-hook timeout in seconds."""
-    return float(settings.LUTHIEN_POLICY_TIMEOUT_S)
+def hook_timeout(policy: Policy | None = None) -> float:
+    """The timeout of one hook call in seconds (a chain gets one slot per member)."""
+    slots = policy.timeout_slots if policy is not None else 1
+    return float(settings.LUTHIEN_POLICY_TIMEOUT_S) * max(slots, 1)
 
 
 def report_failure(policy: Policy, ctx: PolicyContext, what: str, error: BaseException) -> None:
@@ -47,10 +48,10 @@ async def guarded(
 ) -> T:
     """Await `hook` under the timeout. On failure: `original` if fail-open, else `HookFailed`."""
     try:
-        async with asyncio.timeout(hook_timeout()):
+        async with asyncio.timeout(hook_timeout(policy)):
             return await hook
-    except asyncio.CancelledError:
-        raise
+    except (asyncio.CancelledError, HookFailed):
+        raise  # HookFailed: a chain member failed closed and was already reported
     except Exception as error:
         report_failure(policy, ctx, what, error)
         if policy.fail_open:

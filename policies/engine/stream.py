@@ -120,6 +120,8 @@ class StreamRun:
                 text = self.policy.on_text_delta(event.text, self.ctx)
             except Exception as error:
                 self._text_failed(entry, error, event.index, live)
+                if self.policy.fail_open:
+                    live.append(event)
                 return
             if text:
                 live.append(event if text is event.text else TextDelta(event.index, text))
@@ -129,7 +131,8 @@ class StreamRun:
     def _text_failed(
         self, entry: _OpenBlock, error: Exception, index: int, live: list[Event]
     ) -> None:
-        report_failure(self.policy, self.ctx, "streamed text", error)
+        if not isinstance(error, HookFailed):  # a chain member's failure is already reported
+            report_failure(self.policy, self.ctx, "streamed text", error)
         if not self.policy.fail_open:
             entry.failed = True
             notice = policy_failure_text(

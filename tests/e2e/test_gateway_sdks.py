@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import anthropic
 import httpx
@@ -148,3 +149,20 @@ def test_client_disconnect_closes_upstream_and_records_cancelled(
     assert row.status == "cancelled"
     received = row.body.response_original["choices"][0]["message"]["content"] or ""
     assert len(received.split()) < 200  # the upstream stream was closed, not read to the end
+
+
+def test_client_leaving_before_the_answer_cancels_the_call(
+    gateway_server: Server, e2e_key: str
+) -> None:
+    body = {"model": "mock/echo?ttfb_ms=3000", "messages": [{"role": "user", "content": "x"}]}
+    since = time.time()
+    with pytest.raises(httpx.ReadTimeout), httpx.Client(timeout=0.5) as client:
+        client.post(gateway_server.url + "/v1/chat/completions", json=body,
+                    headers={"authorization": f"Bearer {e2e_key}"})
+    deadline = time.monotonic() + 10
+    row = None
+    while row is None and time.monotonic() < deadline:
+        row = Transaction.objects.filter(model=body["model"]).first()
+        time.sleep(0.05)
+    assert row is not None and row.started_at.timestamp() >= since - 1
+    assert row.status == "cancelled"  # not "completed" three seconds later

@@ -360,3 +360,38 @@ async def test_chain_text_from_blocked_call_is_text_for_next_member() -> None:
     assert 'BLOCKED {"COMMAND": "X"}' in texts(out)
     assert texts(out).startswith("HELLOWORLD")
     assert policy.mode == StreamingMode.HOLD_TOOL_CALLS
+
+
+async def test_streamed_text_failure_fail_open_keeps_the_text() -> None:
+    policy = BadText(BadText.Config(fail_open=True))
+    out = await run(policy, text_then_tools())
+    assert texts(out) == "Helloworld"
+
+
+async def test_chain_member_failure_never_releases_what_an_earlier_member_blocked() -> None:
+    from policies.registry import registry
+
+    registry().add(Blocker)
+    registry().add(Exploding)
+    policy = chain({"policy": "test-blocker"}, {"policy": "test-exploding"})
+    out = await run(policy, text_then_tools(("Bash", '{"command": "rm -rf ~"}')))
+    assert tool_names(out) == []
+    assert 'blocked {"command": "rm -rf ~"}' in texts(out)
+    assert out[-1].stop_reason == "end_turn"
+
+
+async def test_chain_member_fail_open_applies_to_that_member_only() -> None:
+    from policies.registry import registry
+
+    registry().add(Exploding)
+    context = ctx()
+    policy = chain({"policy": "test-exploding", "config": {"fail_open": True}},
+                   {"policy": "all-caps"})
+    out = await run(policy, text_then_tools(("Bash", "{}")), context=context)
+    assert tool_names(out) == ["Bash"]  # the exploding member was fail-open
+    assert texts(out) == "HELLOWORLD"
+    assert [(d.policy, d.action) for d in context.decisions] == [("test-exploding", "error")]
+    closed = chain({"policy": "test-exploding"}, {"policy": "all-caps"})
+    out = await run(closed, text_then_tools(("Bash", "{}")))
+    assert tool_names(out) == []
+    assert "COULD NOT CHECK IT" in texts(out)  # the notice is text for the next member
