@@ -1,7 +1,8 @@
 """Admin API authentication: the `ADMIN_API_KEY` bearer token, or a staff session with CSRF.
 
 No credentials → 401; a logged-in user who is not staff → 403; a staff session whose unsafe
-request lacks the CSRF token → 403. `request.auth` is the `Actor` recorded in history.
+request lacks the CSRF token → 403; a write by a staff user without the
+`policies.change_policyconfig` permission (e.g. a reviewer) → 403. `request.auth` is the `Actor` recorded in history.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from ninja.utils import check_csrf
 from policies.services import Actor
 
 ADMIN_KEY_ACTOR = "admin API key"
+CHANGE_PERMISSION = "policies.change_policyconfig"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class AdminKeyAuth(HttpBearer):
@@ -46,6 +49,8 @@ class StaffSessionAuth(APIKeyCookie):
             raise AuthorizationError(message="staff only")
         if check_csrf(request) is not None:
             raise HttpError(403, "CSRF check failed")
+        if request.method not in SAFE_METHODS and not user.has_perm(CHANGE_PERMISSION):
+            raise HttpError(403, f"changing policies needs the {CHANGE_PERMISSION} permission")
         return Actor(user=user)
 
 

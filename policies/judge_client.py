@@ -51,6 +51,9 @@ _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 # --- config ------------------------------------------------------------------------------------
 
 
+GATEWAY_SECRETS = frozenset({"SECRET_KEY", "ADMIN_API_KEY", "PROXY_API_KEY"})
+
+
 class JudgeConfig(PolicyConfig):
     """Config fields every judge policy shares (subclass it as the policy's `Config`)."""
 
@@ -64,7 +67,9 @@ class JudgeConfig(PolicyConfig):
         default=None, description="API key sent as a Bearer token (prefer `api_key_env`)."
     )
     api_key_env: str | None = Field(
-        default=None, description="Name of the environment variable holding the API key."
+        default=None,
+        description="Name of the environment variable holding the API key: it must end in "
+        "`_API_KEY`, `_KEY` or `_TOKEN`, and may not be one of the gateway's own secrets.",
     )
     threshold: float = Field(
         default=0.6,
@@ -88,6 +93,18 @@ class JudgeConfig(PolicyConfig):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _key_variable(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        if not re.fullmatch(r"[A-Z][A-Z0-9_]*(_KEY|_TOKEN)", value) or value in GATEWAY_SECRETS:
+            raise ValueError(
+                "must name a key variable (ending in _KEY or _TOKEN) that is not one of the "
+                f"gateway's own secrets ({', '.join(sorted(GATEWAY_SECRETS))})"
+            )
+        return value
 
     @model_validator(mode="after")
     def _one_key_source(self) -> JudgeConfig:

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponseForbidden, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -52,6 +52,8 @@ def policy_page(request: HttpRequest) -> HttpResponse:
 @staff_member_required(login_url="/admin/login/")
 def policy_enable_view(request: HttpRequest) -> HttpResponse:
     """Enable one class with a config; errors are shown next to that class's form."""
+    if not request.user.has_perm("policies.change_policyconfig"):
+        return HttpResponseForbidden("changing policies needs the change_policyconfig permission")
     form = PolicyEnableForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data

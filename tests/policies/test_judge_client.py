@@ -250,3 +250,14 @@ async def test_one_shared_client_per_loop_until_closed() -> None:
     await close_judge_client()
     assert first.is_closed
     assert judge_client() is not first
+
+
+@pytest.mark.parametrize("name", ["SECRET_KEY", "ADMIN_API_KEY", "DATABASE_URL", "HOME", "x_key"])
+def test_api_key_env_cannot_name_the_gateways_secrets(name: str) -> None:
+    from pydantic import ValidationError
+
+    from policies.judge_client import JudgeConfig
+
+    with pytest.raises(ValidationError):
+        JudgeConfig(api_key_env=name)
+    assert JudgeConfig(api_key_env="OPENAI_API_KEY").api_key_env == "OPENAI_API_KEY"

@@ -218,3 +218,16 @@ def test_openapi_documents_the_routes(api: Api) -> None:
         "/api/admin/policy/enable",
     } <= set(schema["paths"])
     assert "422" in schema["paths"]["/api/admin/policies"]["post"]["responses"]
+
+
+def test_reviewer_staff_may_read_but_not_change_policies() -> None:
+    reviewer = get_user_model().objects.create_user("rita", password="pw", is_staff=True)
+    client = Client()
+    client.force_login(reviewer)
+    assert client.get(API + "/policies").status_code == 200
+    body = json.dumps({"policy_class": "noop"})
+    refused = client.post(API + "/policy/enable", body, content_type="application/json")
+    assert refused.status_code == 403
+    assert not PolicyConfigHistory.objects.exists()
+    page = client.post("/policies/enable", {"policy_class": "noop", "config": "{}"})
+    assert page.status_code == 403
