@@ -62,7 +62,7 @@ async def serve(scope: dict[str, Any], receive: Receive, send: Send, fmt: WireFo
         await _send_head(send, response)
         if isinstance(response, StreamingHttpResponse):
             content = getattr(response, "luthien_stream", None) or response.streaming_content
-            await _send_stream(send, content, watching)
+            await _send_stream(send, content, watching)  # type: ignore[arg-type]
         else:
             await send({"type": "http.response.body", "body": response.content})
     finally:

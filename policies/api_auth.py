@@ -2,7 +2,8 @@
 
 No credentials → 401; a logged-in user who is not staff → 403; a staff session whose unsafe
 request lacks the CSRF token → 403; a write by a staff user without the
-`policies.change_policyconfig` permission (e.g. a reviewer) → 403. `request.auth` is the `Actor` recorded in history.
+`policies.change_policyconfig` permission (e.g. a reviewer) → 403. `request.auth` is the
+`Actor` recorded in history.
 """
 
 from __future__ import annotations

@@ -86,17 +86,15 @@ class ChainPolicy(Policy):
         for member in self.members:
             if not text:
                 break
-            text = _text_hook(member, ctx, text, lambda m=member, t=text: m.on_text_delta(t, ctx))
+            text = _text_hook(member, ctx, text, member.on_text_delta, text)
         return text
 
     def on_text_end(self, ctx: PolicyContext) -> str:
         carry = ""
         for member in self.members:
             if carry:
-                carry = _text_hook(
-                    member, ctx, carry, lambda m=member, t=carry: m.on_text_delta(t, ctx)
-                )
-            carry += _text_hook(member, ctx, "", lambda m=member: m.on_text_end(ctx))
+                carry = _text_hook(member, ctx, carry, member.on_text_delta, carry)
+            carry += _text_hook(member, ctx, "", member.on_text_end)
         return carry
 
     async def process_text_block(self, block: TextBlock, ctx: PolicyContext) -> Block | None:
@@ -139,10 +137,13 @@ async def _member_block(
         return policy_failure_text(policy=member.label, what=what, error=failed.error)
 
 
-def _text_hook(member: Policy, ctx: PolicyContext, original: str, call: Callable[[], str]) -> str:
-    """A member's text hook: its failure keeps `original` if it is fail-open, else fails closed."""
+def _text_hook(
+    member: Policy, ctx: PolicyContext, original: str, hook: Callable[..., str], *args: str
+) -> str:
+    """`hook(*args, ctx)` of one member: a failure keeps `original` if that member is fail-open,
+    else fails closed."""
     try:
-        return call()
+        return hook(*args, ctx)
     except Exception as error:
         report_failure(member, ctx, "streamed text", error)
         if member.fail_open:

@@ -157,8 +157,11 @@ def test_client_leaving_before_the_answer_cancels_the_call(
     body = {"model": "mock/echo?ttfb_ms=3000", "messages": [{"role": "user", "content": "x"}]}
     since = time.time()
     with pytest.raises(httpx.ReadTimeout), httpx.Client(timeout=0.5) as client:
-        client.post(gateway_server.url + "/v1/chat/completions", json=body,
-                    headers={"authorization": f"Bearer {e2e_key}"})
+        client.post(
+            gateway_server.url + "/v1/chat/completions",
+            json=body,
+            headers={"authorization": f"Bearer {e2e_key}"},
+        )
     deadline = time.monotonic() + 10
     row = None
     while row is None and time.monotonic() < deadline:

@@ -38,8 +38,9 @@ def fake_upstream(monkeypatch: pytest.MonkeyPatch) -> list[httpx.Request]:
 async def test_stream_cut_off_without_terminator_is_an_error(
     proxy: Proxy, fake_upstream: list[httpx.Request]
 ) -> None:
-    response = await proxy.openai({"model": "mock/echo", "stream": True,
-                                   "messages": [{"role": "user", "content": "hi"}]})
+    response = await proxy.openai(
+        {"model": "mock/echo", "stream": True, "messages": [{"role": "user", "content": "hi"}]}
+    )
     raw = await read_stream(response)
     text, _, _ = openai_stream_text(raw)
     events = sse_events(raw)
@@ -56,10 +57,11 @@ async def test_stream_cut_off_without_terminator_is_an_error(
 async def test_upstream_is_asked_for_uncompressed_bodies(
     proxy: Proxy, fake_upstream: list[httpx.Request]
 ) -> None:
-    await read_stream(await proxy.openai({"model": "mock/echo", "stream": True,
-                                          "messages": [{"role": "user", "content": "x"}]}))
+    await read_stream(
+        await proxy.openai(
+            {"model": "mock/echo", "stream": True, "messages": [{"role": "user", "content": "x"}]}
+        )
+    )
     sent = fake_upstream[0].headers
     assert sent["accept-encoding"] == "identity"
     assert proxy.key not in sent.get("authorization", "")  # the gateway key is never forwarded
-
-

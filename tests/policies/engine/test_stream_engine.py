@@ -385,8 +385,9 @@ async def test_chain_member_fail_open_applies_to_that_member_only() -> None:
 
     registry().add(Exploding)
     context = ctx()
-    policy = chain({"policy": "test-exploding", "config": {"fail_open": True}},
-                   {"policy": "all-caps"})
+    policy = chain(
+        {"policy": "test-exploding", "config": {"fail_open": True}}, {"policy": "all-caps"}
+    )
     out = await run(policy, text_then_tools(("Bash", "{}")), context=context)
     assert tool_names(out) == ["Bash"]  # the exploding member was fail-open
     assert texts(out) == "HELLOWORLD"
