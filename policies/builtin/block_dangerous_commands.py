@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
-from gateway.neutral import Block, ToolCallBlock
-from policies.base import Policy, PolicyConfig, StreamingMode
-from policies.context import PolicyContext
-from policies.engine.notices import blocked_tool_call_text
+from gateway.neutral import ToolCallBlock
+from policies.base import PolicyConfig
+from policies.preset import RulePresetPolicy
 from policies.registry import register
 from policies.rules.dangerous import DangerOptions, find_dangers, pattern_findings
 from policies.rules.findings import (
@@ -27,7 +26,7 @@ from policies.rules.toolcalls import DEFAULT_SHELL_TOOLS, ToolNames, shell_comma
 
 
 @register
-class BlockDangerousCommandsPolicy(Policy):
+class BlockDangerousCommandsPolicy(RulePresetPolicy):
     """Blocks destructive shell commands: deleting home, root or system directories, disk
     formatting and wiping, fork bombs, force pushes, `curl … | sh`, permission bombs,
     shutdowns, killing every process or the gateway itself."""
@@ -37,7 +36,6 @@ class BlockDangerousCommandsPolicy(Policy):
         "Block destructive shell commands (rm -rf ~, mkfs, dd to a disk, fork bombs, "
         "git push --force, curl | sh, chmod -R 777 /, shutdown, …) by parsing them; no LLM."
     )
-    streaming_mode = StreamingMode.HOLD_TOOL_CALLS
     example_config = {
         "patterns": [r"^terraform\s+destroy\b", r"^kubectl\s+delete\s+(ns|namespace)\b"],
         "allow": [r"^rm -rf /tmp/"],
@@ -103,23 +101,6 @@ class BlockDangerousCommandsPolicy(Policy):
             protected_processes=tuple(self.config.protected_processes),
             protected_ports=tuple(self.config.protected_ports),
         )
-
-    async def on_tool_call(self, call: ToolCallBlock, ctx: PolicyContext) -> Block | None:
-        """Return `call` unchanged when none of its shell commands is dangerous. Otherwise
-        report a `blocked` decision (with the rule id and the arguments) and return the
-        readable notice that replaces the call. Allowed calls are not reported."""
-        finding = self.check(call)
-        if finding is None:
-            return call
-        ctx.decide(
-            self,
-            "blocked",
-            finding.message,
-            tool=call.name,
-            rule=finding.rule,
-            arguments=call.parsed_arguments(),
-        )
-        return blocked_tool_call_text(call, policy=self.label, reason=finding.message)
 
     def check(self, call: ToolCallBlock) -> Finding | None:
         """The first finding no `allow` pattern covers, over every command in the call."""

@@ -13,10 +13,9 @@ from typing import Any
 
 from pydantic import Field
 
-from gateway.neutral import Block, ToolCallBlock
-from policies.base import Policy, PolicyConfig, StreamingMode
-from policies.context import PolicyContext
-from policies.engine.notices import blocked_tool_call_text
+from gateway.neutral import ToolCallBlock
+from policies.base import PolicyConfig
+from policies.preset import RulePresetPolicy
 from policies.registry import register
 from policies.rules.findings import Finding, incomplete_finding
 from policies.rules.globs import GlobSet
@@ -47,7 +46,7 @@ _PATCH_FIELDS = ("patch", "input", "diff", "content")
 
 
 @register
-class BlockSensitiveFileWritesPolicy(Policy):
+class BlockSensitiveFileWritesPolicy(RulePresetPolicy):
     """Blocks file writes and edits to secrets (SSH keys, `.env`, cloud credentials), shell
     start-up files, `.git` internals and system paths; reads pass."""
 
@@ -57,7 +56,6 @@ class BlockSensitiveFileWritesPolicy(Policy):
         "shell profiles (.bashrc, .zshrc), .git internals and system paths, from file tools "
         "and shell commands; reads are allowed. No LLM."
     )
-    streaming_mode = StreamingMode.HOLD_TOOL_CALLS
     example_config = {
         "patterns": ["**/secrets/**", "*.tfstate"],
         "allow": ["tests/fixtures/**/*.pem"],
@@ -101,22 +99,6 @@ class BlockSensitiveFileWritesPolicy(Policy):
         self.file_tools = ToolNames(self.config.tool_names)
         self.shell_tools = ToolNames(self.config.shell_tool_names)
         self.path_fields = tuple(self.config.path_fields)
-
-    async def on_tool_call(self, call: ToolCallBlock, ctx: PolicyContext) -> Block | None:
-        """Return `call` unchanged unless it writes a protected path. Otherwise report a
-        `blocked` decision (rule id, arguments) and return the notice that replaces it."""
-        finding = self.check(call)
-        if finding is None:
-            return call
-        ctx.decide(
-            self,
-            "blocked",
-            finding.message,
-            tool=call.name,
-            rule=finding.rule,
-            arguments=call.parsed_arguments(),
-        )
-        return blocked_tool_call_text(call, policy=self.label, reason=finding.message)
 
     def check(self, call: ToolCallBlock) -> Finding | None:
         """The first protected path the call writes, as a finding; None when there is none."""

@@ -14,10 +14,9 @@ import re
 
 from pydantic import Field, field_validator
 
-from gateway.neutral import Block, ToolCallBlock
-from policies.base import Policy, PolicyConfig, StreamingMode
-from policies.context import PolicyContext
-from policies.engine.notices import blocked_tool_call_text
+from gateway.neutral import ToolCallBlock
+from policies.base import PolicyConfig
+from policies.preset import RulePresetPolicy
 from policies.registry import register
 from policies.rules.findings import Finding, check_regexes, compile_patterns, incomplete_finding
 from policies.rules.shell import SimpleCommand, parse_shell
@@ -55,7 +54,7 @@ _WEB_NAME = re.compile(r"fetch|brows|navigat|scrap|crawl|download|http|url|curl|
 
 
 @register
-class BlockWebRequestsPolicy(Policy):
+class BlockWebRequestsPolicy(RulePresetPolicy):
     """Blocks web fetches and network commands whose host is not in `allowed_hosts`."""
 
     name = "block-web-requests"
@@ -63,7 +62,6 @@ class BlockWebRequestsPolicy(Policy):
         "Block web fetches, browser navigation and network shell commands (curl, wget, nc, "
         "ssh, …) to hosts outside an allow-list of package registries and docs sites. No LLM."
     )
-    streaming_mode = StreamingMode.HOLD_TOOL_CALLS
     example_config = {
         "allowed_hosts": [*DEFAULT_ALLOWED_HOSTS, "*.internal.example.com", "10.0.0.0/8"],
         "extra_tool_names": ["mcp__docs__get_page"],
@@ -113,23 +111,6 @@ class BlockWebRequestsPolicy(Policy):
         self.search_tools = ToolNames(SEARCH_TOOLS)
         self.shell_tools = ToolNames(self.config.shell_tool_names)
         self.block_search = self.config.block_search
-
-    async def on_tool_call(self, call: ToolCallBlock, ctx: PolicyContext) -> Block | None:
-        """Return `call` unchanged unless it reaches a host outside `allowed_hosts` (or is a
-        search while `block_search` is on). Otherwise report a `blocked` decision (rule id,
-        arguments) and return the notice that replaces it."""
-        finding = self.check(call)
-        if finding is None:
-            return call
-        ctx.decide(
-            self,
-            "blocked",
-            finding.message,
-            tool=call.name,
-            rule=finding.rule,
-            arguments=call.parsed_arguments(),
-        )
-        return blocked_tool_call_text(call, policy=self.label, reason=finding.message)
 
     def check(self, call: ToolCallBlock) -> Finding | None:
         """The first disallowed request in the call, or None."""
