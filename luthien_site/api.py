@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
+from activity.api import router as activity_debug_router
 from gateway.api import router as proxy_router
+from policies.api import router as policies_router
 
 proxy_api = NinjaAPI(
     title="Luthien gateway",
@@ -25,16 +27,5 @@ admin_api = NinjaAPI(
 )
 
 
-def _mount_admin_routers() -> None:
-    """Attach the admin routers of the apps (each app owns its router module)."""
-    import importlib
-
-    for module, prefix in (("policies.api", "/"), ("activity.api", "/debug")):
-        try:
-            router = importlib.import_module(module).router
-        except ImportError:  # that app's admin API has not landed yet
-            continue
-        admin_api.add_router(prefix, router)
-
-
-_mount_admin_routers()
+admin_api.add_router("/", policies_router)
+admin_api.add_router("/debug", activity_debug_router)
