@@ -15,6 +15,7 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from activity.bulk_insert import insert_ignoring_conflicts
 from activity.models import Transaction, TransactionBody, TransactionEvent
 from gateway.models import ApiKey
 
@@ -44,12 +45,10 @@ def transaction_batch_create(*, entries: Sequence[Entry]) -> BatchResult:
         stored = _existing_ids([entry["id"] for entry in unique])
         fresh = [entry for entry in unique if entry["id"] not in stored]
         live_keys = _existing_key_ids(fresh)
-        Transaction.objects.bulk_create(
-            [_transaction_row(entry, live_keys) for entry in fresh], ignore_conflicts=True
+        insert_ignoring_conflicts(
+            Transaction, [_transaction_row(entry, live_keys) for entry in fresh]
         )
-        TransactionBody.objects.bulk_create(
-            [_body_row(entry) for entry in fresh], ignore_conflicts=True
-        )
+        insert_ignoring_conflicts(TransactionBody, [_body_row(entry) for entry in fresh])
         TransactionEvent.objects.bulk_create(
             [row for entry in fresh for row in _event_rows(entry)], ignore_conflicts=True
         )

@@ -11,6 +11,7 @@ import orjson
 import pytest
 from django.db import OperationalError, connection
 
+from activity import services
 from activity.models import Transaction, TransactionBody, TransactionEvent
 from activity.recorder import Recorder, record_entry, recorder, reset_recorder
 from activity.spill import SpillStore
@@ -119,16 +120,16 @@ def test_full_queue_spills_instead_of_blocking(make_recorder, make_record):
 def test_database_down_spills_then_replays_everything(make_recorder, make_record):
     """The real write path, its bulk insert failing like a lost connection."""
     outage = True
-    real_bulk_create = Transaction.objects.bulk_create
+    real_insert = services.insert_ignoring_conflicts
 
-    def bulk_create(*args, **kwargs):
+    def insert(*args, **kwargs):
         if outage:
             raise OperationalError("server closed the connection unexpectedly")
-        return real_bulk_create(*args, **kwargs)
+        return real_insert(*args, **kwargs)
 
     rec = make_recorder(batch_size=4)
     records = [make_record(decisions=[{"policy": "p", "action": "allowed"}]) for _ in range(10)]
-    with mock.patch.object(Transaction.objects, "bulk_create", side_effect=bulk_create):
+    with mock.patch.object(services, "insert_ignoring_conflicts", side_effect=insert):
         for record in records[:6]:
             rec.submit(record)
         assert rec.flush()  # flushed into the spill file
