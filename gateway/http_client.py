@@ -35,7 +35,7 @@ def http_client() -> httpx.AsyncClient:
 
         limits = httpx.Limits(
             max_connections=settings.LUTHIEN_UPSTREAM_MAX_CONNECTIONS,
-            max_keepalive_connections=settings.LUTHIEN_UPSTREAM_MAX_CONNECTIONS,
+            max_keepalive_connections=settings.LUTHIEN_UPSTREAM_MAX_KEEPALIVE,
             keepalive_expiry=30.0,
         )
         _client.append(

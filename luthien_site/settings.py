@@ -160,6 +160,9 @@ LUTHIEN_UPSTREAM_CONNECT_TIMEOUT_S: float = env.float("LUTHIEN_UPSTREAM_CONNECT_
 LUTHIEN_UPSTREAM_READ_TIMEOUT_S: float = env.float("LUTHIEN_UPSTREAM_READ_TIMEOUT_S", 300.0)
 LUTHIEN_UPSTREAM_TOTAL_TIMEOUT_S: float = env.float("LUTHIEN_UPSTREAM_TOTAL_TIMEOUT_S", 900.0)
 LUTHIEN_UPSTREAM_MAX_CONNECTIONS: int = env.int("LUTHIEN_UPSTREAM_MAX_CONNECTIONS", 200)
+# Idle connections kept per process. httpcore checks every idle connection's socket on every
+# request, so a large idle pool costs CPU on each call; keep it near the expected concurrency.
+LUTHIEN_UPSTREAM_MAX_KEEPALIVE: int = env.int("LUTHIEN_UPSTREAM_MAX_KEEPALIVE", 32)
 
 # --- Client keys and limits --------------------------------------------------------------------
 PROXY_API_KEY: str = _env_str("PROXY_API_KEY", "")
