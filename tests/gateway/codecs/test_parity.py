@@ -55,13 +55,18 @@ def test_stream_and_body_assemble_to_the_same_blocks(
         )
 
 
-@pytest.mark.parametrize(("fmt", "stream", "response", "exact"), PAIRS, ids=IDS)
+# Only the pairs whose stream carries every field of the body (no usage, compat-only fields
+# otherwise) can assemble to exactly that body.
+EXACT = [pair for pair in PAIRS if pair[3]]
+
+
+@pytest.mark.parametrize(
+    ("fmt", "stream", "response", "exact"), EXACT, ids=[f"{p[0]}-{p[1]}" for p in EXACT]
+)
 def test_assembled_stream_is_the_non_streaming_body(
     fmt: str, stream: str, response: str, exact: bool
 ) -> None:
     """What the recorder stores for a stream ("streams assembled") is the upstream's own body."""
-    if not exact:
-        pytest.skip("the stream lacks fields of the body (usage or compat-only fields)")
     codec = CODECS[fmt]
     events = decode_stream(codec.stream_decoder(), stream_bytes(fmt, stream))
     body = load_json(CORPUS / fmt / "responses" / f"{response}.json")
