@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 
+from activity.broadcast import broadcaster
+from activity.recorder import recorder
 from activity.records import TransactionRecord
 from policies.context import Decision
 
@@ -17,8 +19,6 @@ logger = logging.getLogger("activity.taps")
 def transaction_started(record: TransactionRecord) -> None:
     """A client call was accepted and is about to be processed."""
     try:
-        from activity.broadcast import broadcaster
-
         broadcaster().started(record)
     except Exception:  # a tap must never break the proxy
         logger.exception("broadcast tap failed")
@@ -28,8 +28,6 @@ def transaction_decision(record: TransactionRecord, decision: Decision) -> None:
     """A policy took a decision in this call."""
     record.decisions.append(decision.as_dict())
     try:
-        from activity.broadcast import broadcaster
-
         broadcaster().decision(record, decision)
     except Exception:
         logger.exception("broadcast tap failed")
@@ -38,14 +36,10 @@ def transaction_decision(record: TransactionRecord, decision: Decision) -> None:
 def transaction_finished(record: TransactionRecord) -> None:
     """The call ended (any status): record it and announce it."""
     try:
-        from activity.recorder import recorder
-
         recorder().submit(record)
     except Exception:
         logger.exception("recorder tap failed")
     try:
-        from activity.broadcast import broadcaster
-
         broadcaster().finished(record)
     except Exception:
         logger.exception("broadcast tap failed")

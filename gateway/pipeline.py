@@ -41,7 +41,10 @@ Response = HttpResponse | StreamingHttpResponse
 
 async def proxy(http_request: InboundRequest, fmt: WireFormat) -> Response:
     """Handle one client call in wire format `fmt`."""
-    exchange = Exchange(fmt, {k.lower(): v for k, v in http_request.headers.items()})
+    headers = http_request.headers
+    if not isinstance(headers, dict):  # Django's case-insensitive headers (the lane's are lower)
+        headers = {k.lower(): v for k, v in headers.items()}
+    exchange = Exchange(fmt, headers)
     try:
         identity = await _authenticate(exchange.headers)
     except AuthenticationFailed as error:
