@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-from gateway.neutral import (
-    END_TURN,
-    BlockStart,
-    BlockStop,
-    Event,
-    MessageEnd,
-    MessageStart,
-    TextBlock,
-    TextDelta,
-    Usage,
-)
+from gateway.neutral import END_TURN, Event, MessageEnd, MessageStart, TextBlock, Usage
+from policies.engine.blocks import block_events
 
 
 def reply_events(transaction_id: str, model: str, text: str) -> list[Event]:
     """A complete one-text-block response saying `text`."""
     return [
         MessageStart(id=f"msg_{transaction_id}", model=model, usage=Usage(0, 0)),
-        BlockStart(0, TextBlock(text="")),
-        TextDelta(0, text),
-        BlockStop(0),
+        *block_events(0, TextBlock(text=text)),
         MessageEnd(stop_reason=END_TURN, usage=Usage(0, 0)),
     ]

@@ -11,9 +11,9 @@ import httpx
 import orjson
 from django.http import HttpResponse, StreamingHttpResponse
 
-from gateway.errors import UpstreamUnavailable, render_stream_error
+from gateway.errors import GatewayError, UpstreamUnavailable
 from gateway.exchange import Exchange
-from gateway.neutral import Event
+from gateway.neutral import Event, StreamError
 from gateway.replies import reply_events
 from gateway.responses import json_response, stream_response
 from gateway.stages import decode_events, encode_events, read_upstream, record_events
@@ -76,10 +76,10 @@ async def _stream_body(exchange: Exchange, response: httpx.Response) -> AsyncGen
     except Exception as error:  # a bug: end the stream cleanly with an error event, record it
         logger.exception("unhandled error while streaming")
         status = "policy_error"
-        record.error = f"internal error in the gateway ({type(error).__name__})"
-        yield render_stream_error(exchange.fmt, "api_error", record.error)
-        if exchange.fmt == "openai":
-            yield b"data: [DONE]\n\n"
+        failure = GatewayError(f"internal error in the gateway ({type(error).__name__})")
+        record.error = failure.message
+        notice = StreamError(500, failure.type_for(exchange.fmt), failure.message)
+        yield encoder.encode([notice]) + encoder.finish()
     finally:
         exchange.note_usage(final)
         exchange.finish(status=status, error=record.error)

@@ -65,3 +65,33 @@ async def test_upstream_is_asked_for_uncompressed_bodies(
     sent = fake_upstream[0].headers
     assert sent["accept-encoding"] == "identity"
     assert proxy.key not in sent.get("authorization", "")  # the gateway key is never forwarded
+
+
+async def test_a_bug_while_streaming_ends_the_stream_with_an_error_event(
+    proxy: Proxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gateway import respond
+
+    real_apply = respond.apply_policy
+
+    async def broken(policy: Any, ctx: Any, batches: Any) -> Any:
+        async for batch in real_apply(policy, ctx, batches):
+            yield batch
+            raise RuntimeError("engine bug")
+
+    monkeypatch.setattr(respond, "apply_policy", broken)
+    response = await proxy.anthropic(
+        {
+            "model": "mock/text?chunks=5",
+            "stream": True,
+            "max_tokens": 5,
+            "messages": [{"role": "user", "content": "x"}],
+        }
+    )
+    events = sse_events(await read_stream(response))
+    assert events[-1][0] == "error"
+    assert "internal error in the gateway (RuntimeError)" in events[-1][1]
+    from tests.gateway.integration.test_proxy_errors import _row
+
+    row = await _row(response)
+    assert row.status == "policy_error" and "RuntimeError" in row.error
