@@ -7,17 +7,33 @@ background writer, off the client's path.
 
 from __future__ import annotations
 
+import random
 import time
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.neutral import Event, WireFormat
 
+_RAND_A_BITS, _RAND_B_BITS = 12, 62
+
 
 def new_transaction_id() -> str:
-    """A new transaction id (32 hex characters)."""
-    return uuid.uuid4().hex
+    """A new transaction id: 32 hex characters laid out as a UUIDv7 (RFC 9562).
+
+    The first 48 bits are the Unix time in milliseconds, so ids sort by creation and new rows
+    land at the end of the primary-key index; 74 random bits make ids of the same millisecond
+    distinct. `random` (reseeded in every forked worker) is enough: ids are not secrets, and
+    it is far cheaper than `uuid4()`'s system call on every request.
+    """
+    rand = random.getrandbits(_RAND_A_BITS + _RAND_B_BITS)
+    value = (
+        (time.time_ns() // 1_000_000) << 80
+        | 0x7 << 76
+        | (rand >> _RAND_B_BITS) << 64
+        | 0b10 << 62
+        | rand & ((1 << _RAND_B_BITS) - 1)
+    )
+    return f"{value:032x}"
 
 
 STATUSES = (

@@ -1,19 +1,80 @@
-"""The process's one shared HTTP client for upstream calls (keep-alive, named timeouts).
+"""The process's one shared client for upstream calls (keep-alive, named timeouts).
 
-`mock/*` models are served in-process by mounting the mock upstream's transport on its
-internal host, so the same client and the same code path serve real and mock upstreams.
+`UpstreamClient` builds `httpx.Request`s and hands them straight to a transport:
+`gateway.http11.Http11Transport` (event-driven keep-alive pool) unless
+`LUTHIEN_UPSTREAM_TRANSPORT=httpx` asks for httpx's own. It skips what `httpx.AsyncClient`
+adds per call and a proxy does not want: no redirects (an upstream's 3xx goes back to the
+client like any other status), no auth flow, and no cookie jar, which on a shared client would
+carry one caller's upstream cookies into every other caller's requests. `mock/*` models go to
+the mock upstream's in-process transport, so the same code path serves real and mock upstreams.
 """
 
 from __future__ import annotations
 
 import asyncio
+from functools import lru_cache
 
 import httpx
 from django.conf import settings
 
+from gateway.http11.transport import Http11Transport
 from gateway.upstreams import MOCK_HOST
 
-_client: list[tuple[asyncio.AbstractEventLoop, httpx.AsyncClient]] = []
+KEEPALIVE_EXPIRY_S = 30.0  # idle upstream connections close after this long
+_MOCK_HOSTNAME = httpx.URL(MOCK_HOST).host
+
+
+class UpstreamClient:
+    """`build_request` + `send` (the subset of `httpx.AsyncClient` the gateway uses)."""
+
+    def __init__(
+        self,
+        transport: httpx.AsyncBaseTransport,
+        mock_transport: httpx.AsyncBaseTransport,
+        timeout: httpx.Timeout,
+    ) -> None:
+        self._transport = transport
+        self._mock_transport = mock_transport
+        self._timeout = timeout.as_dict()
+
+    def build_request(
+        self, method: str, url: str, *, content: bytes, headers: dict[str, str]
+    ) -> httpx.Request:
+        """A request carrying the client's timeouts."""
+        return httpx.Request(
+            method,
+            _url(url),
+            content=content,
+            headers=headers,
+            extensions={"timeout": self._timeout},
+        )
+
+    async def send(self, request: httpx.Request, *, stream: bool = True) -> httpx.Response:
+        """Send; the body stays unread (streaming) unless `stream=False`."""
+        is_mock = request.url.host == _MOCK_HOSTNAME
+        transport = self._mock_transport if is_mock else self._transport
+        response = await transport.handle_async_request(request)
+        response.request = request
+        if not stream:
+            try:
+                await response.aread()
+            finally:
+                await response.aclose()
+        return response
+
+    async def aclose(self) -> None:
+        """Close both transports' connections."""
+        await self._transport.aclose()
+        await self._mock_transport.aclose()
+
+
+@lru_cache(maxsize=256)
+def _url(url: str) -> httpx.URL:
+    """Parsed once per distinct upstream URL (there are a handful)."""
+    return httpx.URL(url)
+
+
+_client: list[tuple[asyncio.AbstractEventLoop, UpstreamClient]] = []
 
 
 def _timeout() -> httpx.Timeout:
@@ -25,7 +86,7 @@ def _timeout() -> httpx.Timeout:
     )
 
 
-def http_client() -> httpx.AsyncClient:
+def http_client() -> UpstreamClient:
     """The shared client, created on first use (and again if the event loop changed: tests)."""
     loop = asyncio.get_running_loop()
     if _client and _client[0][0] is not loop:
@@ -33,23 +94,24 @@ def http_client() -> httpx.AsyncClient:
     if not _client:
         from gateway.mock.transport import MockUpstreamTransport
 
+        client = UpstreamClient(_transport(), MockUpstreamTransport(), _timeout())
+        _client.append((loop, client))
+    return _client[0][1]
+
+
+def _transport() -> httpx.AsyncBaseTransport:
+    if settings.LUTHIEN_UPSTREAM_TRANSPORT == "httpx":
         limits = httpx.Limits(
             max_connections=settings.LUTHIEN_UPSTREAM_MAX_CONNECTIONS,
             max_keepalive_connections=settings.LUTHIEN_UPSTREAM_MAX_KEEPALIVE,
-            keepalive_expiry=30.0,
+            keepalive_expiry=KEEPALIVE_EXPIRY_S,
         )
-        _client.append(
-            (
-                loop,
-                httpx.AsyncClient(
-                    timeout=_timeout(),
-                    limits=limits,
-                    mounts={MOCK_HOST: MockUpstreamTransport()},
-                    trust_env=False,
-                ),
-            )
-        )
-    return _client[0][1]
+        return httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
+    return Http11Transport(
+        max_connections=settings.LUTHIEN_UPSTREAM_MAX_CONNECTIONS,
+        max_keepalive=settings.LUTHIEN_UPSTREAM_MAX_KEEPALIVE,
+        keepalive_expiry=KEEPALIVE_EXPIRY_S,
+    )
 
 
 async def close_http_client() -> None:

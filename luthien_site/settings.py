@@ -12,6 +12,7 @@ import secrets
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -160,9 +161,12 @@ LUTHIEN_UPSTREAM_CONNECT_TIMEOUT_S: float = env.float("LUTHIEN_UPSTREAM_CONNECT_
 LUTHIEN_UPSTREAM_READ_TIMEOUT_S: float = env.float("LUTHIEN_UPSTREAM_READ_TIMEOUT_S", 300.0)
 LUTHIEN_UPSTREAM_TOTAL_TIMEOUT_S: float = env.float("LUTHIEN_UPSTREAM_TOTAL_TIMEOUT_S", 900.0)
 LUTHIEN_UPSTREAM_MAX_CONNECTIONS: int = env.int("LUTHIEN_UPSTREAM_MAX_CONNECTIONS", 200)
-# Idle connections kept per process. httpcore checks every idle connection's socket on every
-# request, so a large idle pool costs CPU on each call; keep it near the expected concurrency.
-LUTHIEN_UPSTREAM_MAX_KEEPALIVE: int = env.int("LUTHIEN_UPSTREAM_MAX_KEEPALIVE", 32)
+# Idle upstream connections kept per process (above it, released connections are closed).
+LUTHIEN_UPSTREAM_MAX_KEEPALIVE: int = env.int("LUTHIEN_UPSTREAM_MAX_KEEPALIVE", 64)
+# "http11": the gateway's own event-driven HTTP/1.1 pool; "httpx": httpx's default transport.
+LUTHIEN_UPSTREAM_TRANSPORT: str = _env_str("LUTHIEN_UPSTREAM_TRANSPORT", "http11")
+if LUTHIEN_UPSTREAM_TRANSPORT not in ("http11", "httpx"):
+    raise ImproperlyConfigured("LUTHIEN_UPSTREAM_TRANSPORT must be 'http11' or 'httpx'")
 
 # --- Client keys and limits --------------------------------------------------------------------
 PROXY_API_KEY: str = _env_str("PROXY_API_KEY", "")

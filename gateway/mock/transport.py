@@ -10,6 +10,7 @@ the `anthropic` SDK requires.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from types import ModuleType
 from typing import Any, ClassVar
@@ -51,9 +52,19 @@ class MockTransportMixin:
     stream_class: ClassVar[type[MockStreamMixin]]
 
     async def handle_async_request(self, request: Any) -> Any:
-        """Run the mock on the request; return a response streaming the mock's bytes."""
+        """Run the mock on the request; return a response streaming the mock's bytes.
+
+        The request's read timeout bounds the wait for the response head, as a socket read
+        would (a late head is the module's `ReadTimeout`)."""
         body = await request.aread()
-        answer = await handle(request.method, request.url.path, dict(request.headers), body)
+        read_timeout = request.extensions.get("timeout", {}).get("read")
+        try:
+            async with asyncio.timeout(read_timeout):
+                answer = await handle(request.method, request.url.path, dict(request.headers), body)
+        except TimeoutError as error:
+            raise self.http_module.ReadTimeout(
+                "the mock upstream sent no response head in time", request=request
+            ) from error
         if answer.stream is None:
             return self.http_module.Response(
                 answer.status, headers=answer.headers, content=answer.body, request=request

@@ -1,0 +1,230 @@
+"""`Http11Transport`: an `httpx` transport for upstream calls over plain HTTP/1.1 keep-alive.
+
+`httpx.AsyncClient` keeps its interface (requests, responses, timeouts, error classes); only
+the layer underneath changes. httpcore's pool checks the socket of every idle connection on
+every request and every response, which made it the largest single cost of a proxied call; this
+transport learns about closed connections from the event loop instead (see `gateway.http11`).
+
+Failures are raised as the `httpx` exceptions the default transport raises (`ConnectError`,
+`ConnectTimeout`, `ReadTimeout`, `WriteTimeout`, `PoolTimeout`, `ReadError`,
+`RemoteProtocolError`), so callers cannot tell the difference. A request that finds its reused
+keep-alive connection closed by the upstream before any byte of a response arrived is sent
+once more on a fresh connection: the upstream closed that connection while idle and never saw
+the request.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import AsyncIterator
+
+import httpx
+
+from gateway.http11.connection import (
+    ConnectionClosed,
+    Http11Connection,
+    ProtocolViolation,
+    ResponseHead,
+    WaitTimeout,
+)
+from gateway.http11.pool import Http11Pool, Origin, PoolClosed
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_CHUNKED = b"chunked"
+
+
+class Http11Transport(httpx.AsyncBaseTransport):
+    """HTTP/1.1 over a keep-alive pool; HTTPS with the given (or a default) TLS context."""
+
+    def __init__(
+        self,
+        *,
+        max_connections: int = 100,
+        max_keepalive: int = 20,
+        keepalive_expiry: float = 30.0,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        if ssl_context is None:
+            ssl_context = httpx.create_ssl_context(trust_env=False)
+        ssl_context.set_alpn_protocols(["http/1.1"])
+        self.pool = Http11Pool(
+            max_connections=max_connections,
+            max_keepalive=max_keepalive,
+            keepalive_expiry=keepalive_expiry,
+            ssl_context=ssl_context,
+        )
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Send `request` and return the response with its body still to be read."""
+        url = request.url
+        if url.scheme not in _DEFAULT_PORTS:
+            raise httpx.UnsupportedProtocol(f"unsupported URL scheme {url.scheme!r}")
+        origin: Origin = (url.scheme, url.host, url.port or _DEFAULT_PORTS[url.scheme])
+        timeouts = request.extensions.get("timeout", {})
+        read_timeout = timeouts.get("read")
+        body = request.content if _is_read(request) else None
+        head = _request_head(request)
+        for attempt in (1, 2):
+            connection = await self._acquire(request, origin, timeouts)
+            try:
+                response_head = await self._exchange(request, connection, head, body, timeouts)
+            except ConnectionClosed as error:
+                self.pool.discard(connection)
+                if attempt == 1 and connection.reused and error.before_response:
+                    continue  # closed while idle: the upstream never saw this request
+                raise httpx.RemoteProtocolError(
+                    "the upstream closed the connection without sending a response"
+                    if error.before_response
+                    else "the upstream closed the connection mid-response",
+                    request=request,
+                ) from error
+            except BaseException:
+                self.pool.discard(connection)
+                raise
+            break
+        return httpx.Response(
+            response_head.status,
+            headers=response_head.headers,
+            stream=Http11ResponseStream(self.pool, connection, request, read_timeout),
+            extensions={"http_version": b"HTTP/1.1", "reason_phrase": response_head.reason},
+        )
+
+    async def aclose(self) -> None:
+        """Close idle connections; busy ones close when their response is closed."""
+        await self.pool.aclose()
+
+    async def _acquire(
+        self, request: httpx.Request, origin: Origin, timeouts: dict[str, float | None]
+    ) -> Http11Connection:
+        try:
+            return await self.pool.acquire(
+                origin, connect_timeout=timeouts.get("connect"), pool_timeout=timeouts.get("pool")
+            )
+        except WaitTimeout as error:
+            raise httpx.PoolTimeout(
+                "no upstream connection free in time", request=request
+            ) from error
+        except TimeoutError as error:
+            raise httpx.ConnectTimeout(
+                "connecting to the upstream timed out", request=request
+            ) from error
+        except PoolClosed as error:
+            raise httpx.ConnectError(str(error), request=request) from error
+        except (OSError, ssl.SSLError) as error:
+            raise httpx.ConnectError(
+                f"cannot connect to the upstream: {error}", request=request
+            ) from error
+
+    async def _exchange(
+        self,
+        request: httpx.Request,
+        connection: Http11Connection,
+        head: bytes,
+        body: bytes | None,
+        timeouts: dict[str, float | None],
+    ) -> ResponseHead:
+        try:
+            if body is not None:
+                connection.send(head + body)
+                await connection.drain(timeouts.get("write"))
+            else:
+                connection.send(head)
+                await _send_stream(request, connection, timeouts.get("write"))
+            return await connection.read_head(timeouts.get("read"))
+        except WaitTimeout as error:
+            if str(error) == "write":
+                raise httpx.WriteTimeout(
+                    "sending to the upstream timed out", request=request
+                ) from error
+            raise httpx.ReadTimeout(
+                "the upstream sent no response in time", request=request
+            ) from error
+        except ProtocolViolation as error:
+            raise httpx.RemoteProtocolError(str(error), request=request) from error
+        except OSError as error:
+            raise httpx.WriteError(
+                f"sending to the upstream failed: {error}", request=request
+            ) from error
+
+
+class Http11ResponseStream(httpx.AsyncByteStream):
+    """The body of one response; gives the connection back to the pool at its end."""
+
+    def __init__(
+        self,
+        pool: Http11Pool,
+        connection: Http11Connection,
+        request: httpx.Request,
+        read_timeout: float | None,
+    ) -> None:
+        self._pool = pool
+        self._connection: Http11Connection | None = connection
+        self._request = request
+        self._read_timeout = read_timeout
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        connection = self._connection
+        if connection is None:
+            return
+        while True:
+            try:
+                chunk = await connection.read_body(self._read_timeout)
+            except WaitTimeout as error:
+                await self.aclose()
+                raise httpx.ReadTimeout(
+                    "the upstream stopped sending", request=self._request
+                ) from error
+            except ConnectionClosed as error:
+                await self.aclose()
+                raise httpx.RemoteProtocolError(
+                    "the upstream closed the connection mid-response", request=self._request
+                ) from error
+            except ProtocolViolation as error:
+                await self.aclose()
+                raise httpx.RemoteProtocolError(str(error), request=self._request) from error
+            except BaseException:
+                await self.aclose()
+                raise
+            if not chunk:
+                await self.aclose()
+                return
+            yield chunk
+
+    async def aclose(self) -> None:
+        """Return the connection (kept if its exchange ended cleanly, closed otherwise)."""
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            self._pool.release(connection)
+
+
+def _is_read(request: httpx.Request) -> bool:
+    try:
+        _ = request.content
+    except httpx.RequestNotRead:
+        return False
+    return True
+
+
+def _request_head(request: httpx.Request) -> bytes:
+    """Request line and headers as they go on the wire."""
+    url = request.url
+    target = url.raw_path
+    lines = [request.method.encode("ascii") + b" " + target + b" HTTP/1.1"]
+    lines += [name + b": " + value for name, value in request.headers.raw]
+    return b"\r\n".join(lines) + b"\r\n\r\n"
+
+
+async def _send_stream(
+    request: httpx.Request, connection: Http11Connection, wait_s: float | None
+) -> None:
+    """A streamed request body, chunk-encoded when the request says so."""
+    chunked = _CHUNKED in request.headers.get("transfer-encoding", "").encode("latin-1").lower()
+    stream = request.stream
+    assert isinstance(stream, httpx.AsyncByteStream)
+    async for part in stream:
+        if not part:
+            continue
+        connection.write(b"%x\r\n%b\r\n" % (len(part), part) if chunked else part)
+        await connection.drain(wait_s)
+    if chunked:
+        connection.write(b"0\r\n\r\n")
