@@ -215,9 +215,14 @@ def judge_client() -> httpx.AsyncClient:
     if _client and _client[0][0] is not loop:
         _client.clear()  # a previous loop (tests): its client died with it
     if not _client:
+        from gateway.http11.transport import Http11Transport
         from gateway.mock.transport import MockUpstreamTransport
 
-        client = httpx.AsyncClient(mounts={MOCK_HOST: MockUpstreamTransport()}, trust_env=False)
+        client = httpx.AsyncClient(
+            transport=Http11Transport(),  # the gateway's own pool, as for upstream calls
+            mounts={MOCK_HOST: MockUpstreamTransport()},
+            trust_env=False,
+        )
         _client.append((loop, client))
     return _client[0][1]
 

@@ -79,12 +79,18 @@ class Http11Connection(asyncio.Protocol):
         self._received = False
         self._framed = False  # content-length or chunked: the end is in the bytes, not the EOF
         self._keep_alive = False
+        self._bodiless = False  # the response to a HEAD request: no body, whatever it says
 
-    def send(self, data: bytes) -> None:
-        """Start an exchange: write the whole request (head and body)."""
+    def send(self, data: bytes, *, bodiless_response: bool = False) -> None:
+        """Start an exchange: write the whole request (head and body).
+
+        `bodiless_response` (a HEAD request): the response ends with its head. The parser
+        cannot be told to skip the body its headers announce, so the connection then closes.
+        """
         if self.closed or self._transport is None:
             raise ConnectionClosed("connection closed before the request", before_response=True)
         self._reset_exchange()
+        self._bodiless = bodiless_response
         self._transport.write(data)
 
     def write(self, data: bytes) -> None:
@@ -229,8 +235,13 @@ class Http11Connection(asyncio.Protocol):
         if status in (204, 304):
             self._framed = True
         self._head = ResponseHead(status, self._reason, self._headers)
+        if self._bodiless:
+            self._framed = self._complete = True
+            self._keep_alive = False  # the parser would take the next response for this body
 
     def on_body(self, body: bytes) -> None:
+        if self._bodiless:
+            return  # bytes a HEAD response should not have sent (the connection closes)
         self._body.append(body)
         self._buffered += len(body)
 
@@ -238,7 +249,7 @@ class Http11Connection(asyncio.Protocol):
         if self._head is None:
             return  # the end of an interim response
         self._complete = True
-        self._keep_alive = self._parser.should_keep_alive()
+        self._keep_alive = self._parser.should_keep_alive() and not self._bodiless
 
 
 def _expire(waiter: asyncio.Future[None], what: str) -> None:

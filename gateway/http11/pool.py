@@ -153,8 +153,12 @@ class Http11Pool:
         try:
             async with asyncio.timeout(wait_s):
                 await waiter
-        except TimeoutError as error:
-            raise WaitTimeout("pool") from error
+        except BaseException as error:
+            if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
+                self._wake_one()  # woken, but leaving (cancelled, timed out): pass the turn on
+            if isinstance(error, TimeoutError):
+                raise WaitTimeout("pool") from error
+            raise
         finally:
             if not waiter.done():
                 waiter.cancel()

@@ -9,8 +9,8 @@ Failures are raised as the `httpx` exceptions the default transport raises (`Con
 `ConnectTimeout`, `ReadTimeout`, `WriteTimeout`, `PoolTimeout`, `ReadError`,
 `RemoteProtocolError`), so callers cannot tell the difference. A request that finds its reused
 keep-alive connection closed by the upstream before any byte of a response arrived is sent
-once more on a fresh connection: the upstream closed that connection while idle and never saw
-the request.
+once more on a fresh connection (unless its body was a stream, which cannot be sent twice):
+the upstream closed that connection while idle and never saw the request.
 """
 
 from __future__ import annotations
@@ -70,7 +70,12 @@ class Http11Transport(httpx.AsyncBaseTransport):
                 response_head = await self._exchange(request, connection, head, body, timeouts)
             except ConnectionClosed as error:
                 self.pool.discard(connection)
-                if attempt == 1 and connection.reused and error.before_response:
+                if (
+                    attempt == 1
+                    and connection.reused
+                    and error.before_response
+                    and body is not None  # a streamed body was consumed: it cannot go again
+                ):
                     continue  # closed while idle: the upstream never saw this request
                 raise httpx.RemoteProtocolError(
                     "the upstream closed the connection without sending a response"
@@ -124,11 +129,12 @@ class Http11Transport(httpx.AsyncBaseTransport):
         timeouts: dict[str, float | None],
     ) -> ResponseHead:
         try:
+            bodiless = request.method == "HEAD"  # a response to HEAD never has a body
             if body is not None:
-                connection.send(head + body)
+                connection.send(head + body, bodiless_response=bodiless)
                 await connection.drain(timeouts.get("write"))
             else:
-                connection.send(head)
+                connection.send(head, bodiless_response=bodiless)
                 await _send_stream(request, connection, timeouts.get("write"))
             return await connection.read_head(timeouts.get("read"))
         except WaitTimeout as error:
