@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from django.db import models, transaction
@@ -123,41 +124,39 @@ def _touch_keys(entries: Iterable[Entry], live_keys: set[int]) -> None:
         ApiKey.objects.filter(older, id=key_id).update(last_used_at=when)
 
 
-def _transaction_row(entry: Entry, live_keys: set[int]) -> Transaction:
+def _transaction_row(entry: Entry, live_keys: set[int]) -> dict[str, Any]:
     decisions = _decisions(entry)
     key_id = entry.get("api_key_id")
     status = str(entry.get("status") or "completed")
-    return Transaction(
-        id=entry["id"],
-        started_at=_datetime(entry["started_at"]),
-        first_byte_at=_optional_datetime(entry.get("first_byte_at")),
-        ended_at=_optional_datetime(entry.get("ended_at")),
-        client_format=_text(entry, "client_format"),
-        model=_text(entry, "model"),
-        upstream=_text(entry, "upstream"),
-        upstream_model=_text(entry, "upstream_model"),
-        stream=bool(entry.get("stream")),
-        status=status,
-        http_status=entry.get("http_status") or 0,
-        error=entry.get("error") or "",
-        api_key_id=key_id if key_id in live_keys else None,
-        api_key_name=_text(entry, "api_key_name"),
-        session_id=_text(entry, "session_id"),
-        policy_name=_text(entry, "policy_name"),
-        policy_version=entry.get("policy_version") or 0,
-        input_tokens=entry.get("input_tokens"),
-        output_tokens=entry.get("output_tokens"),
-        latency_ms=entry.get("latency_ms"),
-        overhead_ms=entry.get("overhead_ms"),
-        blocked=status == "blocked" or any(d.get("action") == "blocked" for d in decisions),
-        decision_count=len(decisions),
-    )
+    return {
+        "id": entry["id"],
+        "started_at": _datetime(entry["started_at"]),
+        "first_byte_at": _optional_datetime(entry.get("first_byte_at")),
+        "ended_at": _optional_datetime(entry.get("ended_at")),
+        "client_format": _text(entry, "client_format"),
+        "model": _text(entry, "model"),
+        "upstream": _text(entry, "upstream"),
+        "upstream_model": _text(entry, "upstream_model"),
+        "stream": bool(entry.get("stream")),
+        "status": _clip(status, Transaction, "status"),
+        "http_status": entry.get("http_status") or 0,
+        "error": entry.get("error") or "",
+        "api_key_id": key_id if key_id in live_keys else None,
+        "api_key_name": _text(entry, "api_key_name"),
+        "session_id": _text(entry, "session_id"),
+        "policy_name": _text(entry, "policy_name"),
+        "policy_version": entry.get("policy_version") or 0,
+        "input_tokens": entry.get("input_tokens"),
+        "output_tokens": entry.get("output_tokens"),
+        "latency_ms": entry.get("latency_ms"),
+        "overhead_ms": entry.get("overhead_ms"),
+        "blocked": status == "blocked" or any(d.get("action") == "blocked" for d in decisions),
+        "decision_count": len(decisions),
+    }
 
 
-def _body_row(entry: Entry) -> TransactionBody:
-    return TransactionBody(
-        transaction_id=entry["id"], **{name: entry.get(name) for name in _BODY_FIELDS}
-    )
+def _body_row(entry: Entry) -> dict[str, Any]:
+    return {"transaction_id": entry["id"], **{name: entry.get(name) for name in _BODY_FIELDS}}
 
 
 def _event_rows(entry: Entry) -> list[TransactionEvent]:
@@ -186,8 +185,13 @@ def _text(entry: Entry, name: str) -> str:
 
 
 def _clip(value: str, model: type[models.Model], name: str) -> str:
-    max_length = getattr(model._meta.get_field(name), "max_length", None)
+    max_length = _max_length(model, name)
     return value[:max_length] if max_length else value
+
+
+@cache
+def _max_length(model: type[models.Model], name: str) -> int | None:
+    return getattr(model._meta.get_field(name), "max_length", None)
 
 
 def _datetime(timestamp: float) -> datetime:

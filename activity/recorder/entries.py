@@ -31,6 +31,10 @@ _EVENT_FIELDS = {
     "response_events_original": "response_original",
     "response_events_final": "response_final",
 }
+# The record's fields that go into an entry as they are (all but the event lists).
+_ENTRY_FIELDS = tuple(
+    spec.name for spec in dataclasses.fields(TransactionRecord) if spec.name not in _EVENT_FIELDS
+)
 # An escaped NUL (`\u0000`) preceded by an even number of backslashes, i.e. a real escape.
 _ESCAPED_NUL = re.compile(rb"(?<!\\)((?:\\\\)*)\\u0000")
 
@@ -58,17 +62,19 @@ def record_entry(
     record: TransactionRecord, *, codec_lookup: CodecLookup | None = None
 ) -> dict[str, Any]:
     """The JSON-ready entry of a finished record, response bodies assembled from events."""
-    lookup = codec_lookup or default_codec_lookup
     entry: dict[str, Any] = {"v": ENTRY_VERSION}
-    for spec in dataclasses.fields(record):
-        if spec.name not in _EVENT_FIELDS:
-            entry[spec.name] = getattr(record, spec.name)
+    for name in _ENTRY_FIELDS:
+        entry[name] = _field_jsonable(name, getattr(record, name))
     for events_field, body_field in _EVENT_FIELDS.items():
         if entry[body_field] is None:
-            entry[body_field] = response_body(
-                None, getattr(record, events_field), record.client_format, lookup
+            body = response_body(
+                None,
+                getattr(record, events_field),
+                record.client_format,
+                codec_lookup or default_codec_lookup,
             )
-    return {name: _field_jsonable(name, value) for name, value in entry.items()}
+            entry[body_field] = _field_jsonable(body_field, body)
+    return entry
 
 
 def response_body(
@@ -108,17 +114,17 @@ def jsonable(value: Any) -> Any:
 
 def _field_jsonable(name: str, value: Any) -> Any:
     """JSON-safe form of one field; scalars cheaply, raw bodies parsed, the rest round-tripped."""
-    if (
-        value is None
-        or isinstance(value, bool)
-        or (isinstance(value, int) and -(2**63) <= value < 2**63)
-    ):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, str):
+    kind = type(value)
+    if kind is str:
         return value.replace("\x00", "\ufffd") if "\x00" in value else value
-    if isinstance(value, bytes):
+    if value is None or kind is bool:
+        return value
+    if kind is int:
+        if -(2**63) <= value < 2**63:
+            return value
+    elif kind is float:
+        return value if math.isfinite(value) else None
+    elif kind is bytes:
         return _parsed(value)
     try:
         return jsonable(value)
