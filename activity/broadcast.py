@@ -10,6 +10,8 @@ Best effort, never in the way:
 
 - broadcast off (`LUTHIEN_BROADCAST=false`)          nothing happens
 - no running event loop (sync code, tests)         the event is skipped and counted
+- nobody watching (`activity.audience`)            the event is not even built; counted as
+                                                   `unwatched`
 - queue full (slow or absent layer)                the event is dropped and counted
 - layer error or timeout                           counted, logged at most once a minute, and the
                                                    sender backs off a little (the queue absorbs)
@@ -26,12 +28,14 @@ import logging
 import threading
 import time
 import weakref
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 from channels.layers import get_channel_layer
 from django.conf import settings
 from prometheus_client import Counter
 
+from activity.audience import Audience
+from activity.audience import audience as process_audience
 from activity.live_events import (
     GROUP,
     LiveEvent,
@@ -46,7 +50,7 @@ logger = logging.getLogger("activity.broadcast")
 
 EVENTS = Counter(
     "luthien_broadcast_events_total",
-    "Live activity events by outcome (sent, dropped, error, skipped)",
+    "Live activity events by outcome (sent, dropped, error, skipped, unwatched)",
     ["outcome"],
 )
 SEND_TIMEOUT_S = 1.0
@@ -63,6 +67,14 @@ class BroadcastStats:
     dropped: int = 0
     errors: int = 0
     skipped: int = 0
+    unwatched: int = 0
+
+
+# One labelled child per outcome, resolved once (counting `unwatched` is on the hot path).
+_CHILDREN = {
+    outcome: EVENTS.labels(outcome=_LABELS.get(outcome, outcome))
+    for outcome in (field.name for field in fields(BroadcastStats))
+}
 
 
 class _Pump:
@@ -85,8 +97,10 @@ class Broadcaster:
         queue_size: int = 1000,
         send_timeout: float = SEND_TIMEOUT_S,
         layer_alias: str = "default",
+        audience: Audience | None = None,
     ) -> None:
         self.queue_size = max(1, queue_size)
+        self._audience = audience  # None: the process's audience, looked up on each event
         self.send_timeout = send_timeout
         self.layer_alias = layer_alias
         self._stats = BroadcastStats()
@@ -123,7 +137,7 @@ class Broadcaster:
             self._put(pump, TransactionFinished.from_record(record))
 
     def stats(self) -> dict[str, int]:
-        """Counts of sent, dropped, failed and skipped events."""
+        """Counts of sent, dropped, failed, skipped and unwatched events."""
         return asdict(self._stats)
 
     async def drain(self, wait_s: float = 5.0) -> bool:
@@ -148,13 +162,17 @@ class Broadcaster:
     # --- internals -----------------------------------------------------------------------------
 
     def _pump(self) -> _Pump | None:
-        """This loop's pump, or None when broadcasting is off or there is no running loop."""
+        """This loop's pump, or None when broadcasting is off, there is no running loop or
+        nobody watches."""
         if not settings.LUTHIEN_BROADCAST:
             return None
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             self._count("skipped")
+            return None
+        if not (self._audience or process_audience()).watching():
+            self._count("unwatched")
             return None
         pump = self._pumps.get(loop)
         if pump is None or pump.loop is not loop:
@@ -205,7 +223,7 @@ class Broadcaster:
 
     def _count(self, outcome: str) -> None:
         setattr(self._stats, outcome, getattr(self._stats, outcome) + 1)
-        EVENTS.labels(outcome=_LABELS.get(outcome, outcome)).inc()
+        _CHILDREN[outcome].inc()
 
     def _log_failure(self, error: BaseException) -> None:
         """Log a layer failure, at most once per `LOG_INTERVAL_S` (with the count since)."""

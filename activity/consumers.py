@@ -1,6 +1,7 @@
 """WebSocket consumer of the live monitor (`ws/activity/`): staff only, forwards live events.
 
-Thin on purpose: it checks the user, joins the group `activity`, and has one handler per
+Thin on purpose: it checks the user, joins the group `activity` and registers as a viewer
+with `activity.audience` (so the broadcast tap knows someone watches), and has one handler per
 channel message type (`activity.started`, `activity.decision`, `activity.finished`), each
 sending the event (see `activity.live_events`) to the browser as JSON. It ignores what the
 browser sends.
@@ -17,6 +18,7 @@ import orjson
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from activity.api import may_watch
+from activity.audience import audience
 from activity.live_events import GROUP
 
 FORBIDDEN = 4403
@@ -32,10 +34,12 @@ class ActivityConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=FORBIDDEN)
             return
         await self.channel_layer.group_add(GROUP, self.channel_name)
+        audience().joined(self.channel_name)
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
         """Leave the group."""
+        audience().left(self.channel_name)
         await self.channel_layer.group_discard(GROUP, self.channel_name)
 
     async def receive(

@@ -1,14 +1,15 @@
 """Live activity as Server-Sent Events (`/activity/stream`), for scripts and curl.
 
 `live_event_stream()` is an async generator: it joins the channel-layer group `activity` on a
-channel of its own, yields each live event as an SSE frame
+channel of its own (and registers as a viewer with `activity.audience`, so the broadcast tap
+sends), yields each live event as an SSE frame
 
     event: transaction.finished
     data: {"type": "transaction.finished", "id": "…", …}
 
 and a comment line (`: heartbeat`) whenever nothing happened for `HEARTBEAT_S` seconds, so
 proxies keep the connection open and the server notices a vanished client. Django cancels the
-response when the client leaves; the `finally` block leaves the group.
+response when the client leaves; the `finally` block leaves the group and the audience.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 import orjson
 from channels.layers import get_channel_layer
 
+from activity.audience import audience
 from activity.live_events import GROUP
 
 logger = logging.getLogger("activity.sse")
@@ -47,6 +49,7 @@ async def live_event_stream(
         return
     channel = await layer.new_channel()
     await layer.group_add(GROUP, channel)
+    audience().joined(channel)
     receiving: asyncio.Future[dict[str, Any]] | None = None
     try:
         yield f"retry: {RETRY_MS}\n: connected\n\n".encode()
@@ -63,6 +66,7 @@ async def live_event_stream(
             if isinstance(event, dict):
                 yield sse_frame(event)
     finally:
+        audience().left(channel)
         if receiving is not None:
             receiving.cancel()
         try:

@@ -1,4 +1,4 @@
-"""ASGI lifespan: start-up work and a clean shutdown (flush recordings, close HTTP client)."""
+"""ASGI lifespan: start-up work and a clean shutdown (flush recordings, close clients)."""
 
 from __future__ import annotations
 
@@ -24,11 +24,13 @@ async def on_startup() -> None:
 
 async def on_shutdown() -> None:
     """Flush what is recorded and close connections."""
+    from activity.audience import audience
     from activity.recorder import recorder
     from gateway.http_client import close_http_client
     from policies.reloader import policy_shutdown
 
     await policy_shutdown()
+    await audience().aclose()
     await close_http_client()
     await sync_to_async(recorder().close, thread_sensitive=False)()
 

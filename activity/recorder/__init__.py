@@ -8,7 +8,8 @@ Public surface (the pipeline only ever calls `recorder().submit(record)`, via `a
     record_entry()    a record as the JSON entry that is stored and spilled
 
 Modules: `core` (queue and writer thread), `persist` (write, spill, replay, backoff),
-`entries` (record → JSON entry, bodies assembled from events); spill files live in
+`database` (the batch write on a connection kept across batches), `entries` (record → JSON
+entry, bodies assembled from events); spill files live in
 `activity.spill`, the database writes in `activity.services`.
 """
 

@@ -5,7 +5,8 @@ the record goes straight to the spill file instead, so the client never waits on
 A daemon writer thread (started on the first submit; blocking Django ORM is fine there, it is
 off the event loop) collects batches of up to `batch_size` records or `flush_interval` seconds,
 turns them into entries (response bodies assembled from events) and hands them to the
-`Persister`, which writes, spills and replays.
+`Persister`, which writes, spills and replays. The default write function keeps one database
+connection across batches (`activity.recorder.database`).
 """
 
 from __future__ import annotations
@@ -14,37 +15,17 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from activity.recorder.database import database_write, reset_connections
 from activity.recorder.entries import CodecLookup, record_entry
-from activity.recorder.persist import Counters, Entry, Persister, WriteFn, WriteResult
+from activity.recorder.persist import Counters, Entry, Persister, WriteFn
 from activity.records import TransactionRecord
 from activity.spill import SpillStore
 
 logger = logging.getLogger("activity.recorder")
-
-
-def database_write(entries: Sequence[Entry]) -> WriteResult:
-    """The default write function: a batch into the database, on a healthy connection."""
-    from django.db import close_old_connections
-
-    from activity.services import transaction_batch_create
-
-    close_old_connections()
-    return transaction_batch_create(entries=entries)
-
-
-def reset_connections() -> None:
-    """Drop this thread's database connections after an outage (reconnect on next use)."""
-    from django.db import connections
-
-    for connection in connections.all(initialized_only=True):
-        try:
-            connection.close()
-        except Exception:  # a broken connection may fail to close; it is gone either way
-            logger.debug("closing a broken connection failed", exc_info=True)
 
 
 class Recorder:
@@ -164,6 +145,7 @@ class Recorder:
         flushed = self.flush(timeout)
         self._closed = True
         self._stopping.set()
+        self._hurry.set()  # cut the writer's batch wait short
         thread = self._thread
         if thread is not None:
             thread.join(max(0.1, deadline - time.monotonic()))
@@ -212,19 +194,20 @@ class Recorder:
             self._persister.spill(entries)
 
     def _collect(self) -> list[TransactionRecord]:
-        """Up to `batch_size` records, waiting at most `flush_interval` after the first one."""
+        """Up to `batch_size` records, waiting at most `flush_interval` after the first one.
+
+        After the first record the writer sleeps through the interval (cut short by `flush`
+        or `close`) and then takes what has queued: one wake-up per batch, not one per record
+        (each wake-up is a thread switch the event loop pays for)."""
         try:
             batch = [self._queue.get(timeout=self._poll)]
         except queue.Empty:
             return []
-        deadline = time.monotonic() + self._flush_interval
+        if self._flush_interval > 0 and not self._stopping.is_set():
+            self._hurry.wait(self._flush_interval)
         while len(batch) < self._batch_size:
-            remaining = deadline - time.monotonic()
             try:
-                if remaining <= 0 or self._hurry.is_set() or self._stopping.is_set():
-                    batch.append(self._queue.get_nowait())
-                else:
-                    batch.append(self._queue.get(timeout=remaining))
+                batch.append(self._queue.get_nowait())
             except queue.Empty:
                 break
         return batch

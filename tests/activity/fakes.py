@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db import OperationalError
 
-from activity.recorder.core import database_write
+from activity.recorder.database import database_write
 from activity.services import BatchResult
 from gateway.neutral import Event, MessageEnd, MessageStart, TextDelta
 

@@ -620,7 +620,7 @@ async def test_cancelled_waiter_passes_its_turn_on() -> None:
     ):
         held = await client.send(client.build_request("GET", server.url), stream=True)
         first = asyncio.create_task(client.get(server.url))
-        second = asyncio.create_task(client.get(server.url, timeout=httpx.Timeout(1.0)))
+        second = asyncio.create_task(client.get(server.url, timeout=httpx.Timeout(5.0)))
         await asyncio.sleep(0.05)  # both queue for the one connection
         assert not first.done() and not second.done()
         await held.aread()  # the connection goes back and wakes `first`...

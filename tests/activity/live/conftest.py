@@ -1,16 +1,25 @@
-"""Fixtures for the live activity tests: a fresh channel layer and broadcaster, staff users,
-and the proxy helper of the integration tests (real requests through the pipeline)."""
+"""Fixtures for the live activity tests: a fresh channel layer, audience and broadcaster, a
+watcher, staff users, and the proxy helper of the integration tests (real requests through the
+pipeline)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import asyncio
+import inspect
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
+import redis
 from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
 from django.test import Client
 
+from activity.audience import audience, presence_key, reset_audience
 from activity.broadcast import reset_broadcaster
+from activity.live_events import GROUP
 from activity.recorder import recorder
 from tests.gateway.integration.conftest import Proxy
 
@@ -24,13 +33,58 @@ def layer_settings(backend: str, **config: Any) -> dict[str, Any]:
 
 @pytest.fixture(autouse=True)
 def _fresh_live(settings: Any) -> Iterator[None]:
-    """Each test gets its own in-memory layer (other runs sharing a Redis must not leak in) and
-    a new broadcaster; tests that want Redis or a broken layer override CHANNEL_LAYERS."""
+    """Each test gets its own in-memory layer (other runs sharing a Redis must not leak in), a
+    new audience and a new broadcaster; tests that want Redis or a broken layer override
+    CHANNEL_LAYERS."""
     settings.CHANNEL_LAYERS = IN_MEMORY
     settings.LUTHIEN_BROADCAST = True
+    reset_audience()
     reset_broadcaster()
     yield
     reset_broadcaster()
+    reset_audience()
+
+
+@pytest.fixture
+async def redis_layer(settings: Any, redis_url: str) -> AsyncIterator[dict[str, Any]]:
+    """CHANNEL_LAYERS on Redis with a private prefix (so runs sharing a Redis do not see each
+    other's events nor viewers), REDIS_URL the same Redis; returns the layer config. At the end
+    the audience's tasks stop and its presence key is deleted."""
+    config = {"hosts": [redis_url], "prefix": f"luthien-test-{uuid.uuid4().hex[:8]}"}
+    settings.REDIS_URL = redis_url
+    settings.CHANNEL_LAYERS = layer_settings("channels_redis.core.RedisChannelLayer", **config)
+    yield config
+    await audience().aclose()
+    client = redis.Redis.from_url(redis_url)
+    client.delete(presence_key(config["prefix"]))
+    client.close()
+
+
+async def eventually(
+    check: Callable[[], Awaitable[bool] | bool], expected: bool = True, within: float = 5.0
+) -> bool:
+    """Call (and await) `check` until it returns `expected`; False if it did not `within`
+    seconds."""
+    deadline = time.monotonic() + within
+    while True:
+        result = check()
+        if inspect.isawaitable(result):
+            result = await result
+        if result == expected:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        await asyncio.sleep(0.02)
+
+
+async def add_watcher() -> str:
+    """Someone watching: a new channel in the `activity` group of the current (in-memory)
+    layer, as the consumer or the SSE stream would join it; without one, the broadcast tap
+    sends nothing. Call it after changing CHANNEL_LAYERS; returns the channel."""
+    layer = get_channel_layer()
+    channel: str = await layer.new_channel()
+    await layer.group_add(GROUP, channel)
+    return channel
 
 
 @pytest.fixture

@@ -1,11 +1,12 @@
-"""Channel layers that misbehave, to prove the broadcast tap never slows or breaks the proxy."""
+"""Channel layers that misbehave, to prove the broadcast tap never slows or breaks the proxy,
+and one the audience cannot look into."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
-from channels.layers import InMemoryChannelLayer
+from channels.layers import BaseChannelLayer, InMemoryChannelLayer
 
 
 class HangingLayer(InMemoryChannelLayer):
@@ -33,3 +34,7 @@ class RecordingLayer(InMemoryChannelLayer):
     async def group_send(self, group: str, message: dict[str, Any]) -> None:
         type(self).sent.append((group, message))
         await super().group_send(group, message)
+
+
+class OpaqueLayer(BaseChannelLayer):
+    """A layer of a kind the audience cannot look into (neither in-memory nor Redis)."""

@@ -22,8 +22,8 @@ from activity.live_events import (
 from activity.records import TransactionRecord
 from gateway.neutral import BlockStart, TextBlock, TextDelta, ToolCallBlock
 from policies.context import Decision
-from tests.activity.live.conftest import layer_settings
-from tests.activity.live.layers import HangingLayer
+from tests.activity.live.conftest import add_watcher, layer_settings
+from tests.activity.live.layers import HangingLayer, RecordingLayer
 
 
 def _record(**fields: Any) -> TransactionRecord:
@@ -120,15 +120,50 @@ def test_without_a_running_loop_events_are_skipped_and_counted() -> None:
     tap = Broadcaster(queue_size=10)
     tap.started(_record())
     tap.finished(_record())
-    assert tap.stats() == {"sent": 0, "dropped": 0, "errors": 0, "skipped": 2}
+    assert tap.stats() == {"sent": 0, "dropped": 0, "errors": 0, "skipped": 2, "unwatched": 0}
 
 
 async def test_disabled_broadcast_does_nothing(settings: Any) -> None:
     settings.LUTHIEN_BROADCAST = False
     tap = Broadcaster(queue_size=10)
     tap.started(_record())
-    assert tap.stats() == {"sent": 0, "dropped": 0, "errors": 0, "skipped": 0}
+    assert tap.stats() == {"sent": 0, "dropped": 0, "errors": 0, "skipped": 0, "unwatched": 0}
     assert not tap._pumps
+
+
+async def test_unwatched_events_are_only_counted(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.CHANNEL_LAYERS = layer_settings("tests.activity.live.layers.RecordingLayer")
+    RecordingLayer.sent = []
+    built: list[str] = []
+    monkeypatch.setattr(TransactionFinished, "from_record", lambda record: built.append(record.id))
+    tap = Broadcaster(queue_size=10)
+    tap.started(_record())
+    tap.decision(_record(), Decision(policy="p", action="allowed"))
+    tap.finished(_record())
+    assert tap.stats() == {"sent": 0, "dropped": 0, "errors": 0, "skipped": 0, "unwatched": 3}
+    assert not built  # not even built
+    assert not tap._pumps
+    assert not [t for t in asyncio.all_tasks() if t.get_name() == "activity-broadcast"]
+    assert RecordingLayer.sent == []
+
+
+async def test_events_are_sent_from_the_moment_someone_watches(settings: Any) -> None:
+    settings.CHANNEL_LAYERS = layer_settings("tests.activity.live.layers.RecordingLayer")
+    RecordingLayer.sent = []
+    tap = Broadcaster(queue_size=10)
+    tap.started(_record(id="1" * 32))
+    channel = await add_watcher()
+    tap.finished(_record(id="1" * 32))
+    assert await tap.drain(5)
+    await get_channel_layer().group_discard(GROUP, channel)
+    tap.started(_record(id="2" * 32))
+    assert await tap.drain(5)
+    assert [(m["type"], m["event"]["id"][0]) for _, m in RecordingLayer.sent] == [
+        ("activity.finished", "1")
+    ]
+    assert (tap.stats()["sent"], tap.stats()["unwatched"]) == (1, 2)
 
 
 async def test_events_reach_the_activity_group() -> None:
@@ -153,6 +188,7 @@ async def test_events_reach_the_activity_group() -> None:
 
 
 async def test_one_sender_task_per_loop() -> None:
+    await add_watcher()
     tap = Broadcaster(queue_size=10)
     for _ in range(5):
         tap.started(_record())
@@ -166,6 +202,7 @@ async def test_one_sender_task_per_loop() -> None:
 async def test_full_queue_drops_and_counts_without_blocking(settings: Any) -> None:
     settings.CHANNEL_LAYERS = layer_settings("tests.activity.live.layers.HangingLayer")
     HangingLayer.sends = 0
+    await add_watcher()
     tap = Broadcaster(queue_size=5, send_timeout=30)
     started = time.perf_counter()
     for _ in range(1000):
@@ -184,6 +221,7 @@ async def test_full_queue_drops_and_counts_without_blocking(settings: Any) -> No
 
 async def test_a_hanging_layer_times_out_and_is_counted(settings: Any) -> None:
     settings.CHANNEL_LAYERS = layer_settings("tests.activity.live.layers.HangingLayer")
+    await add_watcher()
     tap = Broadcaster(queue_size=5, send_timeout=0.05)
     tap.started(_record())
     assert await tap.drain(5)
@@ -195,6 +233,7 @@ async def test_a_failing_layer_is_counted_and_logged_once(
     settings: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     settings.CHANNEL_LAYERS = layer_settings("tests.activity.live.layers.FailingLayer")
+    await add_watcher()
     tap = Broadcaster(queue_size=50)
     caplog.set_level(logging.WARNING, logger="activity.broadcast")
     for _ in range(4):

@@ -8,6 +8,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 
+from activity.audience import audience
 from activity.consumers import FORBIDDEN, ActivityConsumer
 from luthien_site.asgi import application
 from tests.activity.live.conftest import UserFactory, session_cookie
@@ -42,6 +43,7 @@ async def assert_refused(communicator: WebsocketCommunicator) -> None:
     closing = await communicator.receive_output(timeout=2)
     assert closing == {"type": "websocket.close", "code": FORBIDDEN}
     await communicator.wait()
+    assert audience().viewers == 0
 
 
 async def test_staff_receives_events_of_a_proxied_request(proxy: Proxy, staff_user: Any) -> None:
@@ -49,6 +51,7 @@ async def test_staff_receives_events_of_a_proxied_request(proxy: Proxy, staff_us
     communicator.scope["user"] = staff_user
     connected, _ = await communicator.connect()
     assert connected
+    assert audience().viewers == 1  # so the broadcast tap knows someone watches
     response = await proxy.openai({"model": "mock/echo", "messages": USER})
     assert response.status_code == 200
     events = await events_of(communicator, response["x-luthien-transaction-id"])
@@ -57,6 +60,7 @@ async def test_staff_receives_events_of_a_proxied_request(proxy: Proxy, staff_us
     assert events[1]["status"] == "completed"
     assert events[1]["preview"] == "You said: hello there"
     await communicator.disconnect()
+    assert audience().viewers == 0
 
 
 async def test_staff_session_through_the_site(proxy: Proxy, staff_user: Any) -> None:

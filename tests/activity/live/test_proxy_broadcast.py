@@ -1,4 +1,5 @@
-"""Real proxied requests: their lifecycle reaches the group, and a bad layer changes nothing."""
+"""Real proxied requests: their lifecycle reaches the group when someone watches (and costs
+nothing beyond a counter when nobody does), and a bad layer changes nothing."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ from typing import Any
 import pytest
 from channels.layers import get_channel_layer
 
+from activity.audience import audience
 from activity.broadcast import broadcaster
 from activity.live_events import GROUP
 from policies.policy_file import PolicySpec
 from policies.runtime import active_from_spec, policy_runtime
 from tests.activity.live.conftest import layer_settings
+from tests.activity.live.layers import RecordingLayer
 from tests.gateway.integration.conftest import Proxy, read_stream
 from tests.gateway.integration.sse_helpers import openai_stream_text
 
@@ -73,19 +76,43 @@ async def test_a_proxied_request_is_broadcast(proxy: Proxy, stream: bool) -> Non
     assert finished["latency_ms"] >= finished["overhead_ms"] >= 0
 
 
+@pytest.mark.parametrize("stream", [False, True])
+async def test_nobody_watching_costs_a_counter(proxy: Proxy, settings: Any, stream: bool) -> None:
+    use_string_replace()
+    settings.CHANNEL_LAYERS = layer_settings("tests.activity.live.layers.RecordingLayer")
+    RecordingLayer.sent = []
+    response = await proxy.openai({"model": "mock/echo", "messages": USER, "stream": stream})
+    assert response.status_code == 200
+    if stream:
+        await read_stream(response)
+    await asyncio.sleep(0.05)
+    assert RecordingLayer.sent == []
+    stats = broadcaster().stats()
+    assert stats["unwatched"] == 4  # started, two decisions, finished
+    assert stats["sent"] == stats["skipped"] == 0
+
+
+UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"
+
+
 @pytest.mark.parametrize(
-    "layers",
+    ("layers", "redis_url"),
     [
-        layer_settings("tests.activity.live.layers.HangingLayer"),
-        layer_settings("tests.activity.live.layers.FailingLayer"),
-        layer_settings("channels_redis.core.RedisChannelLayer", hosts=["redis://127.0.0.1:1/0"]),
+        (layer_settings("tests.activity.live.layers.HangingLayer"), ""),
+        (layer_settings("tests.activity.live.layers.FailingLayer"), ""),
+        (
+            layer_settings("channels_redis.core.RedisChannelLayer", hosts=[UNREACHABLE_REDIS]),
+            UNREACHABLE_REDIS,  # the viewers' presence is in the same unreachable Redis
+        ),
     ],
     ids=["hanging", "failing", "redis-unreachable"],
 )
 async def test_a_broken_layer_never_slows_the_proxy(
-    proxy: Proxy, settings: Any, layers: dict[str, Any]
+    proxy: Proxy, settings: Any, layers: dict[str, Any], redis_url: str
 ) -> None:
     settings.CHANNEL_LAYERS = layers
+    settings.REDIS_URL = redis_url
+    audience().joined("a-viewer")  # as the consumer does (the layer itself may be down)
     await proxy.openai({"model": "mock/echo", "messages": USER})  # warm-up (imports, key cache)
     durations = []
     for stream in (False, True, False):
@@ -102,6 +129,8 @@ async def test_a_broken_layer_never_slows_the_proxy(
     await asyncio.sleep(1.2)  # the hanging layer's first send times out after 1 s
     stats = broadcaster().stats()
     assert stats["sent"] == 0 and stats["errors"] >= 1
+    audience().left("a-viewer")
+    await audience().aclose()
 
 
 async def test_broadcast_off_sends_nothing(proxy: Proxy, settings: Any) -> None:
@@ -114,4 +143,10 @@ async def test_broadcast_off_sends_nothing(proxy: Proxy, settings: Any) -> None:
     with pytest.raises(TimeoutError):
         async with asyncio.timeout(0.3):
             await layer.receive(channel)
-    assert broadcaster().stats() == {"sent": 0, "dropped": 0, "errors": 0, "skipped": 0}
+    assert broadcaster().stats() == {
+        "sent": 0,
+        "dropped": 0,
+        "errors": 0,
+        "skipped": 0,
+        "unwatched": 0,
+    }

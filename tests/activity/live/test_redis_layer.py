@@ -1,10 +1,10 @@
 """The same live path over the Redis channel layer (skipped without REDIS_URL unless
 LUTHIEN_REQUIRE_SERVICES=1). Each test uses its own key prefix, so runs sharing a Redis do not
-see each other's events."""
+see each other's events nor viewers."""
 
 from __future__ import annotations
 
-import uuid
+import asyncio
 from typing import Any
 
 import pytest
@@ -12,22 +12,16 @@ from channels.testing import WebsocketCommunicator
 from channels_redis.core import RedisChannelLayer
 
 from activity import sse
+from activity.audience import Audience, audience
+from activity.broadcast import broadcaster
 from activity.consumers import ActivityConsumer
 from activity.live_events import GROUP
-from tests.activity.live.conftest import layer_settings
+from tests.activity.live.conftest import eventually
 from tests.activity.live.test_consumer import events_of
 from tests.activity.live.test_sse import Frames
 from tests.gateway.integration.conftest import Proxy, read_stream
 
 USER = [{"role": "user", "content": "hello there"}]
-
-
-@pytest.fixture
-def redis_layer(settings: Any, redis_url: str) -> dict[str, Any]:
-    """CHANNEL_LAYERS on Redis with a private prefix; returns the layer config."""
-    config = {"hosts": [redis_url], "prefix": f"luthien-test-{uuid.uuid4().hex[:8]}"}
-    settings.CHANNEL_LAYERS = layer_settings("channels_redis.core.RedisChannelLayer", **config)
-    return config
 
 
 async def test_websocket_viewer_over_redis(
@@ -48,11 +42,16 @@ async def test_websocket_viewer_over_redis(
 async def test_a_viewer_on_another_worker_receives_events(
     proxy: Proxy, redis_layer: dict[str, Any]
 ) -> None:
-    """A separate layer instance (as in another process) joined to the group gets the events."""
+    """A separate layer instance (as in another process) joined to the group, its viewer
+    announced by that process's audience, gets the events once this worker has read the
+    presence (in the background, at most a second later; here at once)."""
     other_worker = RedisChannelLayer(**redis_layer)
+    other_audience = Audience()
     channel = await other_worker.new_channel()
     await other_worker.group_add(GROUP, channel)
+    other_audience.joined(channel)
     try:
+        assert await eventually(audience().refresh)  # the announcement is on its way
         response = await proxy.openai({"model": "mock/echo", "messages": USER})
         tx_id = response["x-luthien-transaction-id"]
         kinds = []
@@ -61,6 +60,30 @@ async def test_a_viewer_on_another_worker_receives_events(
             if message["event"]["id"] == tx_id:
                 kinds.append(message["type"])
         assert kinds == ["activity.started", "activity.finished"]
+    finally:
+        other_audience.left(channel)
+        await other_audience.aclose()
+        await other_worker.group_discard(GROUP, channel)
+        await other_worker.close_pools()
+
+
+async def test_nobody_watching_anywhere_sends_nothing(
+    proxy: Proxy, redis_layer: dict[str, Any]
+) -> None:
+    """A group member that no audience announced (not a viewer) gets nothing: this worker
+    read that nobody watches and only counts the events."""
+    other_worker = RedisChannelLayer(**redis_layer)
+    channel = await other_worker.new_channel()
+    await other_worker.group_add(GROUP, channel)
+    try:
+        assert not await audience().refresh()
+        response = await proxy.openai({"model": "mock/echo", "messages": USER})
+        assert response.status_code == 200
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.5):
+                await other_worker.receive(channel)
+        stats = broadcaster().stats()
+        assert (stats["unwatched"], stats["sent"]) == (2, 0)
     finally:
         await other_worker.group_discard(GROUP, channel)
         await other_worker.close_pools()

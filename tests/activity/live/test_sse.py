@@ -13,6 +13,7 @@ from channels.layers import get_channel_layer
 from django.test import AsyncClient
 
 from activity import sse
+from activity.audience import audience
 from activity.live_events import GROUP
 from tests.activity.live.conftest import UserFactory
 from tests.gateway.integration.conftest import Proxy
@@ -125,6 +126,7 @@ async def test_leaving_releases_the_group_membership() -> None:
     stream = sse.live_event_stream(heartbeat=60)
     await anext(stream)
     assert len(layer.groups.get(GROUP, {})) == 1
+    assert audience().viewers == 1
     await layer.group_send(
         GROUP, {"type": "activity.started", "event": {"type": "transaction.started", "id": "t1"}}
     )
@@ -132,6 +134,7 @@ async def test_leaving_releases_the_group_membership() -> None:
     assert frame.startswith(b"event: transaction.started\ndata: {")
     await stream.aclose()
     assert not layer.groups.get(GROUP)
+    assert audience().viewers == 0
 
 
 async def test_a_cancelled_stream_leaves_the_group() -> None:
@@ -145,6 +148,7 @@ async def test_a_cancelled_stream_leaves_the_group() -> None:
     with pytest.raises(asyncio.CancelledError):
         await reader
     assert not layer.groups.get(GROUP)
+    assert audience().viewers == 0
 
 
 def test_frames_are_single_line_json() -> None:
