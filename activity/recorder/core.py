@@ -197,13 +197,18 @@ class Recorder:
         """Up to `batch_size` records, waiting at most `flush_interval` after the first one.
 
         After the first record the writer sleeps through the interval (cut short by `flush`
-        or `close`) and then takes what has queued: one wake-up per batch, not one per record
-        (each wake-up is a thread switch the event loop pays for)."""
+        or `close`; skipped when a full batch is already queued) and then takes what has
+        queued: one wake-up per batch, not one per record (each wake-up is a thread switch the
+        event loop pays for)."""
         try:
             batch = [self._queue.get(timeout=self._poll)]
         except queue.Empty:
             return []
-        if self._flush_interval > 0 and not self._stopping.is_set():
+        if (
+            self._flush_interval > 0
+            and self._queue.qsize() + 1 < self._batch_size
+            and not self._stopping.is_set()
+        ):
             self._hurry.wait(self._flush_interval)
         while len(batch) < self._batch_size:
             try:

@@ -89,6 +89,23 @@ def test_records_are_written_in_batches(make_recorder, make_record):
 
 
 @db
+def test_full_batches_are_written_without_waiting_for_the_interval(make_recorder, make_record):
+    """Faster than one batch per interval: queued full batches go out back to back (a writer
+    that slept the interval before every batch would fall behind and fill the queue)."""
+    write = SwitchableWrite()
+    write.gate.clear()  # the first batch waits at the gate while the others queue up
+    rec = make_recorder(write=write, batch_size=10, flush_interval=30.0)
+    rec.submit(make_record())
+    assert wait_for(lambda: write.entered.is_set() or rec.flush(timeout=0.05), timeout=5)
+    assert write.entered.is_set()
+    for _ in range(30):
+        rec.submit(make_record())
+    write.gate.set()
+    assert wait_for(lambda: sum(write.batches) == 31, timeout=10)
+    assert write.batches == [1, 10, 10, 10]
+
+
+@db
 def test_a_lone_record_is_written_after_the_flush_interval(make_recorder, make_record):
     rec = make_recorder(batch_size=100, flush_interval=0.05)
     rec.submit(make_record())
