@@ -60,3 +60,20 @@ def _fresh_singletons(tmp_path: Path, settings: Any) -> Iterator[None]:
     key_cache().clear()
     upstreams.cache_clear()
     policy_runtime().reset()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """pytest-django's test database, whose PostgreSQL teardown first ends the sessions other
+    threads left open (the ORM calls of async code run in executor threads, each with its own
+    connection), so the test database can be dropped."""
+    yield
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
