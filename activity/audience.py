@@ -37,6 +37,7 @@ from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 
 from activity.live_events import GROUP
+from activity.singleton import ProcessSingleton
 
 logger = logging.getLogger("activity.audience")
 
@@ -301,31 +302,14 @@ class Audience:
             self._layer = layer
 
 
-class _Slot:
-    """Holds the one per-process audience."""
-
-    __slots__ = ("instance", "lock")
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.instance: Audience | None = None
-
-
-_SLOT = _Slot()
+_AUDIENCE = ProcessSingleton(Audience)
 
 
 def audience() -> Audience:
     """The process's audience, created on first use."""
-    instance = _SLOT.instance
-    if instance is not None:
-        return instance
-    with _SLOT.lock:
-        if _SLOT.instance is None:
-            _SLOT.instance = Audience()
-        return _SLOT.instance
+    return _AUDIENCE.get()
 
 
 def reset_audience() -> None:
     """Forget the current audience (tests; settings changes): the next call makes a new one."""
-    with _SLOT.lock:
-        _SLOT.instance = None
+    _AUDIENCE.reset()

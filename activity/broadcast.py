@@ -44,6 +44,7 @@ from activity.live_events import (
     TransactionStarted,
 )
 from activity.records import TransactionRecord
+from activity.singleton import ProcessSingleton
 from policies.context import Decision
 
 logger = logging.getLogger("activity.broadcast")
@@ -237,32 +238,15 @@ class Broadcaster:
         self._last_log, self._unlogged = now, 0
 
 
-class _Slot:
-    """Holds the one per-process broadcaster."""
-
-    __slots__ = ("instance", "lock")
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.instance: Broadcaster | None = None
-
-
-_SLOT = _Slot()
+_BROADCASTER = ProcessSingleton(Broadcaster.from_settings)
 
 
 def broadcaster() -> Broadcaster:
     """The process's broadcaster, created from settings on first use."""
-    instance = _SLOT.instance
-    if instance is not None:
-        return instance
-    with _SLOT.lock:
-        if _SLOT.instance is None:
-            _SLOT.instance = Broadcaster.from_settings()
-        return _SLOT.instance
+    return _BROADCASTER.get()
 
 
 def reset_broadcaster() -> None:
     """Forget the current broadcaster (tests; settings changes): the next call makes a new one.
     Sender tasks of the old one end with their event loops."""
-    with _SLOT.lock:
-        _SLOT.instance = None
+    _BROADCASTER.reset()

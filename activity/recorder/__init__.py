@@ -16,44 +16,32 @@ entry, bodies assembled from events); spill files live in
 from __future__ import annotations
 
 import atexit
-import threading
 
 from activity.recorder.core import Recorder
 from activity.recorder.entries import record_entry
+from activity.singleton import ProcessSingleton
 
 __all__ = ["Recorder", "record_entry", "recorder", "reset_recorder"]
 
 
-class _Slot:
-    """Holds the one per-process recorder."""
-
-    __slots__ = ("instance", "lock")
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.instance: Recorder | None = None
+def _create_recorder() -> Recorder:
+    instance = Recorder.from_settings()
+    atexit.register(instance.close)
+    return instance
 
 
-_SLOT = _Slot()
+_RECORDER = ProcessSingleton(_create_recorder)
 
 
 def recorder() -> Recorder:
     """The process's recorder, created from settings on first use."""
-    instance = _SLOT.instance
-    if instance is not None:
-        return instance
-    with _SLOT.lock:
-        if _SLOT.instance is None:
-            _SLOT.instance = Recorder.from_settings()
-            atexit.register(_SLOT.instance.close)
-        return _SLOT.instance
+    return _RECORDER.get()
 
 
 def reset_recorder(timeout: float = 5.0) -> bool:
     """Close the current recorder (flushing it) and forget it; the next `recorder()` makes a
     new one from the current settings. Returns whether the old one closed cleanly."""
-    with _SLOT.lock:
-        old, _SLOT.instance = _SLOT.instance, None
+    old = _RECORDER.reset()
     if old is None:
         return True
     atexit.unregister(old.close)
