@@ -71,8 +71,12 @@ async def _stream_body(exchange: Exchange, response: httpx.Response) -> AsyncGen
         async with aclosing(stream):
             async for data in stream:
                 yield data
-        failed = bool(final) and final[-1].type == "stream_error"
-        status = "upstream_error" if failed else exchange.outcome()
+        last = final[-1] if final else None
+        if isinstance(last, StreamError):
+            status = "upstream_error"
+            record.error = record.error or last.message  # what the client was told
+        else:
+            status = exchange.outcome()
     except Exception as error:  # a bug: end the stream cleanly with an error event, record it
         logger.exception("unhandled error while streaming")
         status = "policy_error"

@@ -41,7 +41,7 @@ async def read_upstream(
             except StopAsyncIteration:
                 return
             except httpx.HTTPError as error:
-                raise map_transport_error(error, upstream) from error
+                raise map_transport_error(error, upstream, mid_response=True) from error
             finally:
                 clock.upstream_wait += time.perf_counter() - waited
             if time.perf_counter() > deadline:

@@ -11,12 +11,17 @@ from gateway.http_client import http_client
 
 
 def map_transport_error(
-    error: httpx.HTTPError, upstream: str
+    error: httpx.HTTPError, upstream: str, *, mid_response: bool = False
 ) -> UpstreamTimeout | UpstreamUnavailable:
-    """The gateway error for an httpx failure."""
+    """The gateway error for an httpx failure (`mid_response`: while reading the body)."""
+    kind = type(error).__name__
     if isinstance(error, httpx.TimeoutException):
-        return UpstreamTimeout(f"upstream {upstream!r} timed out ({type(error).__name__})")
-    return UpstreamUnavailable(f"upstream {upstream!r} is unreachable ({type(error).__name__})")
+        return UpstreamTimeout(f"upstream {upstream!r} timed out ({kind})")
+    if mid_response:
+        return UpstreamUnavailable(
+            f"upstream {upstream!r} dropped the connection mid-response ({kind})"
+        )
+    return UpstreamUnavailable(f"upstream {upstream!r} is unreachable ({kind})")
 
 
 async def open_upstream(
@@ -56,7 +61,7 @@ async def read_body(response: httpx.Response, upstream: str, clock: list[float])
     try:
         return await response.aread()
     except httpx.HTTPError as error:
-        raise map_transport_error(error, upstream) from error
+        raise map_transport_error(error, upstream, mid_response=True) from error
     finally:
         clock[0] += time.perf_counter() - started
         await response.aclose()

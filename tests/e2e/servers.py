@@ -70,9 +70,9 @@ class Server:
         return stop(self.process)
 
 
-def start_mock() -> Server:
-    """`python -m gateway.mock` on a free port."""
-    port = free_port()
+def start_mock(port: int | None = None) -> Server:
+    """`python -m gateway.mock` on `port` (a free one by default)."""
+    port = port or free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "gateway.mock", "--port", str(port)],
         cwd=ROOT,
