@@ -16,6 +16,7 @@ import logging
 import time
 
 import orjson
+from django.conf import settings
 from django.http import HttpResponse, StreamingHttpResponse
 
 from gateway.errors import AuthenticationFailed, GatewayError, PermissionDenied
@@ -122,6 +123,7 @@ async def _proxy(
     if request.stream:
         return respond_stream(exchange, response, extra_headers)
     waited = [0.0]
-    raw = await read_body(response, route.upstream.name, waited)
+    time_left = settings.LUTHIEN_UPSTREAM_TOTAL_TIMEOUT_S - (time.perf_counter() - clock.started)
+    raw = await read_body(response, route.upstream.name, waited, time_left_s=time_left)
     clock.upstream_wait += waited[0]
     return await respond_complete(exchange, raw, extra_headers)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import httpx
@@ -55,11 +56,17 @@ async def open_upstream(
     return response
 
 
-async def read_body(response: httpx.Response, upstream: str, clock: list[float]) -> bytes:
-    """Read a whole response body; adds the time spent waiting to `clock[0]`."""
+async def read_body(
+    response: httpx.Response, upstream: str, clock: list[float], *, time_left_s: float
+) -> bytes:
+    """Read a whole response body within `time_left_s` (what remains of the total time limit);
+    adds the time spent waiting to `clock[0]`."""
     started = time.perf_counter()
     try:
-        return await response.aread()
+        async with asyncio.timeout(max(0.0, time_left_s)):
+            return await response.aread()
+    except TimeoutError as error:
+        raise UpstreamTimeout(f"upstream {upstream!r} exceeded the total time limit") from error
     except httpx.HTTPError as error:
         raise map_transport_error(error, upstream, mid_response=True) from error
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -95,3 +96,31 @@ async def test_a_bug_while_streaming_ends_the_stream_with_an_error_event(
 
     row = await _row(response)
     assert row.status == "policy_error" and "RuntimeError" in row.error
+
+
+async def test_a_body_trickling_past_the_total_time_limit_is_a_504(
+    proxy: Proxy, monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> None:
+    """Bytes keep coming (so the read timeout never fires), but the whole call is bounded."""
+    settings.LUTHIEN_UPSTREAM_TOTAL_TIMEOUT_S = 0.3
+
+    async def trickle() -> Any:
+        for piece in (b'{"id":"c1",', b'"object":"chat.completion",', b'"choices":[]}'):
+            yield piece
+            await asyncio.sleep(0.25)
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=trickle(), headers={"content-type": "application/json"})
+
+    client = httpx.AsyncClient(transport=httpx.MockTransport(answer))
+    monkeypatch.setattr(upstream_call, "http_client", lambda: client)
+    response = await proxy.openai(
+        {"model": "mock/echo", "messages": [{"role": "user", "content": "x"}]}
+    )
+    assert response.status_code == 504
+    error = json.loads(response.content)["error"]
+    assert "total time limit" in error["message"]
+    from tests.gateway.integration.test_proxy_errors import _row
+
+    row = await _row(response)
+    assert row.status == "upstream_error" and "total time limit" in row.error
