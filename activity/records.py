@@ -7,6 +7,7 @@ background writer, off the client's path.
 
 from __future__ import annotations
 
+import os
 import random
 import time
 from dataclasses import dataclass, field
@@ -15,6 +16,10 @@ from typing import Any
 from gateway.neutral import Event, WireFormat
 
 _RAND_A_BITS, _RAND_B_BITS = 12, 62
+# A private generator seeded from the OS, reseeded in every forked worker: nothing that seeds
+# the global `random` (a test, a library) can make two workers repeat ids.
+_ids_random = random.Random(os.urandom(32))
+os.register_at_fork(after_in_child=lambda: _ids_random.seed(os.urandom(32)))
 
 
 def new_transaction_id() -> str:
@@ -22,10 +27,10 @@ def new_transaction_id() -> str:
 
     The first 48 bits are the Unix time in milliseconds, so ids sort by creation and new rows
     land at the end of the primary-key index; 74 random bits make ids of the same millisecond
-    distinct. `random` (reseeded in every forked worker) is enough: ids are not secrets, and
+    distinct. A private `random.Random` seeded from the OS is enough: ids are not secrets, and
     it is far cheaper than `uuid4()`'s system call on every request.
     """
-    rand = random.getrandbits(_RAND_A_BITS + _RAND_B_BITS)
+    rand = _ids_random.getrandbits(_RAND_A_BITS + _RAND_B_BITS)
     value = (
         (time.time_ns() // 1_000_000) << 80
         | 0x7 << 76

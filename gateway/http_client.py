@@ -21,6 +21,7 @@ from gateway.http11.transport import Http11Transport
 from gateway.upstreams import MOCK_HOST
 
 KEEPALIVE_EXPIRY_S = 30.0  # idle upstream connections close after this long
+USER_AGENT = "luthien-gateway"  # some upstreams and firewalls refuse calls without one
 _MOCK_HOSTNAME = httpx.URL(MOCK_HOST).host
 
 
@@ -41,6 +42,8 @@ class UpstreamClient:
         self, method: str, url: str, *, content: bytes, headers: dict[str, str]
     ) -> httpx.Request:
         """A request carrying the client's timeouts."""
+        if "user-agent" not in headers:
+            headers = {**headers, "user-agent": USER_AGENT}
         return httpx.Request(
             method,
             _url(url),

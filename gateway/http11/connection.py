@@ -66,6 +66,7 @@ class Http11Connection(asyncio.Protocol):
         self._reset_exchange()
         self._write_paused = False
         self._read_paused = False
+        self._exchanging = False  # a request was sent and its response has not ended yet
 
     # -- the exchange -------------------------------------------------------------------------
 
@@ -91,6 +92,7 @@ class Http11Connection(asyncio.Protocol):
             raise ConnectionClosed("connection closed before the request", before_response=True)
         self._reset_exchange()
         self._bodiless = bodiless_response
+        self._exchanging = True
         self._transport.write(data)
 
     def write(self, data: bytes) -> None:
@@ -134,9 +136,14 @@ class Http11Connection(asyncio.Protocol):
         return self._complete and self._keep_alive and not self.closed and not self._body
 
     def close(self) -> None:
-        """Close the socket (the peer sees it at once)."""
+        """Close the socket; the peer sees it at once. Mid-exchange the socket is aborted:
+        unsent request bytes are dropped, not flushed (an abandoned call must not still reach
+        the upstream)."""
         if self._transport is not None and not self.closed:
-            self._transport.close()
+            if self._exchanging:
+                self._transport.abort()
+            else:
+                self._transport.close()
         self._mark_closed(None)
 
     # -- waiting ------------------------------------------------------------------------------
@@ -186,13 +193,18 @@ class Http11Connection(asyncio.Protocol):
         self._wake()
 
     def eof_received(self) -> bool | None:
+        self._end_of_stream(clean=True)  # no longer usable, from this moment
         return None  # close the transport: a client connection does not half-close
 
     def connection_lost(self, exc: Exception | None) -> None:
-        if self._head is not None and not self._complete and not self._framed:
+        self._end_of_stream(clean=exc is None)
+
+    def _end_of_stream(self, *, clean: bool) -> None:
+        if clean and self._head is not None and not self._complete and not self._framed:
             self._complete = True  # a body delimited by the end of the connection
             self._keep_alive = False
-        self._mark_closed(exc)
+            self._exchanging = False
+        self._mark_closed(None)
 
     def pause_writing(self) -> None:
         self._write_paused = True
@@ -214,6 +226,10 @@ class Http11Connection(asyncio.Protocol):
         self.close()
 
     # -- httptools callbacks ------------------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        if not self._exchanging:  # bytes after the response, or while idle: never a body
+            raise ProtocolViolation("the upstream sent more than one response")
 
     def on_status(self, reason: bytes) -> None:
         self._reason += reason
@@ -237,6 +253,7 @@ class Http11Connection(asyncio.Protocol):
         self._head = ResponseHead(status, self._reason, self._headers)
         if self._bodiless:
             self._framed = self._complete = True
+            self._exchanging = False
             self._keep_alive = False  # the parser would take the next response for this body
 
     def on_body(self, body: bytes) -> None:
@@ -249,6 +266,7 @@ class Http11Connection(asyncio.Protocol):
         if self._head is None:
             return  # the end of an interim response
         self._complete = True
+        self._exchanging = False
         self._keep_alive = self._parser.should_keep_alive() and not self._bodiless
 
 

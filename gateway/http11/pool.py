@@ -3,14 +3,18 @@
 Idle connections wait in a per-origin stack (the most recently used goes out first, so a few
 warm connections serve a steady load and the rest expire). Nothing is polled: a connection the
 upstream closes removes itself from the pool the moment the event loop sees the close, and
-expiry is checked only for the connection being handed out. When every allowed connection is
-busy, callers queue (first come, first served) until one is released or the pool timeout ends.
+expiry is checked only for the connection being handed out.
+
+When every allowed connection is busy, callers queue, first come first served, and what frees
+up is handed to the oldest waiter directly: a released connection to the first waiter for its
+origin, a freed place (a closed connection) to the first waiter of any origin, who then
+connects. A newcomer can never take it in between, so a queued request waits at most its pool
+timeout.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import ssl
 import time
 from collections import deque
@@ -18,10 +22,23 @@ from collections import deque
 from gateway.http11.connection import Http11Connection, WaitTimeout
 
 Origin = tuple[str, str, int]  # scheme, host, port
+# What a waiter is handed: a connection ready for its origin, or None: "a place is reserved for
+# you, connect".
+_Handoff = Http11Connection | None
 
 
 class PoolClosed(Exception):
     """The pool was closed while a caller waited for a connection."""
+
+
+class _Waiter:
+    """A queued caller: its origin and the future that receives its hand-off."""
+
+    __slots__ = ("future", "origin")
+
+    def __init__(self, origin: Origin, future: asyncio.Future[_Handoff]) -> None:
+        self.origin = origin
+        self.future = future
 
 
 class Http11Pool:
@@ -41,8 +58,8 @@ class Http11Pool:
         self._ssl_context = ssl_context
         self._idle: dict[Origin, list[Http11Connection]] = {}
         self._idle_count = 0
-        self._open = 0  # connecting, busy or idle: what counts against max_connections
-        self._waiters: deque[asyncio.Future[None]] = deque()
+        self._open = 0  # connecting, busy, idle or reserved for a waiter: counts against the cap
+        self._waiters: deque[_Waiter] = deque()
         self._closed = False
 
     @property
@@ -58,27 +75,40 @@ class Http11Pool:
     async def acquire(
         self, origin: Origin, *, connect_timeout: float | None, pool_timeout: float | None
     ) -> Http11Connection:
-        """A warm idle connection to `origin`, or a new one when the cap allows."""
-        while True:
-            connection = self._take_idle(origin)
-            if connection is not None:
-                return connection
-            if self._closed:
-                raise PoolClosed("the upstream connection pool is closed")
-            if self._open < self._max_connections or self._evict_other_idle():
-                return await self._connect(origin, connect_timeout)
-            await self._wait_for_room(pool_timeout)
+        """A warm idle connection to `origin`, or a new one when the cap allows, or the first
+        one freed for this caller within `pool_timeout`."""
+        connection = self._take_idle(origin)
+        if connection is not None:
+            return connection
+        if self._closed:
+            raise PoolClosed("the upstream connection pool is closed")
+        self._drop_departed_waiters()
+        if not self._waiters and (self._open < self._max_connections or self._evict_other_idle()):
+            self._open += 1
+            return await self._connect(origin, connect_timeout)
+        handed = await self._wait_for_handoff(origin, pool_timeout)
+        if handed is not None:
+            return handed
+        return await self._connect(origin, connect_timeout)  # its place was reserved
 
     def release(self, connection: Http11Connection) -> None:
         """Take back a connection whose exchange ended; keep it if it can serve another."""
-        if not connection.reusable or self._closed or self._idle_count >= self._max_keepalive:
+        if not connection.reusable or self._closed:
             self.discard(connection)
             return
         connection.reused = True
         connection.idle_since = time.monotonic()
+        for waiter in self._waiters:
+            if waiter.origin == connection.origin and not waiter.future.done():
+                self._waiters.remove(waiter)
+                waiter.future.set_result(connection)
+                return
+        self._drop_departed_waiters()
+        if self._waiters or self._idle_count >= self._max_keepalive:
+            connection.close()  # its place goes to a waiter of another origin (see _lost)
+            return
         self._idle.setdefault(connection.origin, []).append(connection)
         self._idle_count += 1
-        self._wake_one()
 
     def discard(self, connection: Http11Connection) -> None:
         """Close a connection (broken, cancelled mid-exchange, or surplus)."""
@@ -91,9 +121,9 @@ class Http11Pool:
             for connection in list(stack):
                 connection.close()
         while self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                waiter.set_exception(PoolClosed("the upstream connection pool is closed"))
+            future = self._waiters.popleft().future
+            if not future.done():
+                future.set_exception(PoolClosed("the upstream connection pool is closed"))
 
     # -- internals ----------------------------------------------------------------------------
 
@@ -120,54 +150,78 @@ class Http11Pool:
         return self._open < self._max_connections
 
     async def _connect(self, origin: Origin, wait_s: float | None) -> Http11Connection:
+        """Open a connection in a place already counted in `_open`."""
         scheme, host, port = origin
         loop = asyncio.get_running_loop()
-        self._open += 1
+        made: list[Http11Connection] = []
+
+        def factory() -> Http11Connection:
+            connection = Http11Connection(origin, self._lost)
+            made.append(connection)
+            return connection
+
         try:
             async with asyncio.timeout(wait_s):
-                _, connection = await loop.create_connection(
-                    lambda: Http11Connection(origin, self._lost),
+                await loop.create_connection(
+                    factory,
                     host,
                     port,
                     ssl=self._ssl_context if scheme == "https" else None,
                     server_hostname=host if scheme == "https" else None,
                 )
         except BaseException:
-            self._open -= 1
-            self._wake_one()
+            if made:
+                made[0].close()  # gives its place back through _lost, exactly once
+            else:
+                self._open -= 1
+                self._hand_place_over()
             raise
-        return connection
+        return made[0]
 
     def _lost(self, connection: Http11Connection) -> None:
-        """A connection closed (either side): forget it and let a waiter in."""
+        """A connection closed (either side): forget it; its place goes to a waiter."""
         stack = self._idle.get(connection.origin)
         if stack and connection in stack:
             stack.remove(connection)
             self._idle_count -= 1
         self._open -= 1
-        self._wake_one()
+        self._hand_place_over()
 
-    async def _wait_for_room(self, wait_s: float | None) -> None:
-        waiter = asyncio.get_running_loop().create_future()
+    def _drop_departed_waiters(self) -> None:
+        while self._waiters and self._waiters[0].future.done():
+            self._waiters.popleft()
+
+    def _hand_place_over(self) -> None:
+        """A place under the cap is free: reserve it for the oldest waiter, if any."""
+        while self._waiters and self._open < self._max_connections:
+            future = self._waiters.popleft().future
+            if not future.done():
+                self._open += 1
+                future.set_result(None)
+                return
+
+    async def _wait_for_handoff(self, origin: Origin, wait_s: float | None) -> _Handoff:
+        future: asyncio.Future[_Handoff] = asyncio.get_running_loop().create_future()
+        waiter = _Waiter(origin, future)
         self._waiters.append(waiter)
         try:
             async with asyncio.timeout(wait_s):
-                await waiter
+                return await future
         except BaseException as error:
-            if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
-                self._wake_one()  # woken, but leaving (cancelled, timed out): pass the turn on
+            if future.done() and not future.cancelled() and future.exception() is None:
+                self._give_back(future.result())  # handed over, but leaving: pass it on
+            else:
+                future.cancel()
+                if waiter in self._waiters:
+                    self._waiters.remove(waiter)
+                self._hand_place_over()  # a place may have been kept free for the queue
             if isinstance(error, TimeoutError):
                 raise WaitTimeout("pool") from error
             raise
-        finally:
-            if not waiter.done():
-                waiter.cancel()
-            with contextlib.suppress(ValueError):
-                self._waiters.remove(waiter)
 
-    def _wake_one(self) -> None:
-        while self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(None)
-                return
+    def _give_back(self, handed: _Handoff) -> None:
+        if handed is None:
+            self._open -= 1
+            self._hand_place_over()
+        else:
+            self.release(handed)

@@ -170,9 +170,7 @@ class Http11ResponseStream(httpx.AsyncByteStream):
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         connection = self._connection
-        if connection is None:
-            return
-        while True:
+        while connection is not None and connection is self._connection:  # not released
             try:
                 chunk = await connection.read_body(self._read_timeout)
             except WaitTimeout as error:

@@ -1,0 +1,94 @@
+"""`UpstreamClient`: requests carry the named timeouts and a user agent, mock hosts go to the
+mock transport, and nothing is kept between calls (no cookie jar, no redirects)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from gateway.http_client import UpstreamClient
+from gateway.upstreams import MOCK_HOST
+
+
+@pytest.fixture(autouse=True)
+def _fresh_singletons() -> Iterator[None]:
+    """Pure tests: skip the project-wide reset (it needs Django)."""
+    yield
+
+
+class Seen:
+    """A MockTransport that remembers the requests it answered."""
+
+    def __init__(self, name: str, response: httpx.Response | None = None) -> None:
+        self.name = name
+        self.requests: list[httpx.Request] = []
+        self.response = response
+
+    def transport(self) -> httpx.MockTransport:
+        def answer(request: httpx.Request) -> httpx.Response:
+            self.requests.append(request)
+            if self.response is not None:
+                return self.response
+            return httpx.Response(200, text=self.name, headers={"set-cookie": "session=abc"})
+
+        return httpx.MockTransport(answer)
+
+
+def make(real: Seen, mock: Seen) -> UpstreamClient:
+    timeout = httpx.Timeout(connect=1.0, read=2.0, write=3.0, pool=4.0)
+    return UpstreamClient(real.transport(), mock.transport(), timeout)
+
+
+async def test_requests_carry_the_timeouts_and_a_user_agent() -> None:
+    real, mock = Seen("real"), Seen("mock")
+    client = make(real, mock)
+    request = client.build_request(
+        "POST", "https://api.example.test/v1/x", content=b"{}", headers={"a": "1"}
+    )
+    assert request.extensions["timeout"] == {"connect": 1.0, "read": 2.0, "write": 3.0, "pool": 4.0}
+    assert request.headers["user-agent"] == "luthien-gateway"
+    assert request.headers["a"] == "1"
+    kept = client.build_request(
+        "POST", "https://api.example.test/v1/x", content=b"{}", headers={"user-agent": "sdk/1"}
+    )
+    assert kept.headers["user-agent"] == "sdk/1"
+
+
+async def test_mock_host_goes_to_the_mock_transport_and_the_rest_to_the_real_one() -> None:
+    real, mock = Seen("real"), Seen("mock")
+    client = make(real, mock)
+    to_mock = await client.send(
+        client.build_request("POST", f"{MOCK_HOST}/v1/chat", content=b"{}", headers={}),
+        stream=False,
+    )
+    to_real = await client.send(
+        client.build_request("POST", "https://api.example.test/v1/chat", content=b"{}", headers={})
+    )
+    assert to_mock.text == "mock"
+    assert (await to_real.aread()) == b"real"
+    assert len(mock.requests) == len(real.requests) == 1
+    assert to_real.request.url.host == "api.example.test"
+
+
+async def test_no_cookies_are_kept_and_redirects_are_not_followed() -> None:
+    redirect = httpx.Response(307, headers={"location": "https://elsewhere.test/"})
+    real, mock = Seen("real", redirect), Seen("mock")
+    client = make(real, mock)
+    first = await client.send(
+        client.build_request("POST", "https://api.example.test/v1/x", content=b"1", headers={}),
+        stream=False,
+    )
+    assert first.status_code == 307  # passed back, not followed
+    real.response = None
+    await client.send(
+        client.build_request("POST", "https://api.example.test/v1/x", content=b"2", headers={}),
+        stream=False,
+    )
+    await client.send(
+        client.build_request("POST", "https://api.example.test/v1/x", content=b"3", headers={}),
+        stream=False,
+    )
+    assert [r.url.host for r in real.requests] == ["api.example.test"] * 3
+    assert all("cookie" not in r.headers for r in real.requests)  # set-cookie was not stored
