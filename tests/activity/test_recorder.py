@@ -119,10 +119,8 @@ def test_full_queue_spills_instead_of_blocking(make_recorder, make_record):
     rec = make_recorder(write=write, queue_size=2, batch_size=1, scan_interval=0.1)
     rec.submit(make_record())
     assert write.entered.wait(5)  # the writer holds record 1; the queue is empty
-    started = time.monotonic()
-    for _ in range(7):
+    for _ in range(7):  # a blocking submit would hang here: the writer never gets through
         rec.submit(make_record())
-    assert time.monotonic() - started < 0.5
     stats = rec.stats()
     assert (stats["submitted"], stats["queued"]) == (8, 2)
     assert (stats["overflow"], stats["spilled"]) == (5, 5)
@@ -276,9 +274,7 @@ def test_close_flushes_stops_the_thread_and_later_submits_spill(make_recorder, m
 
 def test_flush_with_nothing_submitted_returns_at_once(make_recorder):
     rec = make_recorder()
-    started = time.monotonic()
-    assert rec.flush(timeout=5)
-    assert time.monotonic() - started < 0.1
+    assert rec.flush(timeout=0)  # nothing to wait for: done without waiting at all
 
 
 def test_recording_off_makes_submit_a_no_op(make_recorder, make_record, spill_dir):

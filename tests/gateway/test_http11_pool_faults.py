@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import socket
 import struct
-import time
 from typing import Any
 
 import httpx
@@ -117,10 +116,8 @@ async def test_a_queued_request_is_served_before_newcomers() -> None:
             await asyncio.sleep(0.05)  # `queued` waits for the one connection
             newcomer = asyncio.create_task(client.get(server.url + "/newcomer"))
             await held.aread()  # the connection comes back while `newcomer` is runnable
-            started = time.monotonic()
             assert (await queued).content == b"ok"
             assert (await newcomer).content == b"ok"
-            assert time.monotonic() - started < HANG_GUARD_S
     targets = [request.target for peer in server.peers for request in peer.requests]
     assert targets == ["/", "/queued", "/newcomer"]
 

