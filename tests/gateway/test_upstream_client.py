@@ -92,3 +92,26 @@ async def test_no_cookies_are_kept_and_redirects_are_not_followed() -> None:
     )
     assert [r.url.host for r in real.requests] == ["api.example.test"] * 3
     assert all("cookie" not in r.headers for r in real.requests)  # set-cookie was not stored
+
+
+@pytest.mark.parametrize("choice", ["http11", "httpx"])
+async def test_both_transport_choices_serve_a_real_call(choice: str, settings: object) -> None:
+    """`LUTHIEN_UPSTREAM_TRANSPORT` picks the transport; either one speaks to a real socket."""
+    from gateway import http_client
+    from gateway.http11.transport import Http11Transport
+    from tests.gateway.http11_servers import ScriptedServer, answer_every_request
+
+    settings.LUTHIEN_UPSTREAM_TRANSPORT = choice  # type: ignore[attr-defined]
+    transport = http_client._transport()
+    expected = Http11Transport if choice == "http11" else httpx.AsyncHTTPTransport
+    assert isinstance(transport, expected)
+    client = UpstreamClient(transport, Seen("mock").transport(), httpx.Timeout(5.0))
+    async with ScriptedServer(answer_every_request(b"pong")) as server:
+        response = await client.send(
+            client.build_request("POST", server.url + "/v1/x", content=b"ping", headers={}),
+            stream=False,
+        )
+        await client.aclose()
+    assert response.content == b"pong"
+    [received] = server.peers[0].requests
+    assert received.body == b"ping" and received.header("user-agent") == "luthien-gateway"
