@@ -9,9 +9,14 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from gateway.neutral import Request, TextBlock, ToolCallBlock
+from gateway.neutral import TextBlock, ToolCallBlock
 from policies.builtin.block_dangerous_commands import BlockDangerousCommandsPolicy
-from policies.context import PolicyContext
+from tests.policies.rules.preset_checks import (
+    check_malformed_arguments,
+    check_preset_metadata,
+    check_too_complex_is_blocked,
+    run_tool_call,
+)
 
 POLICY = BlockDangerousCommandsPolicy()
 
@@ -171,25 +176,12 @@ BENIGN: list[tuple[str, str]] = [
 ]
 
 
-def make_context() -> PolicyContext:
-    return PolicyContext(
-        transaction_id="t", request=Request(format="openai", model="m", messages=[])
-    )
-
-
 def build(config: dict[str, Any]) -> BlockDangerousCommandsPolicy:
     return BlockDangerousCommandsPolicy(BlockDangerousCommandsPolicy.Config.model_validate(config))
 
 
 def bash(command: str, *, name: str = "Bash") -> ToolCallBlock:
     return ToolCallBlock(id="call_1", name=name, arguments=json.dumps({"command": command}))
-
-
-async def run(
-    policy: BlockDangerousCommandsPolicy, call: ToolCallBlock
-) -> tuple[Any, PolicyContext]:
-    ctx = make_context()
-    return await policy.on_tool_call(call, ctx), ctx
 
 
 def test_tables_are_large_and_ids_unique() -> None:
@@ -200,7 +192,7 @@ def test_tables_are_large_and_ids_unique() -> None:
 
 @pytest.mark.parametrize(("command", "rule"), [pytest.param(c, r, id=i) for i, c, r in DANGEROUS])
 async def test_dangerous_commands_are_blocked(command: str, rule: str) -> None:
-    result, ctx = await run(POLICY, bash(command))
+    result, ctx = await run_tool_call(POLICY, bash(command))
     assert isinstance(result, TextBlock), command
     [decision] = ctx.decisions
     assert decision.action == "blocked"
@@ -210,14 +202,14 @@ async def test_dangerous_commands_are_blocked(command: str, rule: str) -> None:
 @pytest.mark.parametrize("command", [pytest.param(c, id=i) for i, c in BENIGN])
 async def test_benign_commands_pass(command: str) -> None:
     call = bash(command)
-    result, ctx = await run(POLICY, call)
+    result, ctx = await run_tool_call(POLICY, call)
     assert result is call
     assert ctx.decisions == []
 
 
 async def test_notice_names_tool_reason_and_arguments() -> None:
     call = bash("rm -rf ~")
-    result, ctx = await run(POLICY, call)
+    result, ctx = await run_tool_call(POLICY, call)
     assert isinstance(result, TextBlock)
     assert 'policy "block-dangerous-commands"' in result.text
     assert "Tool: Bash" in result.text
@@ -235,7 +227,7 @@ async def test_notice_names_tool_reason_and_arguments() -> None:
 
 async def test_label_is_used_in_notice_and_decision() -> None:
     policy = BlockDangerousCommandsPolicy(label="guard")
-    result, ctx = await run(policy, bash("reboot"))
+    result, ctx = await run_tool_call(policy, bash("reboot"))
     assert isinstance(result, TextBlock) and 'policy "guard"' in result.text
     assert ctx.decisions[0].policy == "guard"
 
@@ -262,7 +254,7 @@ def test_allow_matches_the_line_with_wrappers() -> None:
 
 async def test_extra_patterns_block_matching_commands() -> None:
     policy = build({"patterns": [r"^terraform\s+destroy\b", r"^kubectl delete (ns|namespace)\b"]})
-    result, ctx = await run(policy, bash("cd infra && terraform destroy -auto-approve"))
+    result, ctx = await run_tool_call(policy, bash("cd infra && terraform destroy -auto-approve"))
     assert isinstance(result, TextBlock)
     assert ctx.decisions[0].details["rule"] == "custom-pattern"
     assert "terraform" in ctx.decisions[0].reason
@@ -341,16 +333,11 @@ def test_configured_tool_names() -> None:
     ],
 )
 async def test_malformed_arguments_never_crash(arguments: str, blocked: bool) -> None:
-    call = ToolCallBlock(id="c", name="Bash", arguments=arguments)
-    result, ctx = await run(POLICY, call)
-    assert isinstance(result, TextBlock) is blocked
-    assert bool(ctx.decisions) is blocked
+    await check_malformed_arguments(POLICY, "Bash", arguments, blocked)
 
 
 async def test_what_cannot_be_analysed_is_blocked() -> None:
-    result, ctx = await run(POLICY, bash("echo " + "$(" * 40 + "ls" + ")" * 40))
-    assert isinstance(result, TextBlock)
-    assert ctx.decisions[0].details["rule"] == "too-complex"
+    await check_too_complex_is_blocked(POLICY)
     finding = POLICY.check(bash("(" * 300 + "rm -rf ~" + ")" * 300))
     assert finding is not None and finding.rule == "rm-home"
 
@@ -363,10 +350,4 @@ def test_config_rejects_invalid_regexes() -> None:
 
 
 def test_class_metadata() -> None:
-    cls = BlockDangerousCommandsPolicy
-    assert cls.name == "block-dangerous-commands"
-    assert cls.description
-    assert cls.streaming_mode.name == "HOLD_TOOL_CALLS"
-    cls.Config.model_validate(cls.example_config)
-    for name, field in cls.Config.model_fields.items():
-        assert field.description, name
+    check_preset_metadata(BlockDangerousCommandsPolicy, "block-dangerous-commands")

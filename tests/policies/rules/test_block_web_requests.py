@@ -3,14 +3,19 @@ requests, plus the notice, the decision, `allow`, host wildcards, search and mal
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 
-from gateway.neutral import Request, TextBlock, ToolCallBlock
+from gateway.neutral import TextBlock
 from policies.builtin.block_web_requests import BlockWebRequestsPolicy
-from policies.context import PolicyContext
+from tests.policies.rules.preset_checks import (
+    check_malformed_arguments,
+    check_preset_metadata,
+    check_too_complex_is_blocked,
+    make_call,
+    make_context,
+)
 
 POLICY = BlockWebRequestsPolicy()
 
@@ -146,17 +151,6 @@ BENIGN: list[tuple[str, tuple[str, Any]]] = [
 ]
 
 
-def make_context() -> PolicyContext:
-    return PolicyContext(
-        transaction_id="t", request=Request(format="openai", model="m", messages=[])
-    )
-
-
-def make_call(tool: str, arguments: Any) -> ToolCallBlock:
-    text = arguments if isinstance(arguments, str) else json.dumps(arguments)
-    return ToolCallBlock(id="call_1", name=tool, arguments=text)
-
-
 def build(config: dict[str, Any]) -> BlockWebRequestsPolicy:
     return BlockWebRequestsPolicy(BlockWebRequestsPolicy.Config.model_validate(config))
 
@@ -267,22 +261,12 @@ async def test_search_can_be_blocked() -> None:
     ],
 )
 async def test_malformed_arguments_never_crash(tool: str, arguments: str, blocked: bool) -> None:
-    ctx = make_context()
-    result = await POLICY.on_tool_call(ToolCallBlock(id="c", name=tool, arguments=arguments), ctx)
-    assert isinstance(result, TextBlock) is blocked
-    assert bool(ctx.decisions) is blocked
+    await check_malformed_arguments(POLICY, tool, arguments, blocked)
 
 
-def test_what_cannot_be_analysed_is_blocked() -> None:
-    finding = POLICY.check(make_call(*sh("echo " + "$(" * 40 + "ls" + ")" * 40)))
-    assert finding is not None and finding.rule == "too-complex"
+async def test_what_cannot_be_analysed_is_blocked() -> None:
+    await check_too_complex_is_blocked(POLICY)
 
 
 def test_class_metadata() -> None:
-    cls = BlockWebRequestsPolicy
-    assert cls.name == "block-web-requests"
-    assert cls.description
-    assert cls.streaming_mode.name == "HOLD_TOOL_CALLS"
-    cls.Config.model_validate(cls.example_config)
-    for name, field in cls.Config.model_fields.items():
-        assert field.description, name
+    check_preset_metadata(BlockWebRequestsPolicy, "block-web-requests")
