@@ -30,6 +30,7 @@ FORWARDED_RESPONSE_PREFIXES = (
     "retry-after",
 )
 DEFAULT_ANTHROPIC_VERSION = "2023-06-01"
+USER_AGENT = "luthien-gateway"  # some upstreams and firewalls refuse calls without one
 
 
 def upstream_request_headers(
@@ -38,6 +39,7 @@ def upstream_request_headers(
     """Headers for the upstream call: forwarded client headers plus the upstream's key."""
     headers = {k: v for k, v in client_headers.items() if k in FORWARDED_REQUEST_HEADERS}
     headers["content-type"] = "application/json"
+    headers["user-agent"] = USER_AGENT
     # Streams are read raw (no decompression per chunk): ask for uncompressed bodies.
     headers["accept-encoding"] = "identity"
     if fmt == "anthropic":

@@ -4,7 +4,8 @@
 `gateway.http11.Http11Transport` (event-driven keep-alive pool) unless
 `LUTHIEN_UPSTREAM_TRANSPORT=httpx` asks for httpx's own. It skips what `httpx.AsyncClient`
 adds per call and a proxy does not want: no redirects (an upstream's 3xx goes back to the
-client like any other status), no auth flow, and no cookie jar, which on a shared client would
+client like any other status), no auth flow, no default headers (`gateway.headers` decides
+them all), and no cookie jar, which on a shared client would
 carry one caller's upstream cookies into every other caller's requests. `mock/*` models go to
 the mock upstream's in-process transport, so the same code path serves real and mock upstreams.
 """
@@ -21,7 +22,6 @@ from gateway.http11.transport import Http11Transport
 from gateway.upstreams import MOCK_HOST
 
 KEEPALIVE_EXPIRY_S = 30.0  # idle upstream connections close after this long
-USER_AGENT = "luthien-gateway"  # some upstreams and firewalls refuse calls without one
 _MOCK_HOSTNAME = httpx.URL(MOCK_HOST).host
 
 
@@ -42,8 +42,6 @@ class UpstreamClient:
         self, method: str, url: str, *, content: bytes, headers: dict[str, str]
     ) -> httpx.Request:
         """A request carrying the client's timeouts."""
-        if "user-agent" not in headers:
-            headers = {**headers, "user-agent": USER_AGENT}
         return httpx.Request(
             method,
             _url(url),

@@ -1,5 +1,6 @@
-"""`UpstreamClient`: requests carry the named timeouts and a user agent, mock hosts go to the
-mock transport, and nothing is kept between calls (no cookie jar, no redirects)."""
+"""`UpstreamClient`: requests carry the named timeouts and exactly the headers given (those are
+decided in `gateway.headers`), mock hosts go to the mock transport, and nothing is kept between
+calls (no cookie jar, no redirects)."""
 
 from __future__ import annotations
 
@@ -41,19 +42,31 @@ def make(real: Seen, mock: Seen) -> UpstreamClient:
     return UpstreamClient(real.transport(), mock.transport(), timeout)
 
 
-async def test_requests_carry_the_timeouts_and_a_user_agent() -> None:
+async def test_requests_carry_the_timeouts_and_only_the_given_headers() -> None:
     real, mock = Seen("real"), Seen("mock")
     client = make(real, mock)
     request = client.build_request(
         "POST", "https://api.example.test/v1/x", content=b"{}", headers={"a": "1"}
     )
     assert request.extensions["timeout"] == {"connect": 1.0, "read": 2.0, "write": 3.0, "pool": 4.0}
-    assert request.headers["user-agent"] == "luthien-gateway"
-    assert request.headers["a"] == "1"
-    kept = client.build_request(
-        "POST", "https://api.example.test/v1/x", content=b"{}", headers={"user-agent": "sdk/1"}
-    )
-    assert kept.headers["user-agent"] == "sdk/1"
+    assert dict(request.headers) == {"a": "1", "host": "api.example.test", "content-length": "2"}
+
+
+def test_upstream_headers_name_the_gateway_and_never_forward_its_key() -> None:
+    from gateway.headers import upstream_request_headers
+    from gateway.upstreams import Upstream
+
+    upstream = Upstream("anthropic", "anthropic", "https://api.anthropic.test", "sk-upstream")
+    client_headers = {"x-api-key": "lk-client", "user-agent": "sdk/1", "anthropic-beta": "b1"}
+    headers = upstream_request_headers(upstream, "anthropic", client_headers)
+    assert headers == {
+        "anthropic-beta": "b1",
+        "content-type": "application/json",
+        "user-agent": "luthien-gateway",
+        "accept-encoding": "identity",
+        "anthropic-version": "2023-06-01",
+        "x-api-key": "sk-upstream",
+    }
 
 
 async def test_mock_host_goes_to_the_mock_transport_and_the_rest_to_the_real_one() -> None:
@@ -114,4 +127,4 @@ async def test_both_transport_choices_serve_a_real_call(choice: str, settings: o
         await client.aclose()
     assert response.content == b"pong"
     [received] = server.peers[0].requests
-    assert received.body == b"ping" and received.header("user-agent") == "luthien-gateway"
+    assert received.body == b"ping" and received.target == "/v1/x"
