@@ -12,13 +12,13 @@ the mock upstream's in-process transport, so the same code path serves real and 
 
 from __future__ import annotations
 
-import asyncio
 from functools import lru_cache
 
 import httpx
 from django.conf import settings
 
 from gateway.http11.transport import Http11Transport
+from gateway.loop_bound import LoopBound
 from gateway.upstreams import MOCK_HOST
 
 KEEPALIVE_EXPIRY_S = 30.0  # idle upstream connections close after this long
@@ -75,9 +75,6 @@ def _url(url: str) -> httpx.URL:
     return httpx.URL(url)
 
 
-_client: list[tuple[asyncio.AbstractEventLoop, UpstreamClient]] = []
-
-
 def _timeout() -> httpx.Timeout:
     return httpx.Timeout(
         connect=settings.LUTHIEN_UPSTREAM_CONNECT_TIMEOUT_S,
@@ -87,17 +84,18 @@ def _timeout() -> httpx.Timeout:
     )
 
 
+def _new_client() -> UpstreamClient:
+    from gateway.mock.transport import MockUpstreamTransport
+
+    return UpstreamClient(_transport(), MockUpstreamTransport(), _timeout())
+
+
+_client: LoopBound[UpstreamClient] = LoopBound(_new_client)
+
+
 def http_client() -> UpstreamClient:
     """The shared client, created on first use (and again if the event loop changed: tests)."""
-    loop = asyncio.get_running_loop()
-    if _client and _client[0][0] is not loop:
-        _client.clear()
-    if not _client:
-        from gateway.mock.transport import MockUpstreamTransport
-
-        client = UpstreamClient(_transport(), MockUpstreamTransport(), _timeout())
-        _client.append((loop, client))
-    return _client[0][1]
+    return _client.get()
 
 
 def _transport() -> httpx.AsyncBaseTransport:
@@ -117,5 +115,4 @@ def _transport() -> httpx.AsyncBaseTransport:
 
 async def close_http_client() -> None:
     """Close the shared client (shutdown, tests)."""
-    while _client:
-        await _client.pop()[1].aclose()
+    await _client.close(UpstreamClient.aclose)

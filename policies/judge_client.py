@@ -36,6 +36,7 @@ import httpx
 import orjson
 from pydantic import Field, field_validator, model_validator
 
+from gateway.loop_bound import LoopBound
 from gateway.neutral import Request, TextBlock, ToolCallBlock
 from gateway.upstreams import MOCK_HOST
 from policies.base import PolicyConfig
@@ -206,33 +207,29 @@ def _excerpt(text: str) -> str:
 
 # --- the shared client -------------------------------------------------------------------------
 
-_client: list[tuple[asyncio.AbstractEventLoop, httpx.AsyncClient]] = []
+
+def _new_judge_client() -> httpx.AsyncClient:
+    from gateway.http11.transport import Http11Transport
+    from gateway.mock.transport import MockUpstreamTransport
+
+    return httpx.AsyncClient(
+        transport=Http11Transport(),  # the gateway's own pool, as for upstream calls
+        mounts={MOCK_HOST: MockUpstreamTransport()},
+        trust_env=False,
+    )
+
+
+_client: LoopBound[httpx.AsyncClient] = LoopBound(_new_judge_client)
 
 
 def judge_client() -> httpx.AsyncClient:
     """The shared judge client of the running event loop, created on first use."""
-    loop = asyncio.get_running_loop()
-    if _client and _client[0][0] is not loop:
-        _client.clear()  # a previous loop (tests): its client died with it
-    if not _client:
-        from gateway.http11.transport import Http11Transport
-        from gateway.mock.transport import MockUpstreamTransport
-
-        client = httpx.AsyncClient(
-            transport=Http11Transport(),  # the gateway's own pool, as for upstream calls
-            mounts={MOCK_HOST: MockUpstreamTransport()},
-            trust_env=False,
-        )
-        _client.append((loop, client))
-    return _client[0][1]
+    return _client.get()
 
 
 async def close_judge_client() -> None:
     """Close the shared judge client (shutdown, tests)."""
-    while _client:
-        loop, client = _client.pop()
-        if loop is asyncio.get_running_loop():
-            await client.aclose()
+    await _client.close(httpx.AsyncClient.aclose)
 
 
 # --- the call ----------------------------------------------------------------------------------
