@@ -1,6 +1,7 @@
 """`Http11Transport` and its pool under the faults a review found: a connect cancelled late,
 an abandoned upload, a queue of waiters being overtaken, bytes beyond a response, a reset
-ending a close-delimited body. Same harness as `test_http11_transport` (both event loops)."""
+ending a close-delimited body. Same harness as the other `Http11Transport` tests
+(`tests.gateway.http11_harness`, both event loops)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from gateway.http11 import connection as connection_module
 from gateway.http11.connection import WaitTimeout
 from gateway.http11.pool import Http11Pool
 from gateway.http11.transport import Http11Transport
+from tests.gateway.http11_harness import LOOP_FACTORIES, on_both_loops, run_on
 from tests.gateway.http11_servers import (
     HANG_GUARD_S,
     Peer,
@@ -24,7 +26,6 @@ from tests.gateway.http11_servers import (
     eventually,
     response,
 )
-from tests.gateway.test_http11_transport import LOOP_FACTORIES, on_both_loops, run_on
 
 POOL_TIMEOUT_S = 0.3
 
