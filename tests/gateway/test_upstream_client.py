@@ -112,7 +112,7 @@ async def test_both_transport_choices_serve_a_real_call(choice: str, settings: o
     """`LUTHIEN_UPSTREAM_TRANSPORT` picks the transport; either one speaks to a real socket."""
     from gateway import http_client
     from gateway.http11.transport import Http11Transport
-    from tests.gateway.http11_servers import ScriptedServer, answer_every_request
+    from tests.gateway.http11.servers import ScriptedServer, answer_every_request
 
     settings.LUTHIEN_UPSTREAM_TRANSPORT = choice  # type: ignore[attr-defined]
     transport = http_client._transport()

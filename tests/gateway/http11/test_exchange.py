@@ -1,34 +1,26 @@
 """`Http11Transport` exchanges on the wire: requests and their bodies, chunked and
 close-delimited responses, interim responses, HEAD, 204 and 304, large bodies.
 
-Harness: `tests.gateway.http11_harness` (both event loops, scripted upstreams).
+Harness: `tests.gateway.http11.harness` (both event loops, scripted upstreams).
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import httpx
-import pytest
 
 from gateway.http11.transport import Http11Transport
-from tests.gateway.http11_harness import first_chunk, make_client, on_both_loops
-from tests.gateway.http11_servers import (
+from tests.gateway.http11.harness import first_chunk, make_client, on_both_loops
+from tests.gateway.http11.servers import (
     Peer,
     ScriptedServer,
     answer_every_request,
     chunk,
     response,
 )
-
-
-@pytest.fixture(autouse=True)
-def _fresh_singletons() -> Iterator[None]:
-    """These tests are pure: skip the project-wide reset (it needs Django)."""
-    yield
-
 
 # -- requests and responses on the wire -------------------------------------------------------
 

@@ -1,28 +1,20 @@
 """`Http11Transport` over TLS: round trips and keep-alive to a trusted server, and an
 untrusted certificate refused.
 
-Harness: `tests.gateway.http11_harness` (both event loops, scripted upstreams).
+Harness: `tests.gateway.http11.harness` (both event loops, scripted upstreams).
 """
 
 from __future__ import annotations
 
 import ssl
-from collections.abc import Iterator
 
 import httpx
 import pytest
 import trustme
 
 from gateway.http11.transport import Http11Transport
-from tests.gateway.http11_harness import LOOP_FACTORIES, make_client, run_on
-from tests.gateway.http11_servers import Peer, ScriptedServer, answer_every_request
-
-
-@pytest.fixture(autouse=True)
-def _fresh_singletons() -> Iterator[None]:
-    """These tests are pure: skip the project-wide reset (it needs Django)."""
-    yield
-
+from tests.gateway.http11.harness import LOOP_FACTORIES, make_client, run_on
+from tests.gateway.http11.servers import Peer, ScriptedServer, answer_every_request
 
 # -- HTTPS ------------------------------------------------------------------------------------
 

@@ -1,15 +1,13 @@
 """The harness shared by the `Http11Transport` tests: `httpx.AsyncClient` over the transport,
 against scripted raw-TCP upstreams on 127.0.0.1.
 
-Each upstream (`tests.gateway.http11_servers`) sends exactly the bytes a test scripts, closes
+Each upstream (`tests.gateway.http11.servers`) sends exactly the bytes a test scripts, closes
 or stalls when told, and records what it received and how many connections it accepted, so
 the tests see the wire, not the transport's own account of it. Every test runs on both the
 standard asyncio loop and uvloop (whose transports are not `asyncio.Transport` subclasses),
 each in its own `asyncio.Runner`, bounded so that a hang fails instead of blocking.
 
-A test module using this harness also overrides the project-wide autouse `_fresh_singletons`
-fixture (`tests/conftest.py`) with a no-op of its own: these tests are pure and must not need
-Django.
+These tests are pure asyncio: this package's `conftest.py` turns the project-wide reset off.
 """
 
 from __future__ import annotations
@@ -23,7 +21,7 @@ import pytest
 import uvloop
 
 from gateway.http11.transport import Http11Transport
-from tests.gateway.http11_servers import HANG_GUARD_S
+from tests.gateway.http11.servers import HANG_GUARD_S
 
 LOOP_FACTORIES: dict[str, Callable[[], asyncio.AbstractEventLoop]] = {
     "asyncio": asyncio.new_event_loop,

@@ -2,20 +2,20 @@
 or surplus to max_keepalive, and the upstream closing idle ones (with the one retry the
 close/reuse race allows).
 
-Harness: `tests.gateway.http11_harness` (both event loops, scripted upstreams).
+Harness: `tests.gateway.http11.harness` (both event loops, scripted upstreams).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 
 from gateway.http11.transport import Http11Transport
-from tests.gateway.http11_harness import make_client, on_both_loops
-from tests.gateway.http11_servers import (
+from tests.gateway.http11.harness import make_client, on_both_loops
+from tests.gateway.http11.servers import (
     HANG_GUARD_S,
     Peer,
     ScriptedServer,
@@ -23,13 +23,6 @@ from tests.gateway.http11_servers import (
     eventually,
     response,
 )
-
-
-@pytest.fixture(autouse=True)
-def _fresh_singletons() -> Iterator[None]:
-    """These tests are pure: skip the project-wide reset (it needs Django)."""
-    yield
-
 
 # -- keep-alive -------------------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 """`Http11Transport` and its pool under the faults a review found: a connect cancelled late,
 an abandoned upload, a queue of waiters being overtaken, bytes beyond a response, a reset
 ending a close-delimited body. Same harness as the other `Http11Transport` tests
-(`tests.gateway.http11_harness`, both event loops)."""
+(`tests.gateway.http11.harness`, both event loops)."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from gateway.http11 import connection as connection_module
 from gateway.http11.connection import WaitTimeout
 from gateway.http11.pool import Http11Pool
 from gateway.http11.transport import Http11Transport
-from tests.gateway.http11_harness import LOOP_FACTORIES, on_both_loops, run_on
-from tests.gateway.http11_servers import (
+from tests.gateway.http11.harness import LOOP_FACTORIES, on_both_loops, run_on
+from tests.gateway.http11.servers import (
     HANG_GUARD_S,
     Peer,
     ScriptedServer,
@@ -28,11 +28,6 @@ from tests.gateway.http11_servers import (
 )
 
 POOL_TIMEOUT_S = 0.3
-
-
-@pytest.fixture(autouse=True)
-def _fresh_singletons() -> None:
-    """These tests are pure: skip the project-wide reset (it needs Django)."""
 
 
 def _cancel_during_connection_made(monkeypatch: pytest.MonkeyPatch) -> list[asyncio.Task[Any]]:

@@ -1,7 +1,7 @@
 """`Http11Transport` failures: connect errors and timeouts, read timeouts, upstreams that
 close early or send broken framing, and exchanges ended early by the caller.
 
-Harness: `tests.gateway.http11_harness` (both event loops, scripted upstreams).
+Harness: `tests.gateway.http11.harness` (both event loops, scripted upstreams).
 """
 
 from __future__ import annotations
@@ -9,15 +9,14 @@ from __future__ import annotations
 import asyncio
 import socket
 import ssl
-from collections.abc import Iterator
 
 import httpx
 import pytest
 import trustme
 
 from gateway.http11.transport import Http11Transport
-from tests.gateway.http11_harness import first_chunk, make_client, on_both_loops
-from tests.gateway.http11_servers import (
+from tests.gateway.http11.harness import first_chunk, make_client, on_both_loops
+from tests.gateway.http11.servers import (
     HANG_GUARD_S,
     Peer,
     ScriptedServer,
@@ -25,13 +24,6 @@ from tests.gateway.http11_servers import (
     chunk,
     response,
 )
-
-
-@pytest.fixture(autouse=True)
-def _fresh_singletons() -> Iterator[None]:
-    """These tests are pure: skip the project-wide reset (it needs Django)."""
-    yield
-
 
 # -- connecting -------------------------------------------------------------------------------
 
