@@ -30,6 +30,9 @@ MISSING: Final = _Missing()
 # Shape hints recorded when a value was not a plain list/object.
 ABSENT = "absent"
 NULL = "null"
+RAW = "raw"
+"""`Message.hints[RAW]`: a message whose shape the gateway does not understand, kept whole and
+sent back exactly as received (policies see no content in it)."""
 
 _ERROR_STATUS: Final[dict[str, int]] = {
     "invalid_request_error": 400,
@@ -46,6 +49,20 @@ _ERROR_STATUS: Final[dict[str, int]] = {
 def rest(obj: dict[str, Any], lifted: tuple[str, ...] | frozenset[str]) -> dict[str, Any]:
     """The fields of `obj` that are not in `lifted`, in their original order."""
     return {k: v for k, v in obj.items() if k not in lifted}
+
+
+def lifted_fields(names: tuple[str, ...], liftable: dict[str, bool]) -> tuple[str, ...]:
+    """The top-level fields a codec lifts into typed attributes: `names` minus those whose value
+    it does not understand (`liftable[name]` False), which stay in `params` untouched."""
+    return tuple(name for name in names if liftable.get(name, True))
+
+
+def require_model(body: dict[str, Any]) -> str:
+    """The `model` field, which the gateway needs for routing (400 when absent or not text)."""
+    model = body.get("model")
+    if not isinstance(model, str) or not model:
+        raise InvalidRequest("'model' is required and must be a non-empty string.", param="model")
+    return model
 
 
 def fill(out: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
@@ -106,7 +123,10 @@ def decode_stream_flag(value: Any, hints: dict[str, Any]) -> bool:
         hints["stream"] = NULL
         return False
     if not isinstance(value, bool):
-        raise InvalidRequest("'stream' must be a boolean.", param="stream")
+        raise InvalidRequest(
+            f"'stream' must be true or false (the gateway needs it to answer); got {value!r}.",
+            param="stream",
+        )
     return value
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from gateway.mock.errors import MockRequestError
 from gateway.mock.prompt import Prompt, prompt_from_anthropic
 from gateway.mock.scripts import Part, Script, TextPart, ThinkingPart, Usage
 
@@ -34,7 +35,14 @@ _ERRORS: dict[int, tuple[str, str]] = {
     529: ("overloaded_error", "Overloaded"),
 }
 
-parse_request = prompt_from_anthropic
+
+def parse_request(payload: dict[str, Any]) -> Prompt:
+    """The prompt of a Messages request, refusing a missing `max_tokens` as the real API does
+    (the gateway leaves that check to the upstream)."""
+    max_tokens = payload.get("max_tokens")
+    if not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens < 1:
+        raise MockRequestError("max_tokens: Field required (a positive integer)")
+    return prompt_from_anthropic(payload)
 
 
 def _random(length: int) -> str:

@@ -196,8 +196,9 @@ class StreamRun:
         """The input ended: wait for held work, append, repair, and close the stream."""
         out: list[Event] = []
         if self.error is not None:
+            # The upstream's error ends the stream as it did upstream: no block is closed
+            # first (a client sees exactly what the provider sent, then the error).
             self._cancel_pending()
-            self._close_open_blocks(out)
             out.append(self.error)
             return out
         for entry_index in list(self.open):

@@ -23,7 +23,15 @@ from gateway.neutral import (
     Usage,
 )
 
-_TOOL_USE_LIFTED: Final = ("type", "id", "name", "input")
+_TOOL_USE_LIFTED: Final = ("id", "name", "input")
+TOOL_USE_TYPES: Final = frozenset({"tool_use", "server_tool_use", "mcp_tool_use"})
+"""Block types that are tool calls a policy can judge: the client's own tools, tools the
+provider runs (`server_tool_use`: code execution, web search, …) and MCP connector tools. The
+block's own `type` stays in `ToolCallBlock.extra` and is written back unchanged."""
+EVENT_FIELDS: Final = "message_delta"
+"""`MessageEnd.extra[EVENT_FIELDS]`: top-level fields of a `message_delta` event other than
+`type`, `delta` and `usage` (e.g. `context_management`); a complete body carries them at its top
+level."""
 _FOREIGN_STOP: Final[dict[str, str]] = {"content_filter": REFUSAL, "function_call": TOOL_USE}
 
 
@@ -89,9 +97,14 @@ def block_from_wire(raw: dict[str, Any]) -> Block:
     kind = raw.get("type")
     if kind == "text" and isinstance(raw.get("text"), str):
         return TextBlock(raw["text"], rest(raw, ("type", "text")))
-    if kind == "tool_use" and isinstance(raw.get("id"), str) and isinstance(raw.get("name"), str):
-        arguments = compact_json(raw["input"]) if "input" in raw else ""
-        return ToolCallBlock(raw["id"], raw["name"], arguments, rest(raw, _TOOL_USE_LIFTED))
+    if (
+        kind in TOOL_USE_TYPES
+        and isinstance(raw.get("id"), str)
+        and isinstance(raw.get("name"), str)
+        and isinstance(raw.get("input"), dict)
+    ):
+        extra = rest(raw, ("type", *_TOOL_USE_LIFTED) if kind == "tool_use" else _TOOL_USE_LIFTED)
+        return ToolCallBlock(raw["id"], raw["name"], compact_json(raw["input"]), extra)
     if kind == "tool_result" and isinstance(raw.get("tool_use_id"), str):
         content, is_error = raw.get("content"), raw.get("is_error")
         lifted = ["type", "tool_use_id"]
@@ -114,7 +127,7 @@ def block_to_wire(block: Block, text: str | None = None) -> dict[str, Any]:
         return fill({"type": "text", "text": block.text if text is None else text}, block.extra)
     if isinstance(block, ToolCallBlock):
         arguments = block.arguments if text is None else text
-        out = {"type": "tool_use", "id": block.id, "name": block.name}
+        out = {"type": block.extra.get("type", "tool_use"), "id": block.id, "name": block.name}
         out["input"] = input_from_arguments(arguments)
         return fill(out, block.extra)
     if isinstance(block, ToolResultBlock):

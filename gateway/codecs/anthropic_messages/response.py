@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from gateway.codecs.anthropic_messages.mapping import (
+    EVENT_FIELDS,
     block_from_wire,
     block_to_wire,
     input_from_arguments,
@@ -46,6 +47,7 @@ from gateway.neutral import (
 _START_LIFTED: Final = ("id", "model", "content", "stop_reason", "stop_sequence", "stop_details")
 _OPENAI_START_KEYS: Final = frozenset({"object", "created", "system_fingerprint", "service_tier"})
 _OPENAI_END_KEYS: Final = frozenset({"finish_reason", "choice", "message"})
+_NOT_DELTA_KEYS: Final = frozenset({*_OPENAI_END_KEYS, EVENT_FIELDS})
 
 
 def decode_response(body: Any) -> list[Event]:
@@ -107,6 +109,9 @@ def encode_response(events: list[Event]) -> dict[str, Any]:
         "usage": merged_usage(start.usage, end.usage),
     }
     fill(body, own_end_extra(end.extra))
+    around = end.extra.get(EVENT_FIELDS)
+    if isinstance(around, dict):
+        fill(body, around)
     return fill(body, own_start_extra(start.extra))
 
 
@@ -116,8 +121,9 @@ def own_start_extra(extra: dict[str, Any]) -> dict[str, Any]:
 
 
 def own_end_extra(extra: dict[str, Any]) -> dict[str, Any]:
-    """`MessageEnd.extra` without the fields the OpenAI codec keeps there."""
-    return rest(extra, _OPENAI_END_KEYS) if any(k in extra for k in _OPENAI_END_KEYS) else extra
+    """`MessageEnd.extra` as `message_delta.delta` fields: without the fields the OpenAI codec
+    keeps there, and without the event's own fields (`EVENT_FIELDS`)."""
+    return rest(extra, _NOT_DELTA_KEYS) if any(k in extra for k in _NOT_DELTA_KEYS) else extra
 
 
 def merged_usage(start: Usage | None, end: Usage | None) -> dict[str, Any]:

@@ -5,10 +5,12 @@ BlockStart (text → TextBlock, tool_use → ToolCallBlock, anything else → Op
 content_block_delta → TextDelta / ToolArgsDelta / OpaqueDelta(raw delta) (thinking, signature,
 citations, server-tool input JSON, unknown); content_block_stop → BlockStop; message_delta is
 remembered and message_stop emits MessageEnd (its usage is the delta's own usage object, with
-`input_tokens` taken from message_start when the delta has none; `stop_details`/`container` in
-extra). ping → OpaqueEvent(name="ping"); error → StreamError (then the decoder is silent);
-unknown event types → OpaqueEvent. Block indexes are Anthropic's own. `finish()` closes open
-blocks and emits MessageEnd if the upstream never sent message_stop.
+`input_tokens` taken from message_start when the delta has none; the delta's other fields such as
+`stop_details`/`container` in extra, and the event's own fields beside `delta`/`usage`, such as
+`context_management`, in `extra[EVENT_FIELDS]`). ping → OpaqueEvent(name="ping"); error →
+StreamError (then the decoder is silent); unknown event types → OpaqueEvent. Block indexes are
+Anthropic's own. `finish()` closes open blocks and emits MessageEnd if the upstream never sent
+message_stop.
 """
 
 from __future__ import annotations
@@ -17,7 +19,11 @@ from typing import Any, Final
 
 import orjson
 
-from gateway.codecs.anthropic_messages.mapping import block_from_wire, usage_from_anthropic
+from gateway.codecs.anthropic_messages.mapping import (
+    EVENT_FIELDS,
+    block_from_wire,
+    usage_from_anthropic,
+)
 from gateway.codecs.common import as_int, compact_json, rest, stream_error, unreadable_chunk
 from gateway.neutral import (
     BlockStart,
@@ -156,6 +162,9 @@ class AnthropicStreamDecoder:
             usage_from_anthropic(payload.get("usage"), input_tokens=self._input_tokens),
             rest(delta, ("stop_reason", "stop_sequence")),
         )
+        around = rest(payload, ("type", "delta", "usage"))
+        if around:  # e.g. `context_management`: fields of the event itself, beside the delta
+            self._end.extra[EVENT_FIELDS] = around
 
     def _stop(self, out: list[Event]) -> None:
         if self._done or not self._started:

@@ -16,6 +16,7 @@ from typing import Any, Final
 import orjson
 
 from gateway.codecs.anthropic_messages.mapping import (
+    EVENT_FIELDS,
     block_to_wire,
     stop_reason_to_wire,
     usage_to_anthropic,
@@ -113,7 +114,8 @@ class AnthropicStreamEncoder:
                 follow = _text_delta(index, block.text)
         elif isinstance(block, ToolCallBlock):
             self._has_tools = True
-            shape = {"type": "tool_use", "id": block.id, "name": block.name, "input": {}}
+            kind = block.extra.get("type", "tool_use")
+            shape = {"type": kind, "id": block.id, "name": block.name, "input": {}}
             fill(shape, block.extra)
             if block.arguments:
                 follow = _json_delta(index, block.arguments)
@@ -138,6 +140,9 @@ class AnthropicStreamEncoder:
             else {"output_tokens": self._output_tokens}
         )
         payload = {"type": "message_delta", "delta": delta, "usage": usage}
+        around = event.extra.get(EVENT_FIELDS)
+        if isinstance(around, dict):
+            fill(payload, around)
         out.append(_frame("message_delta", payload))
         out.append(_MESSAGE_STOP)
 

@@ -1,10 +1,12 @@
 """OpenAI Chat Completions request body ↔ neutral `Request`.
 
 Lifted: `model`, `messages`, `tools`, `stream`; every other top-level field stays in `params`
-untouched. Message content becomes blocks (text parts → `TextBlock`, any other part →
-`OpaqueBlock`); an assistant's `tool_calls` follow its content as `ToolCallBlock`s; a `tool`
-message holds one `ToolResultBlock`. Shape facts go in `hints` (content was a string, null or
-absent; `tool_calls`/`tools`/`stream` were null, empty or absent) so that
+untouched. Any role passes (`developer`, `system`, new ones); a message, tool list or value whose
+shape the gateway does not understand is carried whole and sent back exactly as received (the
+upstream judges it; policies see no content in it). Message content becomes blocks (text parts →
+`TextBlock`, any other part → `OpaqueBlock`); an assistant's `tool_calls` follow its content as
+`ToolCallBlock`s; a `tool` message holds one `ToolResultBlock`. Shape facts go in `hints` (content
+was a string, null or absent; `tool_calls`/`tools`/`stream` were null, empty or absent) so that
 `encode_request(decode_request(body)) == body`.
 
 A policy may set `Request.system`: it is sent as a leading system message.
@@ -19,9 +21,12 @@ from gateway.codecs.common import (
     ABSENT,
     MISSING,
     NULL,
+    RAW,
     decode_stream_flag,
     encode_stream_flag,
     fill,
+    lifted_fields,
+    require_model,
     rest,
 )
 from gateway.codecs.openai_chat.mapping import (
@@ -42,8 +47,7 @@ from gateway.neutral import (
     ToolSpec,
 )
 
-ROLES: Final = ("system", "developer", "user", "assistant", "tool", "function")
-_LIFTED: Final = frozenset({"model", "messages", "tools", "stream"})
+_LIFTABLE: Final = ("model", "messages", "tools", "stream")
 STRING, LIST, EMPTY = "string", "list", "empty"
 
 
@@ -51,27 +55,42 @@ STRING, LIST, EMPTY = "string", "list", "empty"
 
 
 def decode_request(body: Any) -> Request:
-    """Client JSON → `Request`; raises `InvalidRequest` for schema errors."""
+    """Client JSON → `Request`; raises `InvalidRequest` only for what the gateway needs."""
     if not isinstance(body, dict):
         raise InvalidRequest("The request body must be a JSON object.")
-    model = body.get("model")
-    if not isinstance(model, str) or not model:
-        raise InvalidRequest("'model' is required and must be a non-empty string.", param="model")
-    raw_messages = body.get("messages")
-    if not isinstance(raw_messages, list) or not raw_messages:
-        raise InvalidRequest(
-            "'messages' is required and must be a non-empty array.", param="messages"
-        )
+    model = require_model(body)
     hints: dict[str, Any] = {}
+    messages, tools = body.get("messages", MISSING), body.get("tools", MISSING)
+    liftable = {
+        "messages": isinstance(messages, list),
+        "tools": tools is MISSING or tools is None or _is_function_tools(tools),
+    }
+    if messages is MISSING:
+        hints["messages"] = ABSENT
     return Request(
         format="openai",
         model=model,
-        messages=[_decode_message(m, f"messages[{i}]") for i, m in enumerate(raw_messages)],
-        tools=_decode_tools(body.get("tools", MISSING), hints),
+        messages=[_decode_message(m) for m in messages] if liftable["messages"] else [],
+        tools=_decode_tools(tools, hints) if liftable["tools"] else None,
         stream=decode_stream_flag(body.get("stream", MISSING), hints),
-        params=rest(body, _LIFTED),
+        params=rest(body, lifted_fields(_LIFTABLE, liftable)),
         hints=hints,
     )
+
+
+def _is_function_tools(value: Any) -> bool:
+    """A list of tool objects whose function/custom tools have an object with a string name."""
+    if not isinstance(value, list):
+        return False
+    for tool in value:
+        if not isinstance(tool, dict):
+            return False
+        kind = tool.get("type", "function")
+        if kind in ("function", "custom"):
+            inner = tool.get(kind)
+            if not isinstance(inner, dict) or not isinstance(inner.get("name"), str):
+                return False
+    return True
 
 
 def _decode_tools(value: Any, hints: dict[str, Any]) -> list[ToolSpec] | None:
@@ -80,92 +99,71 @@ def _decode_tools(value: Any, hints: dict[str, Any]) -> list[ToolSpec] | None:
     if value is None:
         hints["tools"] = NULL
         return None
-    if not isinstance(value, list):
-        raise InvalidRequest("'tools' must be an array.", param="tools")
-    specs = []
-    for i, tool in enumerate(value):
-        where = f"tools[{i}]"
-        if not isinstance(tool, dict):
-            raise InvalidRequest(f"{where} must be an object.", param=where)
-        if tool.get("type", "function") == "function":
-            function = tool.get("function")
-            if not isinstance(function, dict) or not isinstance(function.get("name"), str):
-                raise InvalidRequest(
-                    f"{where}.function must be an object with a string 'name'.",
-                    param=f"{where}.function",
-                )
-        specs.append(tool_spec_from_wire(tool))
-    return specs
+    return [tool_spec_from_wire(tool) for tool in value]
 
 
-def _decode_message(raw: Any, where: str) -> Message:
-    if not isinstance(raw, dict):
-        raise InvalidRequest(f"{where} must be an object.", param=where)
-    role = raw.get("role")
-    if role not in ROLES:
-        raise InvalidRequest(
-            f"{where}.role must be one of {', '.join(ROLES)}; got {role!r}.", param=f"{where}.role"
-        )
+def _decode_message(raw: Any) -> Message:
+    """One message (any role); a shape the gateway does not understand is kept whole."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("role"), str):
+        return Message("", [], hints={RAW: raw})
+    role = raw["role"]
     hints: dict[str, Any] = {}
     if role == "tool":
-        return _decode_tool_message(raw, where, hints)
-    content = decode_content(raw.get("content", MISSING), where, hints)
-    if role != "assistant" or "tool_calls" not in raw:
+        return _decode_tool_message(raw, hints)
+    content = decode_content(raw.get("content", MISSING), hints)
+    if content is None:
+        return Message(role, [], hints={RAW: raw})
+    if "tool_calls" not in raw:
         return Message(role, content, rest(raw, ("role", "content")), hints)
     calls = raw["tool_calls"]
     if calls is None:
         hints["tool_calls"] = NULL
     elif calls == []:
         hints["tool_calls"] = EMPTY
-    elif isinstance(calls, list):
+    elif _are_tool_calls(calls):
         hints["tool_calls"] = LIST
-        content.extend(
-            _decode_tool_call(c, f"{where}.tool_calls[{j}]") for j, c in enumerate(calls)
-        )
+        content.extend(tool_call_from_wire(c) for c in calls)
     else:
-        raise InvalidRequest(f"{where}.tool_calls must be an array.", param=f"{where}.tool_calls")
+        return Message(role, [], hints={RAW: raw})
     return Message(role, content, rest(raw, ("role", "content", "tool_calls")), hints)
 
 
-def _decode_tool_call(raw: Any, where: str) -> ToolCallBlock:
-    if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
-        raise InvalidRequest(f"{where} must be an object with a string 'id'.", param=where)
-    if raw.get("type", "function") == "function":
-        function = raw.get("function")
-        if not isinstance(function, dict) or not isinstance(function.get("name"), str):
-            raise InvalidRequest(
-                f"{where}.function must be an object with a string 'name'.",
-                param=f"{where}.function",
-            )
-        if not isinstance(function.get("arguments", ""), str):
-            raise InvalidRequest(
-                f"{where}.function.arguments must be a string of JSON.",
-                param=f"{where}.function.arguments",
-            )
-    return tool_call_from_wire(raw)
+def _are_tool_calls(value: Any) -> bool:
+    """A list of tool calls the gateway can read: objects with a string id whose function (or
+    custom) part has a string name and string arguments (input)."""
+    if not isinstance(value, list):
+        return False
+    for call in value:
+        if not isinstance(call, dict) or not isinstance(call.get("id"), str):
+            return False
+        kind = call.get("type", "function")
+        args_key = "input" if kind == "custom" else "arguments"
+        inner = call.get("custom" if kind == "custom" else "function")
+        if kind in ("function", "custom") and not (
+            isinstance(inner, dict)
+            and isinstance(inner.get("name"), str)
+            and isinstance(inner.get(args_key, ""), str)
+        ):
+            return False
+    return True
 
 
-def _decode_tool_message(raw: dict[str, Any], where: str, hints: dict[str, Any]) -> Message:
-    call_id = raw.get("tool_call_id")
-    if not isinstance(call_id, str):
-        raise InvalidRequest(
-            f"{where}.tool_call_id must be a string: the id of the tool call this answers.",
-            param=f"{where}.tool_call_id",
-        )
-    content = raw.get("content", MISSING)
+def _decode_tool_message(raw: dict[str, Any], hints: dict[str, Any]) -> Message:
+    call_id, content = raw.get("tool_call_id"), raw.get("content", MISSING)
+    if not isinstance(call_id, str) or not (
+        content is MISSING or content is None or isinstance(content, (str, list))
+    ):
+        return Message("tool", [], hints={RAW: raw})
     if content is MISSING:
         hints["content"] = ABSENT
         content = None
-    elif content is not None and not isinstance(content, (str, list)):
-        raise InvalidRequest(
-            f"{where}.content must be a string or an array of parts.", param=f"{where}.content"
-        )
     extra = rest(raw, ("role", "content", "tool_call_id"))
     return Message("tool", [ToolResultBlock(call_id, content)], extra, hints)
 
 
-def decode_content(value: Any, where: str, hints: dict[str, Any]) -> list[Block]:
-    """A message's `content` → blocks, recording its shape in `hints["content"]`."""
+def decode_content(value: Any, hints: dict[str, Any]) -> list[Block] | None:
+    """A message's `content` → blocks, recording its shape in `hints["content"]`; None when it
+    is neither text, null, absent nor an array of objects."""
     if isinstance(value, str):
         hints["content"] = STRING
         return [TextBlock(value)]
@@ -175,17 +173,11 @@ def decode_content(value: Any, where: str, hints: dict[str, Any]) -> list[Block]
     if value is None:
         hints["content"] = NULL
         return []
-    if not isinstance(value, list):
-        raise InvalidRequest(
-            f"{where}.content must be a string or an array of parts.", param=f"{where}.content"
-        )
+    if not isinstance(value, list) or not all(isinstance(part, dict) for part in value):
+        return None
     hints["content"] = LIST
     blocks: list[Block] = []
-    for i, part in enumerate(value):
-        if not isinstance(part, dict):
-            raise InvalidRequest(
-                f"{where}.content[{i}] must be an object.", param=f"{where}.content[{i}]"
-            )
+    for part in value:
         text = part.get("text")
         if part.get("type") == "text" and isinstance(text, str):
             blocks.append(TextBlock(text, rest(part, ("type", "text"))))
@@ -202,7 +194,9 @@ def encode_request(request: Request) -> dict[str, Any]:
     messages = [_encode_message(m) for m in request.messages]
     if request.system:
         messages.insert(0, {"role": "system", "content": encode_content(request.system, None)})
-    body: dict[str, Any] = {"model": request.model, "messages": messages}
+    body: dict[str, Any] = {"model": request.model}
+    if messages or not ("messages" in request.params or request.hints.get("messages") == ABSENT):
+        body["messages"] = messages
     if request.tools is not None:
         body["tools"] = [tool_spec_to_wire(t) for t in request.tools]
     elif request.hints.get("tools") == NULL:
@@ -211,7 +205,9 @@ def encode_request(request: Request) -> dict[str, Any]:
     return fill(body, request.params)
 
 
-def _encode_message(message: Message) -> dict[str, Any]:
+def _encode_message(message: Message) -> Any:
+    if RAW in message.hints:
+        return message.hints[RAW]
     if message.role == "tool":
         results = [b for b in message.content if isinstance(b, ToolResultBlock)]
         if results:

@@ -115,16 +115,19 @@ def test_thinking_and_tool_use_stream() -> None:
     ]
 
 
-def test_server_tool_input_is_opaque() -> None:
+def test_server_tool_calls_reach_policies_and_their_results_stay_opaque() -> None:
     events = _decode("server_tool")
     starts = [e.block for e in events if isinstance(e, BlockStart)]
     assert [type(b).__name__ for b in starts] == [
         "TextBlock",
-        "OpaqueBlock",
+        "ToolCallBlock",
         "OpaqueBlock",
         "TextBlock",
     ]
-    assert not any(isinstance(e, ToolArgsDelta) for e in events)
+    call = starts[1]
+    assert isinstance(call, ToolCallBlock) and call.extra["type"] == "server_tool_use"
+    arguments = "".join(e.partial_json for e in events if isinstance(e, ToolArgsDelta))
+    assert orjson.loads(arguments) == {"query": "PEP 695 accepted"}
 
 
 def test_message_delta_usage_and_stop_details() -> None:

@@ -49,13 +49,25 @@ async def test_invalid_json_is_400_in_both_formats(proxy: Proxy) -> None:
     assert (await _row(response)).status == "rejected"
 
 
-async def test_schema_error_is_400(proxy: Proxy) -> None:
+async def test_schema_errors_are_the_upstreams_and_relayed(proxy: Proxy) -> None:
     response = await proxy.anthropic({"model": "mock/echo", "messages": USER})  # no max_tokens
     assert response.status_code == 400
-    assert "max_tokens" in _anthropic_error(response)["message"]
+    assert "max_tokens: Field required" in _anthropic_error(response)["message"]
+    assert (await _row(response)).status == "upstream_error"
     response = await proxy.openai({"model": "mock/echo", "messages": "nope"})
     assert response.status_code == 400
-    assert "messages" in _openai_error(response)["message"]
+    assert "messages: field required" in _openai_error(response)["message"]
+
+
+async def test_what_the_gateway_needs_is_checked_by_the_gateway(proxy: Proxy) -> None:
+    response = await proxy.anthropic({"messages": USER, "max_tokens": 5})
+    assert response.status_code == 400
+    assert _anthropic_error(response)["message"] == (
+        "'model' is required and must be a non-empty string."
+    )
+    response = await proxy.openai({"model": "mock/echo", "messages": USER, "stream": "yes"})
+    assert response.status_code == 400
+    assert "'stream' must be true or false" in _openai_error(response)["message"]
 
 
 async def test_bad_key_is_401_and_not_recorded(proxy: Proxy) -> None:

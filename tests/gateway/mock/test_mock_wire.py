@@ -103,7 +103,9 @@ async def test_bad_requests_are_400_in_each_shape(body: Any) -> None:
 
 
 async def test_bad_option_is_400() -> None:
-    response = await post("/v1/messages", {"model": "text?chunks=-1", "messages": USER})
+    response = await post(
+        "/v1/messages", {"model": "text?chunks=-1", "max_tokens": 5, "messages": USER}
+    )
     assert response.status == 400
     assert "chunks" in orjson.loads(response.body)["error"]["message"]
 
@@ -123,7 +125,8 @@ async def test_midstream_error_openai_has_no_done() -> None:
 
 
 async def test_midstream_error_non_streaming_is_an_error_status() -> None:
-    response = await post("/v1/messages", {"model": "midstream-error?status=529", "messages": USER})
+    body = {"model": "midstream-error?status=529", "max_tokens": 5, "messages": USER}
+    response = await post("/v1/messages", body)
     assert response.status == 529
     assert orjson.loads(response.body)["error"]["type"] == "overloaded_error"
 
@@ -148,7 +151,7 @@ async def test_transport_streams_incrementally() -> None:
 
 
 async def test_transport_abort_raises_remote_protocol_error() -> None:
-    body = {"model": "text?abort_after=2", "messages": USER, "stream": True}
+    body = {"model": "text?abort_after=2", "max_tokens": 5, "messages": USER, "stream": True}
     received = []
     async with (
         httpx.AsyncClient(transport=MockUpstreamTransport()) as client,

@@ -297,7 +297,7 @@ async def test_unclosed_block_is_closed() -> None:
     assert_valid(out)
 
 
-async def test_stream_error_ends_the_stream_after_closing_blocks() -> None:
+async def test_stream_error_ends_the_stream_as_the_upstream_did() -> None:
     events = [
         MessageStart(id="m", model="m"),
         BlockStart(0, TextBlock()),
@@ -307,7 +307,8 @@ async def test_stream_error_ends_the_stream_after_closing_blocks() -> None:
     ]
     out = await run(NoopPolicy(), events)
     assert isinstance(out[-1], StreamError)
-    assert isinstance(out[-2], BlockStop)
+    assert isinstance(out[-2], TextDelta)  # no synthetic block stop before the error
+    assert not any(isinstance(event, BlockStop) for event in out)
     assert texts(out) == "hi"
 
 
