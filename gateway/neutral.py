@@ -16,7 +16,7 @@ Event sequence of one response (the engine guarantees it on output):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Final, Literal
 
 import orjson
 
@@ -47,6 +47,11 @@ class TextBlock:
     kind: ClassVar[str] = "text"
 
 
+UPSTREAM_RUN_CALL_TYPES: Final = frozenset({"server_tool_use", "mcp_tool_use"})
+"""`ToolCallBlock.extra["type"]` values of calls the provider runs: their results follow in the
+same response (a block whose `tool_use_id` names the call), and they never stop the turn."""
+
+
 @dataclass(slots=True)
 class ToolCallBlock:
     """A tool call: `arguments` is the JSON text exactly as the model produced it."""
@@ -56,6 +61,11 @@ class ToolCallBlock:
     arguments: str = ""
     extra: dict[str, Any] = field(default_factory=_extra)
     kind: ClassVar[str] = "tool_call"
+
+    @property
+    def runs_upstream(self) -> bool:
+        """Whether the provider runs this call itself (a server or MCP tool), not the client."""
+        return self.extra.get("type") in UPSTREAM_RUN_CALL_TYPES
 
     def parsed_arguments(self) -> Any:
         """The arguments as JSON data; `{}` for empty text, the raw string if it is not JSON."""

@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from gateway.neutral import Block, Request, TextBlock, ToolCallBlock
+from gateway.neutral import Block, Message, Request, TextBlock, ToolCallBlock
 from policies.base import Policy, PolicyConfig, Refusal, StreamingMode
 from policies.context import PolicyContext
 from policies.engine.notices import blocked_tool_call_text, pretty_arguments
@@ -257,8 +257,18 @@ class RulesJudgePolicy(Policy):
 
 
 def _new_user_text(request: Request) -> str:
-    """Text of the last message if it is a user message with text ("" otherwise)."""
-    if not request.messages:
+    """The new turn's prompt text: the messages after the last assistant message, from the first
+    user message on (user text, and the system, developer or newer-role messages clients append
+    after it, such as Claude Code's trailing system message), joined ("" when there is none).
+    System and developer messages before the user's are the system prompt, not the request."""
+    turn: list[Message] = []
+    for message in reversed(request.messages):
+        if message.role == "assistant":
+            break
+        turn.append(message)
+    turn.reverse()
+    users = [i for i, message in enumerate(turn) if message.role == "user"]
+    if not users:
         return ""
-    last = request.messages[-1]
-    return last.text() if last.role == "user" and last.text().strip() else ""
+    texts = [message.text() for message in turn[users[0] :]]
+    return "\n\n".join(text for text in texts if text.strip())

@@ -20,7 +20,9 @@ from policies.base import Policy, PolicyConfig, StreamingMode
 from policies.context import PolicyContext
 from policies.registry import register
 
-REQUEST_ROLES = frozenset({"user", "system", "developer"})
+NOT_PROMPT_ROLES = frozenset({"assistant"})
+"""Roles whose text is the model's, not the prompt: every other role (user, system, developer,
+and roles clients add later) is prompt text for `apply_to_request`."""
 
 
 class Replacement(BaseModel):
@@ -233,7 +235,7 @@ class StringReplacePolicy(Policy):
         return replace(request, messages=messages, system=system)
 
     def _message(self, message: Message, counter: list[int]) -> Message:
-        if message.role not in REQUEST_ROLES:
+        if message.role in NOT_PROMPT_ROLES:
             return message
         return replace(message, content=self._blocks(message.content, counter))
 

@@ -6,7 +6,9 @@ whole response) is kept until complete, then handed to the hooks as a task, so s
 blocks are checked concurrently; output is always released in the original order. Output block
 indexes are assigned at release, so dropped blocks leave no gaps. The stream always starts with
 `MessageStart`, closes every block, and ends with one `MessageEnd` whose stop reason says
-`end_turn` when every tool call was removed.
+`end_turn` when every client tool call was removed. When the policy removes a call the provider
+runs itself (a server or MCP tool), the result block the provider sent for it is dropped too, so
+the client never holds a result without its call.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from gateway.neutral import (
     Event,
     MessageEnd,
     MessageStart,
+    OpaqueBlock,
     OpaqueDelta,
     StreamError,
     TextBlock,
@@ -72,7 +75,8 @@ class StreamRun:
         self.started = False
         self.end: MessageEnd | None = None
         self.error: StreamError | None = None
-        self.tool_calls_out = 0
+        self.tool_calls_out = 0  # client tool calls released (provider-run calls not counted)
+        self.removed_calls: set[str] = set()  # ids of provider-run calls the policy removed
 
     # --- input ---------------------------------------------------------------------------
 
@@ -171,7 +175,16 @@ class StreamRun:
             self.queue.append(live[:])
             live.clear()
         complete = _completed(entry)
-        self.queue.append(asyncio.ensure_future(run_held_block(self.policy, self.ctx, complete)))
+        self.queue.append(asyncio.ensure_future(self._run_held(complete)))
+
+    async def _run_held(self, block: Block) -> list[Block]:
+        """The policy's blocks for a held one; notes a removed provider-run call."""
+        result = await run_held_block(self.policy, self.ctx, block)
+        if isinstance(block, ToolCallBlock) and block.runs_upstream:
+            kept = any(isinstance(b, ToolCallBlock) and b.id == block.id for b in result)
+            if not kept:
+                self.removed_calls.add(block.id)
+        return result
 
     # --- output --------------------------------------------------------------------------
 
@@ -237,10 +250,12 @@ class StreamRun:
                 continue
             self._ensure_started(out)
             if isinstance(event, BlockStart):
+                if self._orphaned(event.block):
+                    continue
                 mapped: int | None = self.next_index
                 self.index_map[event.index] = self.next_index
                 self.next_index += 1
-                if isinstance(event.block, ToolCallBlock):
+                if isinstance(event.block, ToolCallBlock) and not event.block.runs_upstream:
                     self.tool_calls_out += 1
             elif isinstance(event, BlockStop):
                 mapped = self.index_map.pop(event.index, None)
@@ -258,10 +273,18 @@ class StreamRun:
             return
         self._ensure_started(out)
         for block in blocks:
-            if isinstance(block, ToolCallBlock):
+            if self._orphaned(block):
+                continue
+            if isinstance(block, ToolCallBlock) and not block.runs_upstream:
                 self.tool_calls_out += 1
             out.extend(block_events(self.next_index, block))
             self.next_index += 1
+
+    def _orphaned(self, block: Block) -> bool:
+        """A provider's result block for a call the policy removed."""
+        if not self.removed_calls or not isinstance(block, OpaqueBlock):
+            return False
+        return block.raw.get("tool_use_id") in self.removed_calls
 
     def _ensure_started(self, out: list[Event]) -> None:
         if not self.started:

@@ -52,20 +52,71 @@ async def test_requests_carry_the_timeouts_and_only_the_given_headers() -> None:
     assert dict(request.headers) == {"a": "1", "host": "api.example.test", "content-length": "2"}
 
 
-def test_upstream_headers_name_the_gateway_and_never_forward_its_key() -> None:
+def test_upstream_headers_pass_the_clients_own_and_never_its_key() -> None:
     from gateway.headers import upstream_request_headers
     from gateway.upstreams import Upstream
 
     upstream = Upstream("anthropic", "anthropic", "https://api.anthropic.test", "sk-upstream")
-    client_headers = {"x-api-key": "lk-client", "user-agent": "sdk/1", "anthropic-beta": "b1"}
+    client_headers = {
+        "x-api-key": "lk-client",
+        "authorization": "Bearer lk-client",
+        "cookie": "session=1",
+        "user-agent": "claude-cli/2.1 (external, cli)",
+        "anthropic-beta": "b1,b2",
+        "x-stainless-retry-count": "0",
+        "x-app": "cli",
+        "x-luthien-policy": "noop",
+        "x-luthien-session-id": "s1",
+        "host": "gateway.local",
+        "content-length": "99",
+        "connection": "keep-alive",
+        "accept-encoding": "gzip, br",
+        "x-forwarded-for": "10.0.0.1",
+    }
     headers = upstream_request_headers(upstream, "anthropic", client_headers)
     assert headers == {
-        "anthropic-beta": "b1",
+        "user-agent": "claude-cli/2.1 (external, cli)",
+        "anthropic-beta": "b1,b2",
+        "x-stainless-retry-count": "0",
+        "x-app": "cli",
         "content-type": "application/json",
-        "user-agent": "luthien-gateway",
         "accept-encoding": "identity",
         "anthropic-version": "2023-06-01",
         "x-api-key": "sk-upstream",
+    }
+
+
+def test_upstream_headers_name_the_gateway_when_the_client_did_not() -> None:
+    from gateway.headers import upstream_request_headers
+    from gateway.upstreams import Upstream
+
+    upstream = Upstream("openai", "openai", "https://api.openai.test", "sk-o")
+    headers = upstream_request_headers(upstream, "openai", {"openai-beta": "assistants=v2"})
+    assert headers["user-agent"] == "luthien-gateway"
+    assert headers["authorization"] == "Bearer sk-o" and headers["openai-beta"] == "assistants=v2"
+
+
+def test_upstream_response_headers_come_back_except_hop_and_host_state() -> None:
+    from gateway.headers import client_response_headers
+
+    upstream = [
+        ("request-id", "req_1"),
+        ("anthropic-ratelimit-tokens-remaining", "9"),
+        ("x-new-provider-header", "v"),
+        ("cf-ray", "abc"),
+        ("Content-Length", "10"),
+        ("content-encoding", "gzip"),
+        ("transfer-encoding", "chunked"),
+        ("set-cookie", "__cf_bm=x"),
+        ("alt-svc", 'h3=":443"'),
+        ("date", "Sun, 06 Dec 2026 00:00:00 GMT"),
+        ("server", "cloudflare"),
+    ]
+    assert client_response_headers(upstream) == {
+        "request-id": "req_1",
+        "anthropic-ratelimit-tokens-remaining": "9",
+        "x-new-provider-header": "v",
+        "cf-ray": "abc",
     }
 
 

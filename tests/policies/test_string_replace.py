@@ -175,6 +175,8 @@ async def test_request_rewriting_touches_user_and_system_text_only() -> None:
             Message("user", [TextBlock("my SECRET"), ToolResultBlock("t1", "secret result")]),
             Message("assistant", [TextBlock("a secret reply")]),
             Message("system", [TextBlock("secret")]),
+            Message("developer", [TextBlock("secret dev")]),
+            Message("future-role", [TextBlock("a secret")]),
         ],
     )
     ctx = PolicyContext(transaction_id="t", request=request)
@@ -187,8 +189,10 @@ async def test_request_rewriting_touches_user_and_system_text_only() -> None:
     ]
     assert result.messages[1].content == [TextBlock("a secret reply")]
     assert result.messages[2].content == [TextBlock("[x]")]
+    assert result.messages[3].content == [TextBlock("[x] dev")]
+    assert result.messages[4].content == [TextBlock("a [x]")]
     assert request.messages[0].content[0] == TextBlock("my SECRET")  # original untouched
-    assert [(d.action, d.details) for d in ctx.decisions] == [("rewrote", {"count": 3})]
+    assert [(d.action, d.details) for d in ctx.decisions] == [("rewrote", {"count": 5})]
 
 
 async def test_request_untouched_unless_enabled() -> None:

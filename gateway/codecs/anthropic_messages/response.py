@@ -46,7 +46,7 @@ from gateway.neutral import (
 
 _START_LIFTED: Final = ("id", "model", "content", "stop_reason", "stop_sequence", "stop_details")
 _OPENAI_START_KEYS: Final = frozenset({"object", "created", "system_fingerprint", "service_tier"})
-_OPENAI_END_KEYS: Final = frozenset({"finish_reason", "choice", "message"})
+_OPENAI_END_KEYS: Final = frozenset({"finish_reason", "choice", "message", "finish_choice"})
 _NOT_DELTA_KEYS: Final = frozenset({*_OPENAI_END_KEYS, EVENT_FIELDS})
 
 

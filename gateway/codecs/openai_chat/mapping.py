@@ -24,6 +24,15 @@ from gateway.neutral import (
 LEGACY_FUNCTION_CALL: Final = "function_call"
 """`ToolCallBlock.extra["type"]` of a legacy `message.function_call` (no id, no tool_calls)."""
 
+FIRST_CHOICE: Final = "first_choice"
+"""`MessageStart.extra` key of a stream: choice 0 of the first chunk, its `delta` reduced to the
+shape (role, null content…) and without `index`/`logprobs`/`finish_reason`; its other fields
+(e.g. a router's `native_finish_reason: null`) are repeated on every chunk."""
+
+FINISH_CHOICE: Final = "finish_choice"
+"""`MessageEnd.extra` key of a stream: the finish chunk's other choice fields
+(`native_finish_reason`, …), sent back on the finish chunk."""
+
 _TO_NEUTRAL: Final[dict[str, str]] = {
     "stop": END_TURN,
     "length": MAX_TOKENS,

@@ -59,6 +59,7 @@ def decode_request(body: Any) -> Request:
     if not isinstance(body, dict):
         raise InvalidRequest("The request body must be a JSON object.")
     model = require_model(body)
+    _refuse_several_choices(body.get("n"))
     hints: dict[str, Any] = {}
     messages, tools = body.get("messages", MISSING), body.get("tools", MISSING)
     liftable = {
@@ -76,6 +77,16 @@ def decode_request(body: Any) -> Request:
         params=rest(body, lifted_fields(_LIFTABLE, liftable)),
         hints=hints,
     )
+
+
+def _refuse_several_choices(n: Any) -> None:
+    """400 for `n` > 1: the policy judges one answer, and the gateway never drops choices unseen."""
+    if isinstance(n, int) and not isinstance(n, bool) and n > 1:
+        raise InvalidRequest(
+            f"'n' must be 1 through this gateway (got {n}): its policy checks one choice per "
+            "answer. Send one request per choice instead.",
+            param="n",
+        )
 
 
 def _is_function_tools(value: Any) -> bool:

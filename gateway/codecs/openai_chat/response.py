@@ -26,6 +26,8 @@ from typing import Any, Final
 from gateway.codecs.assembly import Assembled, assemble
 from gateway.codecs.common import MISSING, fill, rest
 from gateway.codecs.openai_chat.mapping import (
+    FINISH_CHOICE,
+    FIRST_CHOICE,
     LEGACY_FUNCTION_CALL,
     finish_from_stop,
     is_legacy_call,
@@ -135,7 +137,7 @@ def encode_response(events: list[Event]) -> dict[str, Any]:
     body: dict[str, Any] = {"id": start.id, "object": "chat.completion"}
     if start.extra.get("type") != "message":  # else the extra came from an Anthropic message
         for key, value in start.extra.items():
-            if key != "object":
+            if key not in ("object", FIRST_CHOICE):
                 body[key] = value
     body.setdefault("created", int(time.time()))
     body["model"] = start.model
@@ -157,6 +159,9 @@ def _encode_choice(asm: Assembled, end: MessageEnd) -> dict[str, Any]:
     choice_extra = end.extra.get("choice")
     choice: dict[str, Any] = {"index": 0, "message": message}
     fill(choice, choice_extra if isinstance(choice_extra, dict) else _DEFAULT_CHOICE)
+    finish_choice = end.extra.get(FINISH_CHOICE)  # a stream's finish-choice fields
+    if isinstance(finish_choice, dict):
+        fill(choice, finish_choice)
     for event in asm.events:  # OpenAI-shaped opaque events of a stream
         if event.name is None:
             delta = event.raw.get("delta")

@@ -1,7 +1,11 @@
 """OpenAI Chat Completions SSE chunks → neutral events.
 
 - The first chunk gives `MessageStart` (extra: `created`, `object`, `system_fingerprint`,
-  `service_tier`, …; the per-chunk `obfuscation` padding and `usage: null` are dropped).
+  `service_tier` and any other chunk-level field such as a router's `provider`, which the encoder
+  repeats on every chunk; the per-chunk `obfuscation` padding and `usage: null` are dropped).
+  The first chunk's choice, its delta without text and tool calls (e.g. `{"role": "assistant",
+  "content": null}`), is kept in `extra[FIRST_CHOICE]` so the encoder opens the stream the same
+  way and repeats the choice's other fields (e.g. `native_finish_reason: null`) on every chunk.
 - `delta.content` streams into a text block (empty strings open nothing).
 - `delta.tool_calls[]` (and a legacy `delta.function_call`, as a `ToolCallBlock` whose extra
   type is "function_call", so policies see it): the first tool call streams live (BlockStart,
@@ -11,11 +15,12 @@
   already closed is dropped.
 - Other delta fields (`refusal`, `reasoning_content`, `audio`, …) and `logprobs` → `OpaqueEvent`
   with raw `{"delta": {...}, "logprobs": ...}`.
-- `finish_reason` closes open blocks and is remembered; `usage` (usually a last chunk with
-  `choices: []`, after `finish_reason`) is remembered; `MessageEnd` is emitted at `[DONE]` or
-  `finish()` so that the usage lands in it.
+- `finish_reason` closes open blocks and is remembered with the finish choice's other fields
+  (e.g. `native_finish_reason`, in `MessageEnd.extra[FINISH_CHOICE]`); `usage` (usually a last
+  chunk with `choices: []`, after `finish_reason`) is remembered; `MessageEnd` is emitted at
+  `[DONE]` or `finish()` so that the usage lands in it.
 - `{"error": …}` → `StreamError`, after which the decoder is silent.
-Only choice 0 is read (see `response.py`).
+Only choice 0 is read: requests asking for `n` > 1 are refused before they reach the upstream.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ import orjson
 
 from gateway.codecs.common import as_int, rest, stream_error, unreadable_chunk
 from gateway.codecs.openai_chat.mapping import (
+    FINISH_CHOICE,
+    FIRST_CHOICE,
     LEGACY_FUNCTION_CALL,
     stop_reason_from_finish,
     tool_call_from_wire,
@@ -49,6 +56,8 @@ from gateway.sse import SSEEvent
 
 _START_DROPPED: Final = ("id", "model", "choices", "usage", "obfuscation")
 _DELTA_LIFTED: Final = frozenset({"role", "content", "tool_calls", "function_call"})
+_DELTA_DATA: Final = ("content", "tool_calls", "function_call")
+_CHOICE_LIFTED: Final = ("index", "delta", "logprobs", "finish_reason")
 _LEGACY_INDEX: Final = -1  # the tool index given to a legacy `function_call`
 
 
@@ -71,6 +80,7 @@ class OpenAIStreamDecoder:
         "_closed",
         "_done",
         "_finish",
+        "_finish_choice",
         "_held",
         "_live",
         "_next",
@@ -88,6 +98,7 @@ class OpenAIStreamDecoder:
         self._held: dict[int, _HeldCall] = {}
         self._closed: set[int] = set()
         self._finish: list[Any] = []  # [finish_reason] once seen
+        self._finish_choice: dict[str, Any] = {}
         self._usage: Usage | None = None
 
     def feed(self, events: list[SSEEvent]) -> list[Event]:
@@ -127,6 +138,9 @@ class OpenAIStreamDecoder:
         if not self._started:
             self._started = True
             extra = rest(chunk, _START_DROPPED)
+            first = _first_choice(chunk.get("choices"))
+            if first is not None:
+                extra[FIRST_CHOICE] = first
             out.append(
                 MessageStart(str(chunk.get("id", "")), str(chunk.get("model", "")), None, extra)
             )
@@ -146,6 +160,7 @@ class OpenAIStreamDecoder:
             if finish is not None:
                 self._close_all(out)
                 self._finish = [finish]
+                self._finish_choice = rest(choice, _CHOICE_LIFTED)
 
     def _delta(self, delta: dict[str, Any], logprobs: Any, out: list[Event]) -> None:
         content = delta.get("content")
@@ -230,9 +245,24 @@ class OpenAIStreamDecoder:
             return
         self._done = True
         self._close_all(out)
-        extra = {"finish_reason": self._finish[0]} if self._finish else {}
+        extra: dict[str, Any] = {"finish_reason": self._finish[0]} if self._finish else {}
+        if self._finish_choice:
+            extra[FINISH_CHOICE] = self._finish_choice
         stop_reason = stop_reason_from_finish(self._finish[0]) if self._finish else None
         out.append(MessageEnd(stop_reason, None, self._usage, extra))
+
+
+def _first_choice(choices: Any) -> dict[str, Any] | None:
+    """Choice 0 of the first chunk: its other fields and its delta's shape (role, null content…),
+    without the text and tool calls the decoder turns into events."""
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+        return None
+    choice = choices[0]
+    delta = choice.get("delta")
+    if not isinstance(delta, dict):
+        return None
+    shape = {k: v for k, v in delta.items() if k not in _DELTA_DATA or v is None or v in ("", [])}
+    return {"delta": shape, **rest(choice, _CHOICE_LIFTED)}
 
 
 def _update_held(held: _HeldCall, call: dict[str, Any], arguments: str) -> None:

@@ -1,12 +1,15 @@
 """Neutral events → OpenAI Chat Completions SSE bytes, chunk for chunk like OpenAI sends them.
 
-Every chunk is `data: {"id","object":"chat.completion.chunk","created","model"[,"service_tier"]
-[,"system_fingerprint"],"choices":[{"index":0,"delta":…,"logprobs":null,"finish_reason":null}]
-[,"usage":null]}`; the constant parts are built once at `MessageStart`. The first chunk carries
-`{"role":"assistant","content":"","refusal":null}`. Tool calls are numbered 0, 1, … in output
-order whatever the block indexes are. `MessageEnd` sends the finish chunk, then — only if the
-client asked `stream_options.include_usage` — the usage chunk (`choices: []`); `finish()` sends
-`data: [DONE]`. Opaque blocks and non-OpenAI opaque events are not sent.
+Every chunk is `data: {"id","object":"chat.completion.chunk","created","model", <the upstream's
+other chunk-level fields>,"choices":[{"index":0,"delta":…,"logprobs":null,"finish_reason":null}]
+[,"usage":null]}`; the constant parts are built once at `MessageStart`. The first chunk carries the
+upstream's first delta shape when it came from an OpenAI stream, else
+`{"role":"assistant","content":"","refusal":null}`; the first chunk's other choice fields (a
+router's `native_finish_reason: null`, …) are repeated on every chunk. Tool calls are numbered 0, 1,
+… in output order whatever the block indexes are. `MessageEnd` sends the finish chunk (with the
+upstream's other finish-choice fields), then — only if the client asked
+`stream_options.include_usage` — the usage chunk (`choices: []`); `finish()` sends `data: [DONE]`.
+Opaque blocks and non-OpenAI opaque events are not sent.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ import orjson
 
 from gateway.codecs.common import MISSING
 from gateway.codecs.openai_chat.mapping import (
+    FINISH_CHOICE,
+    FIRST_CHOICE,
     LEGACY_FUNCTION_CALL,
     finish_from_stop,
     usage_to_openai,
@@ -40,6 +45,8 @@ from gateway.neutral import (
 _DONE: Final = b"data: [DONE]\n\n"
 _FIRST_DELTA: Final = b'{"role":"assistant","content":"","refusal":null}'
 _ECHOED_MESSAGE_KEYS: Final = frozenset({"role", "content", "tool_calls"})
+_WRITTEN_CHOICE_KEYS: Final = frozenset({"index", "delta", "logprobs", "finish_reason"})
+_OWN_TOP_KEYS: Final = frozenset({"id", "object", "created", "model", FIRST_CHOICE})
 _dumps = orjson.dumps
 
 
@@ -48,6 +55,7 @@ class OpenAIStreamEncoder:
 
     __slots__ = (
         "_calls",
+        "_choice_extra",
         "_close",
         "_head",
         "_include_usage",
@@ -68,6 +76,7 @@ class OpenAIStreamEncoder:
         # block index → (delta bytes before the arguments value, after it)
         self._tools: dict[int, tuple[bytes, bytes]] = {}
         self._calls = 0  # tool calls sent so far: the next `tool_calls[].index`
+        self._choice_extra = b""  # `,"key":value…` of the upstream's own choice fields
 
     def encode(self, events: list[Event]) -> bytes:
         """SSE bytes for a batch of events."""
@@ -101,10 +110,20 @@ class OpenAIStreamEncoder:
     def _chunk(self, delta: bytes) -> bytes:
         return self._open + delta + self._close
 
-    def _chunk_with(self, delta: bytes, logprobs: bytes, finish: bytes) -> bytes:
+    def _chunk_with(
+        self, delta: bytes, logprobs: bytes, finish: bytes, choice_extra: bytes = b""
+    ) -> bytes:
         return (
-            self._open + delta + b',"logprobs":' + logprobs + b',"finish_reason":' + finish + b"}]"
-        ) + self._tail
+            self._open
+            + delta
+            + b',"logprobs":'
+            + logprobs
+            + b',"finish_reason":'
+            + finish
+            + choice_extra
+            + b"}]"
+            + self._tail
+        )
 
     def _start(self, event: MessageStart, out: list[bytes]) -> None:
         extra = event.extra
@@ -115,14 +134,21 @@ class OpenAIStreamEncoder:
             "created": created if isinstance(created, int) else int(time.time()),
             "model": event.model,
         }
-        for key in ("service_tier", "system_fingerprint"):
-            if key in extra:
-                top[key] = extra[key]
+        if extra.get("type") != "message":  # else the extra came from an Anthropic message
+            for key, value in extra.items():
+                if key not in _OWN_TOP_KEYS:
+                    top[key] = value
         self._head = b"data: " + _dumps(top)[:-1]
         self._open = self._head + b',"choices":[{"index":0,"delta":'
         self._tail = b',"usage":null}\n\n' if self._include_usage else b"}\n\n"
-        self._close = b',"logprobs":null,"finish_reason":null}]' + self._tail
-        out.append(self._open + _FIRST_DELTA + self._close)
+        first = extra.get(FIRST_CHOICE) if extra.get("type") != "message" else None
+        delta = first.get("delta") if isinstance(first, dict) else None
+        self._choice_extra = _choice_fields(first if isinstance(first, dict) else {})
+        self._close = (
+            b',"logprobs":null,"finish_reason":null' + self._choice_extra + b"}]" + self._tail
+        )
+        first_bytes = _dumps(delta) if isinstance(delta, dict) else _FIRST_DELTA
+        out.append(self._open + first_bytes + self._close)
 
     def _block_start(self, event: BlockStart, out: list[bytes]) -> None:
         block = event.block
@@ -161,7 +187,8 @@ class OpenAIStreamEncoder:
             return
         delta = raw.get("delta")
         delta_bytes = _dumps(delta if isinstance(delta, dict) else {})
-        out.append(self._chunk_with(delta_bytes, _dumps(raw.get("logprobs")), b"null"))
+        logprobs = _dumps(raw.get("logprobs"))
+        out.append(self._chunk_with(delta_bytes, logprobs, b"null", self._choice_extra))
 
     def _end(self, event: MessageEnd, out: list[bytes]) -> None:
         message = event.extra.get("message")
@@ -178,7 +205,15 @@ class OpenAIStreamEncoder:
             event.extra.get("finish_reason", MISSING),
             has_tool_calls=bool(self._tools),
         )
-        out.append(self._chunk_with(b"{}", b"null", _dumps(finish)))
+        choice = event.extra.get(FINISH_CHOICE)
+        extra = _choice_fields(choice) if isinstance(choice, dict) else self._choice_extra
+        out.append(self._chunk_with(b"{}", b"null", _dumps(finish), extra))
         if self._include_usage and event.usage is not None:
             usage = _dumps(usage_to_openai(event.usage))
             out.append(self._head + b',"choices":[],"usage":' + usage + b"}\n\n")
+
+
+def _choice_fields(choice: dict[str, Any]) -> bytes:
+    """`,"key":value…` for a choice's own fields beyond the ones the encoder writes."""
+    own = {k: v for k, v in choice.items() if k not in _WRITTEN_CHOICE_KEYS}
+    return b"," + _dumps(own)[1:-1] if own else b""

@@ -87,6 +87,14 @@ OPENAI_EXPECTED: dict[str, dict[str, Any]] = {
         finish_reason="stop",
         logprobs=[("Yes", -0.0009)],
     ),
+    "router_extra_fields": _openai_expected(
+        id="gen-1765000000-AbCdEf",
+        model="deepseek/deepseek-r1-0528",
+        content="Hello there!",
+        reasoning_content="The user greets me. Answer briefly.",
+        finish_reason="stop",
+        usage=(12, 9),
+    ),
     "reasoning_compat": _openai_expected(
         id="8a7f3c2e-1d4b-4f6a-9e0c-5b2d7a1c3e9f",
         model="deepseek-reasoner",
@@ -125,6 +133,18 @@ def _message(id: str, model: str, **fields: Any) -> dict[str, Any]:
 # round trip: blocks with their text, thinking and signature, tool ids, names and parsed input,
 # citations; stop reason; usage (message_start's, with message_delta's counts written over it).
 ANTHROPIC_EXPECTED: dict[str, dict[str, Any]] = {
+    "context_management": _message(
+        "msg_01CtxMgmt",
+        "claude-sonnet-4-5-20250929",
+        content=[{"type": "text", "text": "Done."}],
+        stop_reason="end_turn",
+        usage={
+            "input_tokens": 2100,
+            "cache_creation_input_tokens": 0,
+            "cache_read_input_tokens": 0,
+            "output_tokens": 3,
+        },
+    ),
     "text": _message(
         "msg_01XFDUDYJgAACzvnptvVoYEL",
         "claude-sonnet-4-5-20250929",

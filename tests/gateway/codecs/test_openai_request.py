@@ -152,6 +152,7 @@ BAD: list[tuple[str, Any, str, str | None]] = [
     ("empty model", {"model": "", "messages": [VALID_MESSAGE]}, "'model' is required", "model"),
     ("model not a string", {"model": 4, "messages": [VALID_MESSAGE]}, "non-empty string", "model"),
     ("stream not a bool", _body(stream="yes"), "'stream' must be true or false", "stream"),
+    ("several choices", _body(n=3), "'n' must be 1 through this gateway (got 3)", "n"),
 ]
 
 
@@ -172,6 +173,9 @@ def _assistant_calls(calls: Any) -> dict[str, Any]:
 
 # Shapes only the upstream can judge: the gateway sends them on exactly as received.
 UPSTREAM_JUDGES: list[tuple[str, dict[str, Any]]] = [
+    ("one choice asked", _body(n=1)),
+    ("n null", _body(n=None)),
+    ("n not a number", _body(n="two")),
     ("no messages", {"model": "m"}),
     ("empty messages", _body(messages=[])),
     ("messages not a list", _body(messages="hi")),

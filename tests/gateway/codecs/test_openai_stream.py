@@ -111,6 +111,7 @@ def test_text_stream() -> None:
             "created": 1741569952,
             "service_tier": "default",
             "system_fingerprint": "fp_f9f4fb6dbf",
+            "first_choice": {"delta": {"role": "assistant", "content": "", "refusal": None}},
         },
     )
     assert events[1] == BlockStart(0, TextBlock())

@@ -68,6 +68,10 @@ async def test_what_the_gateway_needs_is_checked_by_the_gateway(proxy: Proxy) ->
     response = await proxy.openai({"model": "mock/echo", "messages": USER, "stream": "yes"})
     assert response.status_code == 400
     assert "'stream' must be true or false" in _openai_error(response)["message"]
+    response = await proxy.openai({"model": "mock/echo", "messages": USER, "n": 2})
+    assert response.status_code == 400
+    assert _openai_error(response)["param"] == "n"
+    assert "Send one request per choice" in _openai_error(response)["message"]
 
 
 async def test_bad_key_is_401_and_not_recorded(proxy: Proxy) -> None:
