@@ -133,6 +133,38 @@ def _message(id: str, model: str, **fields: Any) -> dict[str, Any]:
 # round trip: blocks with their text, thinking and signature, tool ids, names and parsed input,
 # citations; stop reason; usage (message_start's, with message_delta's counts written over it).
 ANTHROPIC_EXPECTED: dict[str, dict[str, Any]] = {
+    "pause_turn": _message(
+        "msg_01PauseTurn",
+        "claude-sonnet-4-5-20250929",
+        content=[
+            {
+                "type": "server_tool_use",
+                "id": "srvtoolu_01Bash",
+                "name": "bash_code_execution",
+                "input": {"command": "python3 analyse.py"},
+            },
+            {
+                "type": "bash_code_execution_tool_result",
+                "tool_use_id": "srvtoolu_01Bash",
+                "content": {
+                    "type": "bash_code_execution_result",
+                    "stdout": "rows: 42\n",
+                    "stderr": "",
+                    "return_code": 0,
+                    "content": [],
+                },
+            },
+        ],
+        stop_reason="pause_turn",
+        container=None,
+        usage={
+            "input_tokens": 900,
+            "cache_creation_input_tokens": 0,
+            "cache_read_input_tokens": 0,
+            "output_tokens": 51,
+            "server_tool_use": {"web_search_requests": 0, "web_fetch_requests": 0},
+        },
+    ),
     "context_management": _message(
         "msg_01CtxMgmt",
         "claude-sonnet-4-5-20250929",

@@ -28,6 +28,7 @@ FAITHFUL = [
     ("anthropic", "thinking"),
     ("anthropic", "server_tool"),
     ("anthropic", "citations"),
+    ("anthropic", "pause_turn"),
 ]
 
 
