@@ -87,7 +87,7 @@ class TransactionAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "latency_ms",
         "overhead_ms",
     )
-    list_filter = ("status", "client_format", "blocked", "policy_name")
+    list_filter = ("status", "client_format", "blocked", "policy_overridden", "policy_name")
     search_fields = ("id", "model", "api_key_name")
     list_select_related = False
     show_full_result_count = False
@@ -103,7 +103,7 @@ class TransactionAdmin(ReadOnlyMixin, admin.ModelAdmin):
                     ("client_format", "stream", "model"),
                     ("upstream", "upstream_model"),
                     ("api_key", "api_key_name", "session_id"),
-                    ("policy_name", "policy_version", "decision_count"),
+                    ("policy_name", "policy_version", "policy_overridden", "decision_count"),
                     ("input_tokens", "output_tokens"),
                     ("latency_ms", "overhead_ms"),
                     "error",

@@ -60,6 +60,7 @@ class TransactionStarted(LiveEvent):
     key: str = ""
     policy: str = ""
     policy_version: int = 0
+    policy_overridden: bool = False
     type: ClassVar[str] = "transaction.started"
     message_type: ClassVar[str] = "activity.started"
 
@@ -75,6 +76,7 @@ class TransactionStarted(LiveEvent):
             key=record.api_key_name,
             policy=record.policy_name,
             policy_version=record.policy_version,
+            policy_overridden=record.policy_overridden,
         )
 
 
@@ -120,6 +122,7 @@ class TransactionFinished(LiveEvent):
     stream: bool = False
     key: str = ""
     policy: str = ""
+    policy_overridden: bool = False
     latency_ms: float | None = None
     overhead_ms: float | None = None
     input_tokens: int | None = None
@@ -144,6 +147,7 @@ class TransactionFinished(LiveEvent):
             stream=record.stream,
             key=record.api_key_name,
             policy=record.policy_name,
+            policy_overridden=record.policy_overridden,
             latency_ms=record.latency_ms,
             overhead_ms=record.overhead_ms,
             input_tokens=record.input_tokens,

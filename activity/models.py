@@ -40,6 +40,9 @@ class Transaction(models.Model):
     session_id = models.CharField(max_length=255, blank=True, db_index=True)
     policy_name = models.CharField(max_length=100, blank=True, db_index=True)
     policy_version = models.IntegerField(default=0)
+    policy_overridden = models.BooleanField(
+        default=False, help_text="The client chose the policy with X-Luthien-Policy."
+    )
     input_tokens = models.IntegerField(null=True, blank=True)
     output_tokens = models.IntegerField(null=True, blank=True)
     latency_ms = models.FloatField(null=True, blank=True)

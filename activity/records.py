@@ -72,6 +72,7 @@ class TransactionRecord:
     session_id: str = ""
     policy_name: str = ""
     policy_version: int = 0
+    policy_overridden: bool = False  # chosen by the client's X-Luthien-Policy header
     input_tokens: int | None = None
     output_tokens: int | None = None
     latency_ms: float | None = None
@@ -101,6 +102,7 @@ class TransactionRecord:
             "api_key_name": self.api_key_name,
             "policy_name": self.policy_name,
             "policy_version": self.policy_version,
+            "policy_overridden": self.policy_overridden,
             "input_tokens": self.input_tokens,
             "output_tokens": self.output_tokens,
             "latency_ms": self.latency_ms,

@@ -146,6 +146,7 @@ def _transaction_row(entry: Entry, live_keys: set[int]) -> dict[str, Any]:
         "session_id": _text(entry, "session_id"),
         "policy_name": _text(entry, "policy_name"),
         "policy_version": entry.get("policy_version") or 0,
+        "policy_overridden": bool(entry.get("policy_overridden")),
         "input_tokens": entry.get("input_tokens"),
         "output_tokens": entry.get("output_tokens"),
         "latency_ms": entry.get("latency_ms"),

@@ -27,7 +27,7 @@ def demo_seed() -> DemoCredentials:
     """Rotate the demo key (secrets are never stored, so it cannot be shown again) and reset the
     demo staff user's password. Development only."""
     ApiKey.objects.filter(name=DEMO_KEY_NAME).delete()
-    _, secret = api_key_create(name=DEMO_KEY_NAME, may_override_policy=True)
+    _, secret = api_key_create(name=DEMO_KEY_NAME, may_override_policy=False)
     user_model = get_user_model()
     user, _ = user_model.objects.get_or_create(
         username=DEMO_ADMIN, defaults={"is_staff": True, "is_superuser": True}

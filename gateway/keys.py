@@ -28,7 +28,8 @@ PREFIX_LEN = 8
 
 @dataclass(frozen=True, slots=True)
 class ClientIdentity:
-    """Who is calling: the key's id (None for the bootstrap key), name and rights."""
+    """Who is calling: the key's id (None for the bootstrap keys), name and rights. Only keys an
+    admin granted it, and `PROXY_OVERRIDE_API_KEY`, may override the policy."""
 
     key_id: int | None
     name: str
@@ -66,7 +67,10 @@ def _lookup(secret: str) -> ClientIdentity | None:
     close_old_connections()
     bootstrap = settings.PROXY_API_KEY
     if bootstrap and hmac.compare_digest(secret.encode(), bootstrap.encode()):
-        return ClientIdentity(key_id=None, name="bootstrap", may_override_policy=True)
+        return ClientIdentity(key_id=None, name="bootstrap", may_override_policy=False)
+    override_key = settings.PROXY_OVERRIDE_API_KEY
+    if override_key and hmac.compare_digest(secret.encode(), override_key.encode()):
+        return ClientIdentity(key_id=None, name="bootstrap-override", may_override_policy=True)
     if not secret.startswith(SECRET_PREFIX):
         return None
     prefix = secret[len(SECRET_PREFIX) : len(SECRET_PREFIX) + PREFIX_LEN]

@@ -19,7 +19,7 @@ import orjson
 from django.conf import settings
 from django.http import HttpResponse, StreamingHttpResponse
 
-from gateway.errors import AuthenticationFailed, GatewayError, PermissionDenied
+from gateway.errors import AuthenticationFailed, GatewayError
 from gateway.exchange import Exchange
 from gateway.headers import client_response_headers, upstream_request_headers
 from gateway.inbound import InboundRequest
@@ -27,7 +27,12 @@ from gateway.keys import ClientIdentity, client_key_authenticate, secret_from_he
 from gateway.metrics import count_auth_failure
 from gateway.neutral import WireFormat
 from gateway.rate_limit import rate_limiter
-from gateway.request_checks import check_message_count, parse_body, session_id
+from gateway.request_checks import (
+    check_message_count,
+    check_override_allowed,
+    parse_body,
+    session_id,
+)
 from gateway.respond import respond_complete, respond_reply, respond_stream
 from gateway.responses import error_response
 from gateway.upstream_call import open_upstream, read_body
@@ -94,10 +99,11 @@ async def _proxy(
     exchange.route = route = resolve_route(request.model, exchange.fmt)
     record.upstream, record.upstream_model = route.upstream.name, route.model
     override = headers.get("x-luthien-policy")
-    if override and not identity.may_override_policy:
-        raise PermissionDenied("this API key may not choose a policy with X-Luthien-Policy")
+    if override:
+        check_override_allowed(identity)
     active = await resolve_policy(override)
     record.policy_name, record.policy_version = active.name, active.version
+    record.policy_overridden = bool(override)
     ctx = exchange.start_policy(request, active.policy)
     try:
         request = exchange.request = await apply_request(active.policy, request, ctx)

@@ -7,8 +7,9 @@ from typing import Any
 import orjson
 from django.conf import settings
 
-from gateway.errors import InvalidRequest, PayloadTooLarge, TooManyMessages
+from gateway.errors import InvalidRequest, PayloadTooLarge, PermissionDenied, TooManyMessages
 from gateway.inbound import InboundRequest
+from gateway.keys import ClientIdentity
 from gateway.neutral import Request
 
 
@@ -36,6 +37,22 @@ def check_message_count(request: Request) -> None:
     if len(request.messages) > limit:
         raise TooManyMessages(
             f"too many messages: {len(request.messages)} > {limit}", param="messages"
+        )
+
+
+def check_override_allowed(identity: ClientIdentity) -> None:
+    """403 unless the gateway allows the `X-Luthien-Policy` header and this key was granted it."""
+    if not settings.LUTHIEN_ALLOW_POLICY_OVERRIDE:
+        raise PermissionDenied(
+            "X-Luthien-Policy is disabled on this gateway (LUTHIEN_ALLOW_POLICY_OVERRIDE=0): "
+            "the active policy applies to every call",
+            param="X-Luthien-Policy",
+        )
+    if not identity.may_override_policy:
+        raise PermissionDenied(
+            "this API key may not choose a policy with X-Luthien-Policy (an admin grants the "
+            "right per key)",
+            param="X-Luthien-Policy",
         )
 
 

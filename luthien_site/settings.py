@@ -170,6 +170,12 @@ if LUTHIEN_UPSTREAM_TRANSPORT not in ("http11", "httpx"):
 
 # --- Client keys and limits --------------------------------------------------------------------
 PROXY_API_KEY: str = _env_str("PROXY_API_KEY", "")
+# A second bootstrap key that may use X-Luthien-Policy: for tests and demos, never for agents.
+PROXY_OVERRIDE_API_KEY: str = _env_str("PROXY_OVERRIDE_API_KEY", "")
+# 0: the X-Luthien-Policy header is refused for every key (docker-compose.yaml's default).
+LUTHIEN_ALLOW_POLICY_OVERRIDE: bool = env.bool("LUTHIEN_ALLOW_POLICY_OVERRIDE", True)
+if PROXY_OVERRIDE_API_KEY and PROXY_OVERRIDE_API_KEY == PROXY_API_KEY:
+    raise ImproperlyConfigured("PROXY_OVERRIDE_API_KEY must differ from PROXY_API_KEY")
 ADMIN_API_KEY: str = _env_str("ADMIN_API_KEY", "")
 LUTHIEN_KEY_CACHE_TTL_S: float = env.float("LUTHIEN_KEY_CACHE_TTL_S", 30.0)
 LUTHIEN_MAX_BODY_BYTES: int = env.int("LUTHIEN_MAX_BODY_BYTES", 10 * 1024 * 1024)

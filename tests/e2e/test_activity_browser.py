@@ -125,7 +125,9 @@ def send_sync(server: Server, key: str, text: str, model: str = "mock/echo", **o
                 pass
             return str(response.headers["x-luthien-transaction-id"])
     try:
-        raw = client.chat.completions.with_raw_response.create(model=model, messages=messages)
+        raw = client.chat.completions.with_raw_response.create(
+            model=model, messages=messages, extra_headers=options.get("headers")
+        )
     except APIStatusError as error:  # an upstream error is passed through: still recorded
         return str(error.response.headers["x-luthien-transaction-id"])
     raw.parse()
@@ -183,6 +185,15 @@ async def test_a_request_appears_live_and_opens_its_detail(
     await page.locator(f'tr[data-id="{later}"] .status-completed').wait_for(timeout=5_000)
     first_row_id = await page.locator("#live-rows tr.main").first.get_attribute("data-id")
     assert first_row_id == later  # newest first
+    assert await page.locator(f'tr[data-id="{later}"] .status-override').count() == 0
+
+    from policies.services import policy_config_create
+
+    await asyncio.to_thread(policy_config_create, name="shout", policy_class="all-caps", config={})
+    chosen = await send(
+        gateway_server, e2e_key, "pick my policy", headers={"X-Luthien-Policy": "shout"}
+    )
+    await page.locator(f'tr[data-id="{chosen}"] .status-override').wait_for(timeout=10_000)
 
     await open_detail(page, tx_id)
     assert await page.locator(".title-row .status").inner_text() == "completed"

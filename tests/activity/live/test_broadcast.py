@@ -50,6 +50,7 @@ def test_started_event_carries_the_summary() -> None:
         "key": "ci",
         "policy": "noop",
         "policy_version": 3,
+        "policy_overridden": False,
     }
     assert TransactionStarted.from_record(_record()).as_message()["type"] == "activity.started"
 
