@@ -7,19 +7,19 @@ from typing import Any
 
 import pytest
 
-from tests.gateway.egress.support import ConnectProxy, ThrowawayCA, TlsMock, UPSTREAM_NAME
+from tests.gateway.egress.support import UPSTREAM_NAME, ConnectProxy, ThrowawayCA, TlsMock
 
 
 @pytest.fixture(scope="module")
-def test_ca(tmp_path_factory: Any) -> ThrowawayCA:
+def throwaway_ca(tmp_path_factory: Any) -> ThrowawayCA:
     """A CA nobody trusts unless told to, and the upstream's certificate from it."""
     return ThrowawayCA(tmp_path_factory.mktemp("ca"))
 
 
 @pytest.fixture(scope="module")
-def tls_mock(test_ca: ThrowawayCA) -> Iterator[TlsMock]:
+def tls_mock(throwaway_ca: ThrowawayCA) -> Iterator[TlsMock]:
     """The mock upstream over HTTPS (`upstream.test` through the proxy, or 127.0.0.1)."""
-    with TlsMock(test_ca) as mock:
+    with TlsMock(throwaway_ca) as mock:
         yield mock
 
 

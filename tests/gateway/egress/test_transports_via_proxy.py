@@ -58,13 +58,13 @@ def basic(user: str, password: str) -> str:
 
 @pytest.mark.parametrize(("kind", "loop"), KINDS)
 def test_https_goes_through_a_connect_tunnel(
-    kind: str, loop: str, connect_proxy: ConnectProxy, tls_mock: TlsMock, test_ca: ThrowawayCA
+    kind: str, loop: str, connect_proxy: ConnectProxy, tls_mock: TlsMock, throwaway_ca: ThrowawayCA
 ) -> None:
     """Non-streamed and streamed calls over one tunnel; the origin name goes to the proxy."""
     url = tls_mock.url() + "/v1/chat/completions"
 
     async def scenario() -> None:
-        async with client(transport(kind, through(connect_proxy.url), ca=test_ca)) as http:
+        async with client(transport(kind, through(connect_proxy.url), ca=throwaway_ca)) as http:
             whole = await http.post(url, json=BODY)
             async with http.stream("POST", url, json={**BODY, "stream": True}) as streamed:
                 chunks = [chunk async for chunk in streamed.aiter_raw()]
@@ -103,7 +103,7 @@ def test_an_untrusted_certificate_through_the_tunnel_is_a_tls_error(
 
 @pytest.mark.parametrize(("kind", "loop"), KINDS)
 def test_proxy_credentials_from_the_url(
-    kind: str, loop: str, tls_mock: TlsMock, test_ca: ThrowawayCA
+    kind: str, loop: str, tls_mock: TlsMock, throwaway_ca: ThrowawayCA
 ) -> None:
     """user:password in the proxy URL (percent-encoded) become the CONNECT's basic auth."""
     expected = basic("agent", "p@ss:word")
@@ -111,7 +111,7 @@ def test_proxy_credentials_from_the_url(
         proxy_url = f"http://agent:p%40ss%3Aword@127.0.0.1:{proxy.port}"
 
         async def scenario() -> None:
-            async with client(transport(kind, through(proxy_url), ca=test_ca)) as http:
+            async with client(transport(kind, through(proxy_url), ca=throwaway_ca)) as http:
                 reply = await http.post(tls_mock.url() + "/v1/chat/completions", json=BODY)
             assert reply.status_code == 200
 
@@ -122,12 +122,12 @@ def test_proxy_credentials_from_the_url(
 @pytest.mark.parametrize(("kind", "loop"), KINDS)
 @pytest.mark.parametrize("credentials", ["", "agent:wrong-secret@"])
 def test_a_proxy_that_wants_credentials_is_a_proxy_error(
-    kind: str, loop: str, credentials: str, tls_mock: TlsMock, test_ca: ThrowawayCA
+    kind: str, loop: str, credentials: str, tls_mock: TlsMock, throwaway_ca: ThrowawayCA
 ) -> None:
     """407 to CONNECT: a ProxyError naming the status; a wrong password is never shown."""
     with ConnectProxy(authorization=basic("agent", "right")) as proxy:
         proxy_url = f"http://{credentials}127.0.0.1:{proxy.port}"
-        over = transport(kind, through(proxy_url), ca=test_ca)
+        over = transport(kind, through(proxy_url), ca=throwaway_ca)
 
         async def scenario() -> None:
             async with client(over) as http:
@@ -149,13 +149,13 @@ def test_a_proxy_that_wants_credentials_is_a_proxy_error(
 
 @pytest.mark.parametrize(("kind", "loop"), KINDS)
 def test_a_proxy_that_is_down_is_a_proxy_error(
-    kind: str, loop: str, tls_mock: TlsMock, test_ca: ThrowawayCA
+    kind: str, loop: str, tls_mock: TlsMock, throwaway_ca: ThrowawayCA
 ) -> None:
     """Nothing listens where the proxy should be: the error names the proxy, not the origin."""
     closed = listening_socket()
     port = closed.getsockname()[1]
     closed.close()  # the port is free again: connecting is refused
-    over = transport(kind, through(f"http://user:secret@127.0.0.1:{port}"), ca=test_ca)
+    over = transport(kind, through(f"http://user:secret@127.0.0.1:{port}"), ca=throwaway_ca)
 
     async def scenario() -> None:
         async with client(over) as http:
@@ -198,7 +198,7 @@ def test_http_origins_are_forwarded_in_absolute_form(
 
 @pytest.mark.parametrize(("kind", "loop"), KINDS)
 def test_no_proxy_hosts_go_direct_and_each_origin_is_decided_once(
-    kind: str, loop: str, connect_proxy: ConnectProxy, tls_mock: TlsMock, test_ca: ThrowawayCA
+    kind: str, loop: str, connect_proxy: ConnectProxy, tls_mock: TlsMock, throwaway_ca: ThrowawayCA
 ) -> None:
     """NO_PROXY exempts 127.0.0.1 (direct TLS to the mock succeeds, the proxy sees nothing);
     the proxy of an origin is asked for once, not per request."""
@@ -212,7 +212,7 @@ def test_no_proxy_hosts_go_direct_and_each_origin_is_decided_once(
         return selection.proxy_for(scheme, host, port)
 
     async def scenario() -> None:
-        async with client(transport(kind, chooser, ca=test_ca)) as http:
+        async with client(transport(kind, chooser, ca=throwaway_ca)) as http:
             for _ in range(3):
                 reply = await http.post(
                     tls_mock.url("127.0.0.1") + "/v1/chat/completions", json=BODY
