@@ -72,7 +72,7 @@ def _clear(settings: Any) -> None:
 def test_a_bad_proxy_url_is_improperly_configured(settings: Any) -> None:
     _clear(settings)
     settings.LUTHIEN_UPSTREAM_PROXY = "socks5://agent:hunter2@proxy:1080"
-    with pytest.raises(ImproperlyConfigured, match="^LUTHIEN_UPSTREAM_PROXY uses the scheme") as e:
+    with pytest.raises(ImproperlyConfigured, match=r"^LUTHIEN_UPSTREAM_PROXY uses the scheme") as e:
         proxy_selection_from_settings()
     assert "hunter2" not in str(e.value)
 
@@ -119,3 +119,15 @@ async def test_a_bad_setting_fails_the_start_up(settings: Any) -> None:
     await handle_lifespan(receive, send)
     assert [m["type"] for m in sent] == ["lifespan.startup.failed"]
     assert sent[0]["message"].startswith("HTTPS_PROXY uses the scheme 'https'")
+
+
+def test_error_reports_hide_proxy_settings(settings: Any) -> None:
+    """Django's DEBUG page and error e-mails show settings: proxy URLs carry credentials."""
+    from django.views.debug import get_default_exception_reporter_filter
+
+    settings.HTTPS_PROXY = "http://agent:hunter2@proxy.corp:3128"
+    settings.LUTHIEN_UPSTREAM_PROXY = "http://agent:hunter2@proxy.corp:3128"
+    shown = get_default_exception_reporter_filter().get_safe_settings()
+    assert "hunter2" not in shown["HTTPS_PROXY"]
+    assert "hunter2" not in shown["LUTHIEN_UPSTREAM_PROXY"]
+    assert shown["LUTHIEN_UPSTREAM_TRANSPORT"] == settings.LUTHIEN_UPSTREAM_TRANSPORT  # not all
