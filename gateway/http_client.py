@@ -2,12 +2,13 @@
 
 `UpstreamClient` builds `httpx.Request`s and hands them straight to a transport:
 `gateway.http11.Http11Transport` (event-driven keep-alive pool) unless
-`LUTHIEN_UPSTREAM_TRANSPORT=httpx` asks for httpx's own. It skips what `httpx.AsyncClient`
-adds per call and a proxy does not want: no redirects (an upstream's 3xx goes back to the
-client like any other status), no auth flow, no default headers (`gateway.headers` decides
-them all), and no cookie jar, which on a shared client would
-carry one caller's upstream cookies into every other caller's requests. `mock/*` models go to
-the mock upstream's in-process transport, so the same code path serves real and mock upstreams.
+`LUTHIEN_UPSTREAM_TRANSPORT=httpx` asks for httpx's own, either one with the outbound proxy
+and TLS trust of `gateway.egress` (decided per origin once, not per request). It skips what
+`httpx.AsyncClient` adds per call and a proxy does not want: no redirects (an upstream's 3xx
+goes back to the client like any other status), no auth flow, no default headers
+(`gateway.headers` decides them all), and no cookie jar, which on a shared client would carry
+one caller's upstream cookies into every other caller's requests. `mock/*` models go to the
+mock upstream's in-process transport, so the same code path serves real and mock upstreams.
 """
 
 from __future__ import annotations
@@ -17,11 +18,10 @@ from functools import lru_cache
 import httpx
 from django.conf import settings
 
-from gateway.http11.transport import Http11Transport
+from gateway.egress.transports import upstream_transport
 from gateway.loop_bound import LoopBound
 from gateway.upstreams import MOCK_HOST
 
-KEEPALIVE_EXPIRY_S = 30.0  # idle upstream connections close after this long
 _MOCK_HOSTNAME = httpx.URL(MOCK_HOST).host
 
 
@@ -87,7 +87,7 @@ def _timeout() -> httpx.Timeout:
 def _new_client() -> UpstreamClient:
     from gateway.mock.transport import MockUpstreamTransport
 
-    return UpstreamClient(_transport(), MockUpstreamTransport(), _timeout())
+    return UpstreamClient(upstream_transport(), MockUpstreamTransport(), _timeout())
 
 
 _client: LoopBound[UpstreamClient] = LoopBound(_new_client)
@@ -96,21 +96,6 @@ _client: LoopBound[UpstreamClient] = LoopBound(_new_client)
 def http_client() -> UpstreamClient:
     """The shared client, created on first use (and again if the event loop changed: tests)."""
     return _client.get()
-
-
-def _transport() -> httpx.AsyncBaseTransport:
-    if settings.LUTHIEN_UPSTREAM_TRANSPORT == "httpx":
-        limits = httpx.Limits(
-            max_connections=settings.LUTHIEN_UPSTREAM_MAX_CONNECTIONS,
-            max_keepalive_connections=settings.LUTHIEN_UPSTREAM_MAX_KEEPALIVE,
-            keepalive_expiry=KEEPALIVE_EXPIRY_S,
-        )
-        return httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
-    return Http11Transport(
-        max_connections=settings.LUTHIEN_UPSTREAM_MAX_CONNECTIONS,
-        max_keepalive=settings.LUTHIEN_UPSTREAM_MAX_KEEPALIVE,
-        keepalive_expiry=KEEPALIVE_EXPIRY_S,
-    )
 
 
 async def close_http_client() -> None:

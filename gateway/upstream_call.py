@@ -7,6 +7,7 @@ import time
 
 import httpx
 
+from gateway.egress.failures import UpstreamTlsError
 from gateway.errors import UpstreamError, UpstreamTimeout, UpstreamUnavailable
 from gateway.http_client import http_client
 
@@ -14,10 +15,15 @@ from gateway.http_client import http_client
 def map_transport_error(
     error: httpx.HTTPError, upstream: str, *, mid_response: bool = False
 ) -> UpstreamTimeout | UpstreamUnavailable:
-    """The gateway error for an httpx failure (`mid_response`: while reading the body)."""
+    """The gateway error for an httpx failure (`mid_response`: while reading the body).
+
+    Outbound proxy and TLS failures (`gateway.egress.failures`) carry their own explanation,
+    which the client gets too: what failed and which setting fixes it."""
     kind = type(error).__name__
     if isinstance(error, httpx.TimeoutException):
         return UpstreamTimeout(f"upstream {upstream!r} timed out ({kind})")
+    if isinstance(error, (httpx.ProxyError, UpstreamTlsError)):
+        return UpstreamUnavailable(f"upstream {upstream!r} is unreachable: {error}")
     if mid_response:
         return UpstreamUnavailable(
             f"upstream {upstream!r} dropped the connection mid-response ({kind})"

@@ -12,11 +12,14 @@ logger = logging.getLogger("luthien")
 
 
 async def on_startup() -> None:
-    """Start background services of this worker: the policy reloader, and the recorder (which
-    replays spill files left by an earlier run)."""
+    """Check the outbound proxy and CA settings, then start background services of this
+    worker: the policy reloader, and the recorder (which replays spill files left by an
+    earlier run)."""
     from activity.recorder import recorder
+    from gateway.egress.transports import check_egress_settings
     from policies.reloader import policy_startup
 
+    check_egress_settings()
     await policy_startup()
     if settings.LUTHIEN_RECORDING:
         recorder().start()

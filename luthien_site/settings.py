@@ -168,6 +168,19 @@ LUTHIEN_UPSTREAM_TRANSPORT: str = _env_str("LUTHIEN_UPSTREAM_TRANSPORT", "http11
 if LUTHIEN_UPSTREAM_TRANSPORT not in ("http11", "httpx"):
     raise ImproperlyConfigured("LUTHIEN_UPSTREAM_TRANSPORT must be 'http11' or 'httpx'")
 
+# --- Outbound proxy and TLS trust (gateway.egress; checked at start-up) --------------------------
+# The standard variables: the lower-case name wins over the upper-case one (as curl reads them).
+HTTPS_PROXY: str = env.str("https_proxy", default="") or _env_str("HTTPS_PROXY", "")
+HTTP_PROXY: str = env.str("http_proxy", default="") or _env_str("HTTP_PROXY", "")
+NO_PROXY: str = env.str("no_proxy", default="") or _env_str("NO_PROXY", "")
+# Overrides the two above for upstream and judge calls: a proxy URL, or "none" (always direct).
+LUTHIEN_UPSTREAM_PROXY: str = _env_str("LUTHIEN_UPSTREAM_PROXY", "")
+# CA roots: SSL_CERT_FILE replaces the default (certifi) roots; the bundle is added on top.
+SSL_CERT_FILE: str = _env_str("SSL_CERT_FILE", "")
+LUTHIEN_UPSTREAM_CA_BUNDLE: str = _env_str("LUTHIEN_UPSTREAM_CA_BUNDLE", "")
+# Proxy URLs may carry credentials: Django's error reports hide them like keys and passwords.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "luthien_site.reporting.SettingsFilter"
+
 # --- Client keys and limits --------------------------------------------------------------------
 PROXY_API_KEY: str = _env_str("PROXY_API_KEY", "")
 # A second bootstrap key that may use X-Luthien-Policy: for tests and demos, never for agents.

@@ -18,7 +18,8 @@ optional.
 
 The default config needs no network and no key: `base_url` http://luthien-mock.internal/v1 is
 served in-process by the mock upstream (its `judge` model), mounted on the shared client exactly
-as `gateway.http_client` does for `mock/*` models.
+as `gateway.http_client` does for `mock/*` models. Other judges are reached with the upstream
+calls' transport, outbound proxy and TLS trust (`gateway.egress.transports`).
 """
 
 from __future__ import annotations
@@ -209,11 +210,11 @@ def _excerpt(text: str) -> str:
 
 
 def _new_judge_client() -> httpx.AsyncClient:
-    from gateway.http11.transport import Http11Transport
+    from gateway.egress.transports import upstream_transport
     from gateway.mock.transport import MockUpstreamTransport
 
     return httpx.AsyncClient(
-        transport=Http11Transport(),  # the gateway's own pool, as for upstream calls
+        transport=upstream_transport(),  # transport, proxy and TLS trust of upstream calls
         mounts={MOCK_HOST: MockUpstreamTransport()},
         trust_env=False,
     )

@@ -19,7 +19,9 @@ import ssl
 import time
 from collections import deque
 
+from gateway.egress.proxy_url import ProxyURL
 from gateway.http11.connection import Http11Connection, WaitTimeout
+from gateway.http11.tunnel import open_forwarding, open_tunnel
 
 Origin = tuple[str, str, int]  # scheme, host, port
 # What a waiter is handed: a connection ready for its origin, or None: "a place is reserved for
@@ -73,10 +75,16 @@ class Http11Pool:
         return self._idle_count
 
     async def acquire(
-        self, origin: Origin, *, connect_timeout: float | None, pool_timeout: float | None
+        self,
+        origin: Origin,
+        *,
+        connect_timeout: float | None,
+        pool_timeout: float | None,
+        proxy: ProxyURL | None = None,
     ) -> Http11Connection:
         """A warm idle connection to `origin`, or a new one when the cap allows, or the first
-        one freed for this caller within `pool_timeout`."""
+        one freed for this caller within `pool_timeout`. A new connection goes through `proxy`
+        when given (the caller decides it per origin, so an origin's connections all agree)."""
         connection = self._take_idle(origin)
         if connection is not None:
             return connection
@@ -85,11 +93,11 @@ class Http11Pool:
         self._drop_departed_waiters()
         if not self._waiters and (self._open < self._max_connections or self._evict_other_idle()):
             self._open += 1
-            return await self._connect(origin, connect_timeout)
+            return await self._connect(origin, proxy, connect_timeout)
         handed = await self._wait_for_handoff(origin, pool_timeout)
         if handed is not None:
             return handed
-        return await self._connect(origin, connect_timeout)  # its place was reserved
+        return await self._connect(origin, proxy, connect_timeout)  # its place was reserved
 
     def release(self, connection: Http11Connection) -> None:
         """Take back a connection whose exchange ended; keep it if it can serve another."""
@@ -149,8 +157,11 @@ class Http11Pool:
         oldest.close()
         return self._open < self._max_connections
 
-    async def _connect(self, origin: Origin, wait_s: float | None) -> Http11Connection:
-        """Open a connection in a place already counted in `_open`."""
+    async def _connect(
+        self, origin: Origin, proxy: ProxyURL | None, wait_s: float | None
+    ) -> Http11Connection:
+        """Open a connection (direct, or through `proxy`) in a place already counted in
+        `_open`."""
         scheme, host, port = origin
         loop = asyncio.get_running_loop()
         made: list[Http11Connection] = []
@@ -162,13 +173,18 @@ class Http11Pool:
 
         try:
             async with asyncio.timeout(wait_s):
-                await loop.create_connection(
-                    factory,
-                    host,
-                    port,
-                    ssl=self._ssl_context if scheme == "https" else None,
-                    server_hostname=host if scheme == "https" else None,
-                )
+                if proxy is None:
+                    await loop.create_connection(
+                        factory,
+                        host,
+                        port,
+                        ssl=self._tls_context() if scheme == "https" else None,
+                        server_hostname=host if scheme == "https" else None,
+                    )
+                elif scheme == "https":
+                    await open_tunnel(proxy, host, port, self._tls_context(), factory)
+                else:
+                    await open_forwarding(proxy, factory)
         except BaseException:
             if made:
                 made[0].close()  # gives its place back through _lost, exactly once
@@ -177,6 +193,11 @@ class Http11Pool:
                 self._hand_place_over()
             raise
         return made[0]
+
+    def _tls_context(self) -> ssl.SSLContext:
+        if self._ssl_context is None:
+            self._ssl_context = ssl.create_default_context()
+        return self._ssl_context
 
     def _lost(self, connection: Http11Connection) -> None:
         """A connection closed (either side): forget it; its place goes to a waiter."""

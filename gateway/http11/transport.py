@@ -11,15 +11,24 @@ Failures are raised as the `httpx` exceptions the default transport raises (`Con
 keep-alive connection closed by the upstream before any byte of a response arrived is sent
 once more on a fresh connection (unless its body was a stream, which cannot be sent twice):
 the upstream closed that connection while idle and never saw the request.
+
+Outbound proxy: `proxy_for(scheme, host, port)` names the proxy of an origin (None: direct). It
+is asked once per origin and the answer kept, so the hot path does a dict lookup. https origins
+go through a CONNECT tunnel (`tunnel`), http origins to the proxy in absolute form with the
+proxy's `Proxy-Authorization`. Proxy failures are `httpx.ProxyError`, a certificate that does
+not verify `gateway.egress.failures.UpstreamTlsError`, both with messages that say what to fix.
 """
 
 from __future__ import annotations
 
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 
 import httpx
 
+from gateway.egress.failures import UpstreamTlsError, tls_verification_message
+from gateway.egress.proxy_url import ProxyURL
 from gateway.http11.connection import (
     ConnectionClosed,
     Http11Connection,
@@ -28,9 +37,21 @@ from gateway.http11.connection import (
     WaitTimeout,
 )
 from gateway.http11.pool import Http11Pool, Origin, PoolClosed
+from gateway.http11.tunnel import ProxyFailure
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _CHUNKED = b"chunked"
+_MAX_ROUTES = 1024  # origins whose route is remembered (upstreams and judges: a handful)
+
+ProxyChooser = Callable[[str, str, int], ProxyURL | None]
+
+
+@dataclass(frozen=True, slots=True)
+class _Route:
+    """How requests to one origin travel: direct, tunnelled, or forwarded by a proxy."""
+
+    proxy: ProxyURL | None
+    forward: bool  # an http origin through a proxy: absolute-form requests
 
 
 class Http11Transport(httpx.AsyncBaseTransport):
@@ -43,7 +64,10 @@ class Http11Transport(httpx.AsyncBaseTransport):
         max_keepalive: int = 20,
         keepalive_expiry: float = 30.0,
         ssl_context: ssl.SSLContext | None = None,
+        proxy_for: ProxyChooser | None = None,
     ) -> None:
+        self._proxy_for = proxy_for
+        self._routes: dict[Origin, _Route] = {}
         if ssl_context is None:
             ssl_context = httpx.create_ssl_context(trust_env=False)
         ssl_context.set_alpn_protocols(["http/1.1"])
@@ -60,12 +84,13 @@ class Http11Transport(httpx.AsyncBaseTransport):
         if url.scheme not in _DEFAULT_PORTS:
             raise httpx.UnsupportedProtocol(f"unsupported URL scheme {url.scheme!r}")
         origin: Origin = (url.scheme, url.host, url.port or _DEFAULT_PORTS[url.scheme])
+        route = self._routes.get(origin) or self._route(origin)
         timeouts = request.extensions.get("timeout", {})
         read_timeout = timeouts.get("read")
         body = request.content if _is_read(request) else None
-        head = _request_head(request)
+        head = _request_head(request, route)
         for attempt in (1, 2):
-            connection = await self._acquire(request, origin, timeouts)
+            connection = await self._acquire(request, origin, route.proxy, timeouts)
             try:
                 response_head = await self._exchange(request, connection, head, body, timeouts)
             except ConnectionClosed as error:
@@ -98,21 +123,45 @@ class Http11Transport(httpx.AsyncBaseTransport):
         """Close idle connections; busy ones close when their response is closed."""
         await self.pool.aclose()
 
+    def _route(self, origin: Origin) -> _Route:
+        """Ask `proxy_for` about a new origin, once."""
+        scheme, host, port = origin
+        proxy = self._proxy_for(scheme, host, port) if self._proxy_for is not None else None
+        route = _Route(proxy, forward=proxy is not None and scheme == "http")
+        if len(self._routes) >= _MAX_ROUTES:
+            self._routes.clear()
+        self._routes[origin] = route
+        return route
+
     async def _acquire(
-        self, request: httpx.Request, origin: Origin, timeouts: dict[str, float | None]
+        self,
+        request: httpx.Request,
+        origin: Origin,
+        proxy: ProxyURL | None,
+        timeouts: dict[str, float | None],
     ) -> Http11Connection:
         try:
             return await self.pool.acquire(
-                origin, connect_timeout=timeouts.get("connect"), pool_timeout=timeouts.get("pool")
+                origin,
+                connect_timeout=timeouts.get("connect"),
+                pool_timeout=timeouts.get("pool"),
+                proxy=proxy,
             )
         except WaitTimeout as error:
             raise httpx.PoolTimeout(
                 "no upstream connection free in time", request=request
             ) from error
         except TimeoutError as error:
+            via = f" through the outbound proxy {proxy.display}" if proxy is not None else ""
             raise httpx.ConnectTimeout(
-                "connecting to the upstream timed out", request=request
+                f"connecting to the upstream{via} timed out", request=request
             ) from error
+        except ProxyFailure as error:
+            raise httpx.ProxyError(str(error), request=request) from error
+        except ssl.SSLCertVerificationError as error:
+            _, host, port = origin
+            message = tls_verification_message(host, port, error)
+            raise UpstreamTlsError(message, request=request) from error
         except PoolClosed as error:
             raise httpx.ConnectError(str(error), request=request) from error
         except (OSError, ssl.SSLError) as error:
@@ -209,12 +258,17 @@ def _is_read(request: httpx.Request) -> bool:
     return True
 
 
-def _request_head(request: httpx.Request) -> bytes:
-    """Request line and headers as they go on the wire."""
+def _request_head(request: httpx.Request, route: _Route) -> bytes:
+    """Request line and headers as they go on the wire (to a proxy: in absolute form, with the
+    proxy's credentials)."""
     url = request.url
     target = url.raw_path
+    if route.forward:
+        target = url.raw_scheme + b"://" + url.netloc + target
     lines = [request.method.encode("ascii") + b" " + target + b" HTTP/1.1"]
     lines += [name + b": " + value for name, value in request.headers.raw]
+    if route.forward and route.proxy is not None and route.proxy.authorization:
+        lines.append(b"Proxy-Authorization: " + route.proxy.authorization.encode("latin-1"))
     return b"\r\n".join(lines) + b"\r\n\r\n"
 
 

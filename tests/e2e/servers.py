@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -23,14 +24,20 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_http(url: str, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+def wait_http(
+    url: str,
+    process: subprocess.Popen[bytes],
+    timeout: float = 30.0,
+    *,
+    verify: ssl.SSLContext | bool = True,
+) -> None:
     """Wait until `url` answers (any status) or fail with the process output."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"process exited early:\n{_output(process)}")
         try:
-            httpx.get(url, timeout=1.0)
+            httpx.get(url, timeout=1.0, verify=verify)
             return
         except httpx.HTTPError:
             time.sleep(0.1)
@@ -70,17 +77,21 @@ class Server:
         return stop(self.process)
 
 
-def start_mock(port: int | None = None) -> Server:
-    """`python -m gateway.mock` on `port` (a free one by default)."""
+def start_mock(
+    port: int | None = None, *, certfile: str | None = None, trust: ssl.SSLContext | None = None
+) -> Server:
+    """`python -m gateway.mock` on `port` (a free one by default); over HTTPS with `certfile`
+    (a PEM with key and chain), checked with `trust`."""
     port = port or free_port()
+    tls = ["--ssl-certfile", certfile] if certfile else []
     process = subprocess.Popen(
-        [sys.executable, "-m", "gateway.mock", "--port", str(port)],
+        [sys.executable, "-m", "gateway.mock", "--port", str(port), *tls],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
-    url = f"http://127.0.0.1:{port}"
-    wait_http(url + "/v1/models", process)
+    url = f"{'https' if certfile else 'http'}://127.0.0.1:{port}"
+    wait_http(url + "/v1/models", process, verify=trust or True)
     return Server(process, url, port)
 
 

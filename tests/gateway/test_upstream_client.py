@@ -161,13 +161,14 @@ async def test_no_cookies_are_kept_and_redirects_are_not_followed() -> None:
 @pytest.mark.parametrize("choice", ["http11", "httpx"])
 async def test_both_transport_choices_serve_a_real_call(choice: str, settings: object) -> None:
     """`LUTHIEN_UPSTREAM_TRANSPORT` picks the transport; either one speaks to a real socket."""
-    from gateway import http_client
+    from gateway.egress.httpx_router import ProxyRouter
+    from gateway.egress.transports import upstream_transport
     from gateway.http11.transport import Http11Transport
     from tests.gateway.http11.servers import ScriptedServer, answer_every_request
 
     settings.LUTHIEN_UPSTREAM_TRANSPORT = choice  # type: ignore[attr-defined]
-    transport = http_client._transport()
-    expected = Http11Transport if choice == "http11" else httpx.AsyncHTTPTransport
+    transport = upstream_transport()
+    expected = Http11Transport if choice == "http11" else ProxyRouter
     assert isinstance(transport, expected)
     client = UpstreamClient(transport, Seen("mock").transport(), httpx.Timeout(5.0))
     async with ScriptedServer(answer_every_request(b"pong")) as server:
