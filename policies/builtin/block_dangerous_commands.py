@@ -63,9 +63,10 @@ class BlockDangerousCommandsPolicy(RulePresetPolicy):
             "`--mirror` to any remote.",
         )
         block_hard_reset: bool = Field(
-            default=False,
-            description="Also block `git reset --hard` (off by default: it only loses "
-            "uncommitted work, and agents use it to undo their own edits).",
+            default=True,
+            description="Block commands that discard uncommitted work: `git reset --hard`, "
+            "`git checkout -- .` / `-f`, `git restore .`, `git clean -f` of the whole tree, "
+            "`git stash clear` (one named file is always fine).",
         )
         protected_processes: list[str] = Field(
             default_factory=lambda: ["luthien", "uvicorn", "daphne", "gunicorn"],

@@ -166,6 +166,8 @@ def interpreter_code(argv: list[str]) -> str | None:
                 if f"-{char}" in flags:
                     attached = arg[position:]
                     return attached or (args[index] if index < len(args) else None)
+                if f"-{char}" in _INTERPRETER_ARG_OPTS:
+                    break  # `-rsocket`: the rest of the cluster is that option's value
         elif not arg.startswith("-"):
             return None
     return None

@@ -231,7 +231,8 @@ async def test_notice_names_tool_reason_and_arguments() -> None:
     result = await POLICY.on_tool_call(call, ctx)
     assert isinstance(result, TextBlock)
     assert "Tool: Edit" in result.text
-    assert "Reason: writes to a shell start-up file: ~/.bashrc" in result.text
+    reason = "security weakening and persistence (persistence): writes to a shell start-up file"
+    assert f"Reason: {reason}: ~/.bashrc" in result.text
     assert '  "file_path": "/home/dev/.bashrc",\n' in result.text
     [decision] = ctx.decisions
     assert decision.details["tool"] == "Edit"
