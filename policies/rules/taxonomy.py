@@ -116,6 +116,7 @@ RULE_CATEGORIES: dict[str, str] = {
     **dict.fromkeys(["history-wipe", "log-wipe", "defence-off"], "security-weakening/audit"),
     **dict.fromkeys(["private-keys", "env-files", "credentials"], "security-weakening/credentials"),
     "system-paths": "security-weakening/system-files",
+    "path-hijack": "security-weakening/system-files",
     "exfil-upload": "exfiltration/upload",
     **dict.fromkeys(["reverse-shell", "remote-tunnel"], "exfiltration/reverse-shell"),
     **dict.fromkeys(["fetch-host", "shell-host", "web-search"], "exfiltration/egress"),
