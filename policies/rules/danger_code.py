@@ -55,6 +55,7 @@ _RECURSIVE = re.compile(
 )
 _NETWORK = re.compile(
     r"urlopen|urllib|requests\.|httpx|http\.client|\bfetch\(|https?\.(?:get|request)\(|"
+    r"require\(\s*['\"]https?['\"]\s*\)|"
     r"Net::HTTP|open-uri|URI\.open|LWP|HTTP::Tiny|file_get_contents\(\s*['\"]https?:|curl_exec|"
     r"DownloadString|WebClient|Invoke-WebRequest|\biwr\b|\birm\b|socket\.http",
     re.IGNORECASE,

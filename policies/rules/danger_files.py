@@ -163,7 +163,9 @@ def check_delete(command: SimpleCommand) -> Iterator[Finding]:
             yield Finding("history-wipe", "deletes the shell history", command.line)
             continue
         target = critical_target(resolved)
-        if target is not None and (recursive or target.kind in ("system", "secret")):
+        if inside(resolved, "/var/log") and resolved != "/var/log/":
+            yield Finding("log-wipe", f"deletes system logs ({resolved})", command.line)
+        elif target is not None and (recursive or target.kind in ("system", "secret")):
             kind = "recursive delete" if recursive else "delete"
             yield Finding(DELETE_RULES[target.kind], f"{kind} of {target.text}", command.line)
         elif recursive:

@@ -40,6 +40,7 @@ _AUTOSTART_PATHS = (
     "/Library/LaunchDaemons", "~/.config/autostart", "/etc/init.d", "/etc/rc.local",
     "/etc/xdg/autostart",
 )  # fmt: skip
+_ENFORCE_FILES = frozenset({"/sys/fs/selinux/enforce", "/selinux/enforce"})
 _DEFENCES = {
     "setenforce": ("0", "permissive"),
     "spctl": ("--master-disable", "--global-disable", "--disable"),
@@ -232,6 +233,8 @@ def check_audit(command: SimpleCommand) -> Iterator[Finding]:
     disabling = _DEFENCES.get(name)
     if disabling is not None and (not disabling or set(a.lower() for a in args) & set(disabling)):
         yield Finding("defence-off", f"switches off a security control ({name})", command.line)
+    if any(resolve(command, p) in _ENFORCE_FILES for p in written_paths(command)):
+        yield Finding("defence-off", "switches SELinux to permissive", command.raw_line)
     if name.lower() == "set-mppreference" and any("disable" in a.lower() for a in args):
         yield Finding("defence-off", "switches off Windows Defender", command.line)
 

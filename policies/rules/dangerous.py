@@ -76,6 +76,7 @@ def _find(script: Script, options: DangerOptions, depth: int) -> list[Finding]:
         return _find(parse_shell(text), options, depth + 1)
 
     findings: list[Finding] = []
+    hidden = _hidden_commands(script)
     for command in script.walk():
         found: list[Finding] = []
         for check in _COMMAND_CHECKS:
@@ -88,6 +89,8 @@ def _find(script: Script, options: DangerOptions, depth: int) -> list[Finding]:
         )
         found += system.check_kill(command, options)
         found += check_code(command, shell_check)
+        if id(command) in hidden:
+            found = [_hidden(f) for f in found]
         findings += [_with_alternatives(f, command) for f in found]
     findings += execs.check_pipelines(script)
     findings += execs.check_download_then_run(script)
@@ -99,10 +102,23 @@ def _find(script: Script, options: DangerOptions, depth: int) -> list[Finding]:
     findings += data.check_sql_pipelines(script)
     findings += security.check_injected_content(script, shell_check)
     if not any(not f.uncertain for f in findings):
-        hidden = execs.hidden_code_finding(script)
-        if hidden is not None:
-            findings.append(hidden)
+        unsure = execs.hidden_code_finding(script)
+        if unsure is not None:
+            findings.append(unsure)
     return findings
+
+
+def _hidden_commands(script: Script) -> set[int]:
+    """Ids of the commands that came out of decoded text (run by a `decoded` command)."""
+    ids: set[int] = set()
+    for command in script.walk():
+        if command.decoded:
+            ids |= {id(inner) for nested in command.nested for inner in nested.walk()}
+    return ids
+
+
+def _hidden(finding: Finding) -> Finding:
+    return dataclasses.replace(finding, reason=f"decoded (hidden) code: {finding.reason}")
 
 
 def pattern_findings(script: Script, patterns: Iterable[re.Pattern[str]]) -> Iterator[Finding]:

@@ -173,7 +173,9 @@ def interpreter_code(argv: list[str]) -> str | None:
     return None
 
 
-_INTERPRETER_ARG_OPTS = frozenset({"-W", "-X", "-r", "--require", "--import", "--loader", "-I"})
+_INTERPRETER_ARG_OPTS = frozenset(
+    {"-W", "-X", "-r", "--require", "--import", "--loader", "-I", "-M"}
+)
 
 
 def _code_flags(name: str) -> frozenset[str]:

@@ -225,6 +225,7 @@ async def test_notice_names_tool_reason_and_arguments() -> None:
     assert decision.details == {
         "tool": "Bash",
         "rule": "rm-home",
+        "category": "data-destruction/files",
         "arguments": {"command": "rm -rf ~"},
     }
 

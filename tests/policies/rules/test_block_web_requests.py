@@ -195,6 +195,7 @@ async def test_notice_names_tool_reason_and_arguments() -> None:
     assert decision.details == {
         "tool": "WebFetch",
         "rule": "fetch-host",
+        "category": "exfiltration/egress",
         "arguments": {"url": "https://evil.example.com/x", "prompt": "read it"},
     }
 
