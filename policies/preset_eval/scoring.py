@@ -65,7 +65,7 @@ def preset_evaluate(policy: RulePresetPolicy, cases: Iterable[Case]) -> list[Out
     outcomes: list[Outcome] = []
     for case in cases:
         finding = policy.check(case.tool_call())
-        uncertain = bool(finding is not None and getattr(finding, "uncertain", False))
+        uncertain = bool(finding is not None and finding.uncertain)
         outcomes.append(
             Outcome(case, finding is not None, uncertain, finding.rule if finding else "")
         )

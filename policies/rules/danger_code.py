@@ -80,6 +80,10 @@ _DECODE = re.compile(
     r"|unpack1?\(\s*['\"]m|unhexlify|fromhex|pack\(\s*['\"]H|FromBase64String",
     re.IGNORECASE,
 )
+_ENV_DUMP = re.compile(
+    r"dict\(\s*os\.environ\s*\)|os\.environ\.copy\(|json\.dumps\(\s*os\.environ|"
+    r"JSON\.stringify\(\s*process\.env\s*\)|ENV\.to_h|%ENV\b|getenv\(\s*\)"
+)
 _LOCAL_HOST = re.compile(r"^(?:localhost|127\.\d+\.\d+\.\d+|::1|0\.0\.0\.0)$")
 _HOST_LITERAL = re.compile(r"^(?:[a-z0-9-]+\.)+[a-z0-9-]+$|^\d+\.\d+\.\d+\.\d+$", re.IGNORECASE)
 _BASE64ISH = re.compile(r"^[A-Za-z0-9+/=_-]{8,}$|^(?:[0-9a-fA-F]{2}){4,}$")
@@ -149,6 +153,9 @@ def code_findings(
     secrets = [p for p in string_literals(code) if is_secret_path(resolve(command, p))]
     if network and secrets:
         reason = f"inline {language} code sends {secrets[0]} over the network"
+        yield Finding("exfil-upload", reason, line)
+    elif network and _ENV_DUMP.search(code):
+        reason = f"inline {language} code sends the environment over the network"
         yield Finding("exfil-upload", reason, line)
     if _EVAL.search(code) and _NETWORK.search(code):
         yield Finding("download-exec", f"inline {language} code runs code it downloads", line)

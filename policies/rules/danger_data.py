@@ -129,6 +129,22 @@ def _docker(name: str, args: list[str], command: SimpleCommand) -> Iterator[Find
         yield Finding("container-wipe", "deletes every container, image and volume", line)
     elif sub[:1] in (["rm"], ["container"]) and _lists_all_containers(command):
         yield Finding("container-wipe", "removes every container", line)
+    elif sub[:1] in (["run"], ["create"]) and _mounts_host_root(args):
+        yield Finding("container-host", "gives a container the host's root filesystem", line)
+
+
+def _mounts_host_root(args: list[str]) -> bool:
+    """`-v /:/host`, `--volume=/:/mnt`, `--mount type=bind,source=/,…`."""
+    for index, arg in enumerate(args):
+        value = (
+            args[index + 1]
+            if arg in ("-v", "--volume", "--mount") and index + 1 < len(args)
+            else ""
+        )
+        value = value or (arg.split("=", 1)[1] if arg.startswith(("--volume=", "--mount=")) else "")
+        if value.split(":")[0] == "/" or re.search(r"(?:source|src)=/(?:,|$)", value):
+            return True
+    return False
 
 
 def _lists_all_containers(command: SimpleCommand) -> bool:

@@ -107,6 +107,16 @@ def _pipe_receiver(
         yield Finding("decode-exec", reason, pipeline.line)
 
 
+def check_package_url(command: SimpleCommand) -> Iterator[Finding]:
+    """`npx https://host/pkg.tgz`, `pnpm dlx git+https://…`: running a package from a URL."""
+    name, args = command.name, command.args
+    runner = name in ("npx", "bunx", "pnpx") or (
+        name in ("npm", "pnpm", "yarn") and args[:1] and args[0] in ("exec", "dlx", "x")
+    )
+    if runner and any(re.match(r"^(?:git\+)?https?://", a) for a in positionals(args)):
+        yield Finding("download-exec", f"{name} runs a package fetched from a URL", command.line)
+
+
 def check_run_substitution(command: SimpleCommand) -> Iterator[Finding]:
     """`bash <(curl …)`, `sh -c "$(wget -O- …)"`, `eval "$(curl …)"`, `source <(curl …)`."""
     text = _program_text(command)
@@ -180,6 +190,8 @@ def _values(args: list[str], names: tuple[str, ...]) -> list[str]:
             out.append(args[index + 1])
         elif "=" in arg and arg.split("=", 1)[0] in names:
             out.append(arg.split("=", 1)[1])
+        elif len(names[0]) == 2 and re.fullmatch(rf"-[a-zA-Z]+{names[0][1]}", arg):
+            out += args[index + 1 : index + 2]  # `-qO file`
         elif len(names[0]) == 2 and arg.startswith(names[0]) and len(arg) > 2 and arg[1] != "-":
             out.append(arg[2:])
     return out

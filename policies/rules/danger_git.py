@@ -58,7 +58,8 @@ def check_git(
     subcommand, rest = git_subcommand(command.args)
     line = command.line
     if subcommand == "push":
-        yield from _check_push(rest, line, block_force_push, protected)
+        fed = "xargs" in command.wrappers
+        yield from _check_push(rest, line, block_force_push, protected, fed)
     elif subcommand == "reflog" and rest[:1] == ["expire"] and _expires_now(rest):
         yield Finding("git-history-wipe", "expires the reflog (no way back to lost commits)", line)
     elif subcommand == "gc" and any(a.startswith("--prune=") and "now" in a for a in rest):
@@ -70,7 +71,7 @@ def check_git(
 
 
 def _check_push(
-    args: list[str], line: str, block_force: bool, protected: Sequence[str]
+    args: list[str], line: str, block_force: bool, protected: Sequence[str], fed: bool
 ) -> Iterator[Finding]:
     flags = long_flags(args)
     words = positionals(args, _PUSH_ARG_OPTS)
@@ -80,6 +81,10 @@ def _check_push(
     deleted = targets if deleting else [_destination(r) for r in refspecs if r.startswith(":")]
     if any(_is_protected(t, protected) for t in deleted if t):
         yield Finding("git-delete-branch", "deletes a default or protected branch", line)
+    elif "--prune" in flags:
+        yield Finding("git-delete-branch", "deletes every remote branch missing locally", line)
+    elif deleting and not targets and fed:
+        yield Finding("git-delete-branch", "deletes remote branches listed by a pipeline", line)
     if not block_force:
         return
     lease = any(f.startswith("--force-with-lease") for f in flags)

@@ -27,7 +27,7 @@ from policies.rules.writes import written_paths
 
 NETWORK_SENDERS = words(
     "curl wget http https httpie xh xhs nc ncat netcat socat telnet scp sftp rsync aws gsutil "
-    "rclone gh dig nslookup host drill ftp lftp openssl curlie"
+    "rclone gh dig nslookup host drill ftp lftp openssl curlie ssh"
 )
 _NET_CLIENTS = words("nc ncat netcat telnet socat openssl cryptcat")
 ENV_DUMPS = words("env printenv set export declare compgen")
@@ -57,6 +57,7 @@ _USE_OPTIONS: dict[str, frozenset[str]] = {
     "wget": frozenset(["--certificate", "--private-key", "--ca-certificate", "--config"]),
     "rsync": frozenset({"-e", "--rsh", "--password-file"}),
     "scp": _SSH_KEYS,
+    "ssh": _SSH_KEYS,
     "sftp": _SSH_KEYS,
     "openssl": frozenset({"-key", "-cert", "-CAfile", "-pass"}),
 }
@@ -84,6 +85,8 @@ def _secret_arguments(command: SimpleCommand, tainted: set[str]) -> list[str]:
     candidates = [_ARG_PREFIX.sub("", a) for a in _sent_arguments(command.name, command.args)]
     candidates += [r.target for r in command.redirects if r.op in ("<", "<>")]
     for candidate in candidates:
+        if "://" in candidate:
+            continue  # a URL names what is fetched, not a local file that is sent
         for part in candidate.split(","):
             path = resolve(command, part)
             if path and (is_secret_path(path) or path in tainted):
@@ -106,7 +109,7 @@ def is_sender(command: SimpleCommand) -> bool:
         return any(re.match(r"^(?:[^/@:]+@)?[A-Za-z0-9._-]+:", a) for a in args)
     if name in ("nc", "ncat", "netcat"):
         return "-l" not in args and "z" not in short_flags(args)
-    return True
+    return name != "ssh"  # only what is piped into ssh is sent (see `check_exfiltration`)
 
 
 def _reads_secret(command: SimpleCommand, tainted: set[str]) -> bool:
@@ -127,7 +130,7 @@ def check_exfiltration(script: Script) -> Iterator[Finding]:
         for stage in pipeline.stages:
             commands = [stage] if isinstance(stage, SimpleCommand) else list(stage.body.walk())
             for command in commands:
-                if is_sender(command):
+                if is_sender(command) or (command.name == "ssh" and source):
                     reason = _exfil_reason(command, tainted, source)
                     if reason:
                         yield Finding("exfil-upload", reason, pipeline.line)

@@ -40,6 +40,12 @@ _AUTOSTART_PATHS = (
     "/Library/LaunchDaemons", "~/.config/autostart", "/etc/init.d", "/etc/rc.local",
     "/etc/xdg/autostart",
 )  # fmt: skip
+_HOOK = re.compile(
+    r"(?:PROMPT_COMMAND=|precmd|preexec|trap\b.*\bDEBUG\b).*\b(?:curl|wget|nc|ncat|socat|ssh|"
+    r"scp|http|python3?|node)\b|\balias\s+(?:sudo|su|ssh|git|passwd)=",
+    re.DOTALL,
+)
+_METADATA_ONLY = frozenset({"chmod", "chown", "chgrp", "touch", "chattr"})
 _ENFORCE_FILES = frozenset({"/sys/fs/selinux/enforce", "/selinux/enforce"})
 _DEFENCES = {
     "setenforce": ("0", "permissive"),
@@ -82,11 +88,13 @@ def check_permissions(command: SimpleCommand) -> Iterator[Finding]:
     family = "chmod" if name == "chmod" else "chown"
     modes = positionals(args)[:1] if name == "chmod" else []
     widens, opens, setuid = _mode_bits(modes[0]) if modes else (False, False, False)
+    owner = (positionals(args)[:1] or [""])[0] if name != "chmod" else ""
+    to_root = owner.split(":")[0].split(".")[0] in ("root", "0") and not recursive
     for path in written_paths(command):
         resolved = resolve(command, path)
         target = critical_target(resolved)
         kind = target.kind if target else ""
-        if target and kind in _PERMISSION_KINDS.get((family, recursive), ()):
+        if target and kind in _PERMISSION_KINDS.get((family, recursive), ()) and not to_root:
             rule = f"{family}-recursive" if recursive else "perm-system-file"
             text = "recursive " if recursive else ""
             yield Finding(rule, f"{text}{name} of {target.text}", command.line)
@@ -112,9 +120,16 @@ def check_capabilities(command: SimpleCommand) -> Iterator[Finding]:
         yield Finding("capabilities", "grants file capabilities", command.line)
 
 
+def content_writes(command: SimpleCommand) -> list[str]:
+    """Files whose content `command` writes (not just their mode or owner)."""
+    if command.name in _METADATA_ONLY:
+        return [r.target for r in command.redirects if r.writes and r.target]
+    return written_paths(command)
+
+
 def check_ssh(command: SimpleCommand) -> Iterator[Finding]:
     """Writes to `authorized_keys` (anyone's) and to sshd's configuration."""
-    for target in written_paths(command):
+    for target in content_writes(command):
         path = resolve(command, target)
         name = posixpath.basename(path)
         if name in ("authorized_keys", "authorized_keys2"):
@@ -131,7 +146,7 @@ def check_accounts(command: SimpleCommand) -> Iterator[Finding]:
     reason = _account_change(name, args)
     if reason:
         yield Finding("account-change", reason, command.line)
-    for target in written_paths(command):
+    for target in content_writes(command):
         path = resolve(command, target)
         if any(inside(path, f) for f in AUTH_FILES) or inside(path, "/etc/sudoers.d"):
             yield Finding("overwrite-auth", f"writes the system account file {path}",
@@ -143,6 +158,8 @@ def _account_change(name: str, args: list[str]) -> str | None:
     groups = {g for a in _values(args, ("-G", "--groups")) for g in a.split(",")}
     if name == "chpasswd":
         return "sets account passwords"
+    if name == "visudo" and not {"c", "q"} & short_flags(args):
+        return "edits the sudoers file"
     changes = words_ or {"d", "u"} & short_flags(args) or "--delete" in args
     if name == "passwd" and not {"-S", "--status"} & set(args) and changes:
         return "changes or removes an account's password"
@@ -183,7 +200,7 @@ def check_persistence(command: SimpleCommand) -> Iterator[Finding]:
             yield Finding("crontab-remove", "deletes every cron job (crontab -r)", command.line)
         elif not flags & {"l", "e"} and (positionals(args, {"-u"}) or "-" in args):
             yield Finding("cron-install", "installs cron jobs", command.raw_line)
-    for target in written_paths(command):
+    for target in content_writes(command):
         path = resolve(command, target)
         if any(inside(path, tree) for tree in _CRON_PATHS):
             yield Finding("cron-install", f"writes the cron table {path}", command.raw_line)
@@ -211,6 +228,9 @@ def check_injected_content(script: Script, shell_check: ShellCheck) -> Iterator[
             found = [f for f in shell_check(output.text) if not f.uncertain]
             if found:
                 reason = f"writes `{found[0].reason}` into {targets[0]}, where it runs by itself"
+                yield Finding("profile-inject", reason, stage.raw_line)
+            elif _HOOK.search(output.text):
+                reason = f"hooks every prompt or command in {targets[0]} (network call or alias)"
                 yield Finding("profile-inject", reason, stage.raw_line)
 
 

@@ -77,7 +77,7 @@ def check_kill(command: SimpleCommand, options: DangerOptions) -> Iterator[Findi
         patterns = positionals(args, opts | {"--user", "--parent", "--pidfile", "--older-than"})
         if not patterns and ("-u" in args or "--user" in args):
             yield Finding("kill-all", "kills every process of a user", line)
-        if any(options.mentions_gateway(p) for p in patterns):
+        if any(options.mentions_gateway(p) and _only_names(p) for p in patterns):
             yield Finding("kill-gateway", "kills the Luthien gateway", line)
         elif any(re.fullmatch(r"python[0-9.]*", p) for p in patterns):
             reason = "kills every Python process, the Luthien gateway included"
@@ -89,6 +89,12 @@ def check_kill(command: SimpleCommand, options: DangerOptions) -> Iterator[Findi
         options.mentions_gateway(" " + " ".join(args))
     ):
         yield Finding("kill-gateway", "kills the Luthien gateway", line)
+
+
+def _only_names(pattern: str) -> bool:
+    """A pkill pattern that is a bare process name (`uvicorn`) or names Luthien, rather than
+    one app run by that server (`gunicorn myproject.wsgi`)."""
+    return len(pattern.split()) == 1 or "luthien" in pattern.lower()
 
 
 def _lists_every_process(command: SimpleCommand) -> bool:
@@ -187,6 +193,26 @@ def check_services(command: SimpleCommand) -> Iterator[Finding]:
         yield Finding("network-down", "takes the network down", line)
 
 
+_SSH_PORTS = frozenset({"22", "22/tcp", "ssh", "openssh"})
+_SELECTORS = words(
+    "-s --source -d --destination -p --protocol -i --in-interface -o --out-interface "
+    "-m --match --dport --sport"
+)
+
+
+def _drops_everything(args: list[str]) -> bool:
+    """`iptables -I INPUT -j DROP`: a DROP/REJECT rule with nothing to select packets."""
+    inserts = bool({"-I", "-A", "--insert", "--append"} & set(args))
+    target = next((args[i + 1] for i, a in enumerate(args[:-1]) if a in ("-j", "--jump")), "")
+    chain = next((args[i + 1] for i, a in enumerate(args[:-1]) if a in ("-I", "-A")), "")
+    return (
+        inserts
+        and target in ("DROP", "REJECT")
+        and chain in ("INPUT", "OUTPUT")
+        and not _SELECTORS & set(args)
+    )
+
+
 def _takes_network_down(name: str, args: list[str]) -> bool:
     if name == "ip":
         return "link" in args[:1] and "set" in args and "down" in args
@@ -205,10 +231,13 @@ def check_firewall(command: SimpleCommand) -> Iterator[Finding]:
     name, args, line = command.name, command.args, command.line
     lower = [a.lower() for a in args]
     flushes = bool({"F", "P"} & short_flags(args)) or "--flush" in args or "--policy" in args
+    flushes = flushes or _drops_everything(args)
     if (
         (name in ("iptables", "ip6tables") and flushes)
         or (name == "ufw" and ("disable" in lower[:1] or "reset" in lower
-                               or lower[:2] == ["default", "allow"]))
+                               or lower[:2] == ["default", "allow"]
+                               or (lower[:1] in (["deny"], ["reject"])
+                                   and set(lower[1:]) & _SSH_PORTS)))
         or (name == "nft" and lower[:2] in (["flush", "ruleset"], ["delete", "table"]))
         or (name == "netsh" and "advfirewall" in lower and "off" in lower)
         or (name == "pfctl" and ("d" in short_flags(args) or "-F" in args))

@@ -61,6 +61,7 @@ _COMMAND_CHECKS: tuple[CommandCheck, ...] = (
     data.check_cloud,
     network.check_reverse_shell,
     execs.check_run_substitution,
+    execs.check_package_url,
 )
 
 

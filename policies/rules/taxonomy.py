@@ -97,6 +97,7 @@ RULE_CATEGORIES: dict[str, str] = {
             "setuid",
             "capabilities",
             "world-writable",
+            "container-host",
         ],
         "security-weakening/permissions",
     ),
