@@ -49,6 +49,7 @@ __all__ = [
 ]
 
 MAX_COMMAND_CHARS = 200_000  # longer command strings are cut here and marked incomplete
+MAX_VALUE_CHARS = 10_000  # longer variable values are kept as written, not expanded
 _DECLARATIONS = frozenset({"export", "declare", "typeset", "local", "readonly"})
 
 
@@ -118,6 +119,8 @@ def _apply(command: SimpleCommand, state: _State) -> None:
     if not command.words:
         for name, raw in command.assignments.items():
             value = expand_word(raw, state.env, _parse_nested).text
+            if len(value) > MAX_VALUE_CHARS:
+                value = raw  # a value that keeps growing is left unexpanded
             plain = "/" in value and not any(mark in value for mark in ("://", "$(", "`"))
             state.env[name] = normalize(value, env=state.env) if plain else value
         return

@@ -149,3 +149,9 @@ def test_lines_a_shell_would_refuse(text: str, well_formed: bool) -> None:
 
 def test_split_words_keeps_substitutions_whole() -> None:
     assert split_words('rm -rf $(ls "a b")') == ["rm", "-rf", '$(ls "a b")']
+
+
+def test_values_that_keep_doubling_stay_bounded() -> None:
+    script = parse_shell("X=a; " + "X=$X$X; " * 30 + "rm -rf $X")
+    rm = [c for c in script.walk() if c.name == "rm"]
+    assert rm and all(len(w) <= 100_000 for w in rm[0].argv)
