@@ -1,8 +1,11 @@
 """`block-dangerous-commands`: blocks shell tool calls that would do irreversible damage.
 
-No LLM: each command line is parsed (`policies.rules.shell`) and checked structurally by the
-rules in `policies.rules.dangerous`, so `echo "rm -rf /"` or `grep -r "rm -rf" .` pass while
-`bash -c "rm -rf $HOME/"` or `cd / && sudo rm -rf *` are blocked.
+No LLM: each command line is parsed and normalised (`policies.rules.shell`: wrappers peeled,
+literal variables and constant substitutions expanded, decoded text and inline interpreter code
+analysed) and checked by the rules of the threat taxonomy (`policies.rules.dangerous`), so
+`echo "rm -rf /"` or `grep -r "rm -rf" .` pass while `X=rm; $X -rf ~`, `bash -c "rm -rf
+$HOME/"` or `cd / && sudo rm -rf *` are blocked. Every reason names its category; calls the
+rules cannot decide are `uncertain` (see `policies.preset`).
 """
 
 from __future__ import annotations
@@ -11,8 +14,9 @@ from pydantic import Field, field_validator
 
 from gateway.neutral import ToolCallBlock
 from policies.base import PolicyConfig
-from policies.preset import RulePresetPolicy
+from policies.preset import PresetConfig, RulePresetPolicy
 from policies.registry import register
+from policies.rules.danger_git import DEFAULT_PROTECTED_BRANCHES
 from policies.rules.dangerous import DangerOptions, find_dangers, pattern_findings
 from policies.rules.findings import (
     Finding,
@@ -27,14 +31,15 @@ from policies.rules.toolcalls import DEFAULT_SHELL_TOOLS, ToolNames, shell_comma
 
 @register
 class BlockDangerousCommandsPolicy(RulePresetPolicy):
-    """Blocks destructive shell commands: deleting home, root or system directories, disk
-    formatting and wiping, fork bombs, force pushes, `curl … | sh`, permission bombs,
-    shutdowns, killing every process or the gateway itself."""
+    """Blocks dangerous shell commands by category: data destruction (files, repositories,
+    databases, containers, cloud), system availability, security weakening and persistence,
+    credential exfiltration and reverse shells, remote code execution."""
 
     name = "block-dangerous-commands"
     description = (
-        "Block destructive shell commands (rm -rf ~, mkfs, dd to a disk, fork bombs, "
-        "git push --force, curl | sh, chmod -R 777 /, shutdown, …) by parsing them; no LLM."
+        "Block dangerous shell commands by threat category (rm -rf ~, DROP DATABASE, "
+        "git push --force to main, docker volume rm, curl | sh, secrets uploaded, reverse "
+        "shells, chmod -R 777 /, …) by parsing them; an optional judge for uncertain calls."
     )
     example_config = {
         "patterns": [r"^terraform\s+destroy\b", r"^kubectl\s+delete\s+(ns|namespace)\b"],
@@ -43,7 +48,7 @@ class BlockDangerousCommandsPolicy(RulePresetPolicy):
         "block_hard_reset": False,
     }
 
-    class Config(PolicyConfig):
+    class Config(PresetConfig):
         """Extra patterns, exceptions and switches for the built-in rules."""
 
         patterns: list[str] = Field(
@@ -59,13 +64,20 @@ class BlockDangerousCommandsPolicy(RulePresetPolicy):
         )
         block_force_push: bool = Field(
             default=True,
-            description="Block `git push --force`, `-f`, `--force-with-lease`, `+refspec` and "
-            "`--mirror` to any remote.",
+            description="Block force pushes (`--force`, `-f`, `--force-with-lease`, `+refspec`) "
+            "that rewrite a `protected_branches` branch, `--mirror`/`--all` force pushes, and "
+            "a bare `git push --force` without a lease. Named feature branches are fine.",
         )
         block_hard_reset: bool = Field(
-            default=False,
-            description="Also block `git reset --hard` (off by default: it only loses "
-            "uncommitted work, and agents use it to undo their own edits).",
+            default=True,
+            description="Block commands that discard uncommitted work: `git reset --hard`, "
+            "`git checkout -- .` / `-f`, `git restore .`, `git clean -f` of the whole tree, "
+            "`git stash clear` (one named file is always fine).",
+        )
+        protected_branches: list[str] = Field(
+            default_factory=lambda: list(DEFAULT_PROTECTED_BRANCHES),
+            description="Branches a force push may never rewrite nor a push delete (globs "
+            "allowed, e.g. `release/*`); force pushes to other named branches are fine.",
         )
         protected_processes: list[str] = Field(
             default_factory=lambda: ["luthien", "uvicorn", "daphne", "gunicorn"],
@@ -100,6 +112,7 @@ class BlockDangerousCommandsPolicy(RulePresetPolicy):
             block_hard_reset=self.config.block_hard_reset,
             protected_processes=tuple(self.config.protected_processes),
             protected_ports=tuple(self.config.protected_ports),
+            protected_branches=tuple(self.config.protected_branches),
         )
 
     def check(self, call: ToolCallBlock) -> Finding | None:

@@ -15,7 +15,7 @@ from pydantic import Field
 
 from gateway.neutral import ToolCallBlock
 from policies.base import PolicyConfig
-from policies.preset import RulePresetPolicy
+from policies.preset import PresetConfig, RulePresetPolicy
 from policies.registry import register
 from policies.rules.findings import Finding, incomplete_finding
 from policies.rules.globs import GlobSet
@@ -61,7 +61,7 @@ class BlockSensitiveFileWritesPolicy(RulePresetPolicy):
         "allow": ["tests/fixtures/**/*.pem"],
     }
 
-    class Config(PolicyConfig):
+    class Config(PresetConfig):
         """Extra protected paths, exceptions, and which tools and fields to read."""
 
         patterns: list[str] = Field(

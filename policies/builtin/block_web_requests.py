@@ -16,7 +16,7 @@ from pydantic import Field, field_validator
 
 from gateway.neutral import ToolCallBlock
 from policies.base import PolicyConfig
-from policies.preset import RulePresetPolicy
+from policies.preset import PresetConfig, RulePresetPolicy
 from policies.registry import register
 from policies.rules.findings import Finding, check_regexes, compile_patterns, incomplete_finding
 from policies.rules.shell import SimpleCommand, parse_shell
@@ -69,7 +69,7 @@ class BlockWebRequestsPolicy(RulePresetPolicy):
         "block_search": False,
     }
 
-    class Config(PolicyConfig):
+    class Config(PresetConfig):
         """The host allow-list, extra tools and exceptions."""
 
         allowed_hosts: list[str] = Field(

@@ -86,23 +86,30 @@ class ToolJudgePolicy(Policy):
         assert isinstance(self.config, ToolJudgePolicy.Config)
         self.options: ToolJudgePolicy.Config = self.config
 
-    def judge_message(self, call: ToolCallBlock, ctx: PolicyContext) -> str:
-        """The user message the judge sees for `call`."""
+    def judge_message(self, call: ToolCallBlock, ctx: PolicyContext, note: str = "") -> str:
+        """The user message the judge sees for `call` (with `note`, what a rule preset that
+        asked could not decide, appended)."""
         values = {
             "tool_name": call.name,
             "arguments": pretty_arguments(call),
             "user_request": latest_user_text(ctx.request) or "(no text)",
         }
-        return template_render(self.options.message_template, values)
+        message = template_render(self.options.message_template, values)
+        if note:
+            message += f"\n\nA rule-based check could not decide on this call: {note}"
+        return message
 
     async def on_tool_call(self, call: ToolCallBlock, ctx: PolicyContext) -> Block | None:
         """Judge one complete tool call. Returns the call (allowed), the DESIGN §4 notice
         (probability >= threshold), or on judge failure the call (fail-open) or a notice that
         it was withheld. Records exactly one decision: allowed, blocked or error."""
+        return await self.judge_call(call, ctx)
+
+    async def judge_call(self, call: ToolCallBlock, ctx: PolicyContext, note: str = "") -> Block:
+        """`on_tool_call` with a `note` for the judge (used by the rule presets)."""
+        user = self.judge_message(call, ctx, note)
         try:
-            verdict = await judge_ask(
-                self.options, system=self.options.instructions, user=self.judge_message(call, ctx)
-            )
+            verdict = await judge_ask(self.options, system=self.options.instructions, user=user)
         except JudgeError as error:
             return self._judge_failed(call, ctx, error)
         return self._apply(call, ctx, verdict)

@@ -3,10 +3,13 @@
 Plain Python (no Django), shared by the `block-*` built-in policies:
 
 - `shell`: parse a command line into simple commands (argv lists), pipelines and the commands
-  run indirectly (`bash -c`, `$( … )`, `eval`, `find -exec`, `sudo`/`env`/`xargs` wrappers…);
-- `paths`, `globs`, `sensitive`: normalise paths; protected-path globs;
+  run indirectly (`bash -c`, `$( … )`, `eval`, `find -exec`, `sudo`/`env`/`xargs` wrappers…),
+  normalised by `shell_normalise` (literal variables, constant substitutions, decoders);
+- `paths`, `globs`, `sensitive`, `secrets`: normalise paths; protected-path globs; secrets;
 - `urls`: hosts of URLs and of network commands; host allow-lists;
-- `dangerous`: the destructive-command rules; `writes`: files a command writes;
+- `taxonomy`: the threat categories; `dangerous`: the dangerous-command rules (`danger_*`,
+  `danger_code` + `code_paths` for inline interpreter programs); `writes`: files a command
+  writes;
 - `toolcalls`: shell commands, paths and URLs in tool-call arguments.
 """
 

@@ -1,4 +1,5 @@
-"""Dangerous-command rules about files and disks: deletes, moves, permission bombs, raw disk
+"""Dangerous-command rules about files and disks: deletes (also by `rsync --delete` and when an
+unset variable would make the path `/`), moves, truncation of secrets and config, raw disk
 writes, formatting and partitioning. Each `check_*` takes one simple command and yields
 `Finding`s; paths are resolved against the command's known working directory and variables.
 """
@@ -22,6 +23,8 @@ from policies.rules.paths import (
     system_tree,
 )
 from policies.rules.programs import long_flags, positionals, short_flags, words
+from policies.rules.secrets import is_secret_path
+from policies.rules.sensitive import sensitive_rule
 from policies.rules.shell_model import SimpleCommand
 from policies.rules.writes import written_paths
 
@@ -40,7 +43,42 @@ DISK_DEVICE = re.compile(
     r"|md\d+|dm-\d+|mapper/.+|loop\d+|sr\d+|root|mem|kmem|port|disk/by-.+)$"
 )
 AUTH_FILES = ("/etc/passwd", "/etc/shadow", "/etc/group", "/etc/gshadow", "/etc/sudoers")
-_HISTORY_FILES = frozenset({".bash_history", ".zsh_history", ".history", "fish_history"})
+HISTORY_FILES = frozenset({".bash_history", ".zsh_history", ".history", "fish_history"})
+_VARIABLE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
+_RSYNC_ARG_OPTS = frozenset(
+    [
+        "-e",
+        "--rsh",
+        "-f",
+        "--filter",
+        "--exclude",
+        "--include",
+        "--exclude-from",
+        "--include-from",
+        "--password-file",
+        "--log-file",
+        "-T",
+        "--temp-dir",
+        "--partial-dir",
+        "--backup-dir",
+        "--suffix",
+        "--chmod",
+        "-B",
+        "--block-size",
+        "--max-size",
+        "--min-size",
+        "--timeout",
+        "--port",
+        "--compare-dest",
+        "--copy-dest",
+        "--link-dest",
+    ]
+)
+_REMOTE = re.compile(r"^(?:[^/:]+@)?[A-Za-z0-9._-]+:|^rsync://")
+_CONFIG_NAME = re.compile(
+    r"(?:secret|credential|password|passwd|token)[^/]*$|(?:^|/)\.gitconfig$|^~/\.config/",
+    re.IGNORECASE,
+)
 
 
 def resolve(command: SimpleCommand, path: str) -> str:
@@ -99,7 +137,7 @@ def critical_target(path: str) -> Target | None:
     return None
 
 
-_DELETE_RULES = {
+DELETE_RULES = {
     "root": "rm-root", "home": "rm-home", "homes": "rm-home", "home-data": "rm-home-data",
     "secret": "rm-home-data", "top": "rm-system", "system": "rm-system", "parent": "rm-parent",
     "git": "rm-git",
@@ -118,13 +156,105 @@ def check_delete(command: SimpleCommand) -> Iterator[Finding]:
     recursive = bool({"r", "R"} & short_flags(args)) or "--recursive" in long_flags(args)
     arg_opts = {"-n", "-s", "--iterations", "--size", "--random-source"} if name == "shred" else ()
     for path in positionals(args, arg_opts):
-        if DISK_DEVICE.match(resolve(command, path)):
+        resolved = resolve(command, path)
+        if DISK_DEVICE.match(resolved):
             continue  # reported by check_disks
-        target = critical_target(resolve(command, path))
-        if target is None or (not recursive and target.kind not in ("system", "secret")):
+        if posixpath.basename(resolved) in HISTORY_FILES:
+            yield Finding("history-wipe", "deletes the shell history", command.line)
             continue
-        kind = "recursive delete" if recursive else "delete"
-        yield Finding(_DELETE_RULES[target.kind], f"{kind} of {target.text}", command.line)
+        target = critical_target(resolved)
+        if inside(resolved, "/var/log") and resolved != "/var/log/":
+            yield Finding("log-wipe", f"deletes system logs ({resolved})", command.line)
+        elif target is not None and (recursive or target.kind in ("system", "secret")):
+            kind = "recursive delete" if recursive else "delete"
+            yield Finding(DELETE_RULES[target.kind], f"{kind} of {target.text}", command.line)
+        elif recursive:
+            yield from _unset_variable(command, resolved)
+
+
+def _unset_variable(command: SimpleCommand, path: str) -> Iterator[Finding]:
+    """`rm -rf "$DIR/"*` with `$DIR` unknown: if it is empty or unset this is `rm -rf /*`
+    (`${DIR:?}` guards against that and is fine)."""
+    names = _VARIABLE.findall(path)
+    if not names:
+        return
+    target = critical_target(normalize(_VARIABLE.sub("", path)) or ".")
+    if target is not None and target.kind not in ("parent", "git"):
+        name = names[0][0] or names[0][1]
+        reason = f"if ${name} is empty or unset this is a recursive delete of {target.text}"
+        yield Finding("rm-unset-variable", reason, command.line, uncertain=True)
+
+
+def check_rsync_delete(command: SimpleCommand) -> Iterator[Finding]:
+    """`rsync -a --delete empty/ ~/`: deletes from the destination what the source lacks."""
+    args = command.args
+    if command.name != "rsync" or not any(a.startswith("--delete") for a in args):
+        return
+    words = positionals(args, _RSYNC_ARG_OPTS)
+    if len(words) < 2 or _REMOTE.match(words[-1]):
+        return
+    target = critical_target(resolve(command, words[-1].rstrip("/") or "/"))
+    if target is not None and target.kind not in ("git", "secret"):
+        reason = f"rsync --delete removes everything in {target.text} the source lacks"
+        yield Finding("rsync-delete", reason, command.line)
+
+
+def check_truncation(command: SimpleCommand) -> Iterator[Finding]:
+    """Secrets, config and logs emptied: `> file`, `: > file`, `echo -n > file`,
+    `cp /dev/null file`, `truncate -s 0 file`, `dd if=/dev/null of=file`, `tee file </dev/null`."""
+    for target in truncated_paths(command):
+        path = resolve(command, target)
+        if posixpath.basename(path) in HISTORY_FILES:
+            yield Finding("history-wipe", "empties the shell history", command.raw_line)
+        elif inside(path, "/var/log"):
+            yield Finding("log-wipe", f"empties the system log {path}", command.raw_line)
+        elif is_secret_path(path) or sensitive_rule(path) or _CONFIG_NAME.search(path):
+            yield Finding("truncate-secret", f"empties {path}", command.raw_line)
+
+
+def truncated_paths(command: SimpleCommand) -> list[str]:
+    """The files `command` leaves empty (see `check_truncation`)."""
+    name, args = command.name, command.args
+    written = [r.target for r in command.redirects if r.op in (">", ">|", "&>") and r.target]
+    stdin_null = any(r.op == "<" and r.target == "/dev/null" for r in command.redirects)
+    paths: list[str] = []
+    if _writes_nothing(command):
+        paths += written
+    words = positionals(args, {"-s", "--size", "-r", "--reference", "-t", "-S"})
+    if name == "cp" and len(words) == 2 and words[0] == "/dev/null":
+        paths.append(words[1])
+    elif name == "truncate" and _zero_size(args):
+        paths += words
+    elif name == "dd" and "if=/dev/null" in args:
+        paths += [a[3:] for a in args if a.startswith("of=")]
+    elif name == "tee" and stdin_null and not {"a"} & short_flags(args):
+        paths += positionals(args)
+    return [p for p in paths if p != "/dev/null"]
+
+
+def _writes_nothing(command: SimpleCommand) -> bool:
+    name, args = command.name, command.args
+    if not command.argv or name in (":", "true"):
+        return True
+    if name == "echo":
+        return all(a in ("-n", "-e", "-ne", "-en", "") for a in args)
+    if name == "printf":
+        return args[:1] == [""] or not args
+    return name == "cat" and args == ["/dev/null"]
+
+
+def _zero_size(args: list[str]) -> bool:
+    for index, arg in enumerate(args):
+        value = None
+        if arg in ("-s", "--size") and index + 1 < len(args):
+            value = args[index + 1]
+        elif arg.startswith("--size="):
+            value = arg.split("=", 1)[1]
+        elif arg.startswith("-s") and len(arg) > 2:
+            value = arg[2:]
+        if value is not None and value.lstrip("0") == "" and value:
+            return True
+    return False
 
 
 def check_find_delete(command: SimpleCommand) -> Iterator[Finding]:
@@ -143,7 +273,7 @@ def check_find_delete(command: SimpleCommand) -> Iterator[Finding]:
     filtered = any(a in ("-name", "-iname", "-path", "-ipath", "-regex", "-iregex") for a in args)
     for start in list(_find_starts(args)) or ["."]:
         path = resolve(command, start)
-        target = critical_target(path)
+        target = critical_target(f"{path.rstrip('/')}/*")  # what is below the start
         if target is not None and not (filtered and path.startswith("~")):
             yield Finding("find-delete", f"find deleting files under {target.text}", command.line)
 
@@ -167,34 +297,6 @@ def check_move(command: SimpleCommand) -> Iterator[Finding]:
             yield Finding("mv-critical", f"moves away {target.text}", command.line)
 
 
-_PERMISSION_KINDS = {
-    # (program, recursive) -> kinds that are blocked
-    ("chmod", True): {"root", "home", "homes", "top", "system"},
-    ("chmod", False): {"root", "top", "system"},
-    ("chown", True): {"root", "homes", "top", "system"},
-    ("chown", False): {"root", "top", "system"},
-}
-
-
-def check_permissions(command: SimpleCommand) -> Iterator[Finding]:
-    """`chmod -R 777 /`, `chmod -R` of home, `chown -R` on system paths, and any permission
-    or owner change of system files (`chown -R $USER ~` is allowed: it is the usual fix)."""
-    name, args = command.name, command.args
-    if name not in ("chmod", "chown", "chgrp"):
-        return
-    recursive = "R" in short_flags(args) or "--recursive" in long_flags(args)
-    blocked = _PERMISSION_KINDS[("chmod" if name == "chmod" else "chown", recursive)]
-    for path in written_paths(command):
-        target = critical_target(resolve(command, path))
-        if target is None or target.kind not in blocked:
-            continue
-        if recursive:
-            rule = "chmod-recursive" if name == "chmod" else "chown-recursive"
-            yield Finding(rule, f"recursive {name} of {target.text}", command.line)
-        else:
-            yield Finding("perm-system-file", f"{name} of {target.text}", command.line)
-
-
 def check_disks(command: SimpleCommand) -> Iterator[Finding]:
     """Formatting, wiping, partitioning and raw writes to disk devices."""
     name, args = command.name, command.args
@@ -210,6 +312,10 @@ def check_disks(command: SimpleCommand) -> Iterator[Finding]:
         listing = {"-l", "--list", "-d", "--dump", "-p", "--print", "print"}
         if not listing & set(args):
             yield Finding("disk-partition", "changes a disk's partition table", line)
+    elif name in ("lvremove", "vgremove", "pvremove") or (
+        name in ("zpool", "zfs") and args[:1] == ["destroy"]
+    ):
+        yield Finding("volume-destroy", "destroys a storage volume or pool", line)
     elif _erases_disk(name, args):
         yield Finding("disk-wipe", "erases a disk", line)
     elif name.lower() == "format" and any(re.fullmatch(r"[a-zA-Z]:", a) for a in args):
@@ -228,14 +334,11 @@ _DISKUTIL_ERASE = words(
 
 
 def check_written_files(command: SimpleCommand) -> Iterator[Finding]:
-    """Writes (redirections, `dd of=`, `tee`, `cp`) to disk devices, account files, history."""
+    """Writes (redirections, `dd of=`, `tee`, `cp`) to disk devices and to the shell history."""
     for target in written_paths(command):
         path = resolve(command, target)
         if DISK_DEVICE.match(path):
             yield Finding("disk-overwrite", f"writes directly to the disk device {path}",
                           command.raw_line or command.line)  # fmt: skip
-        elif any(inside(path, f) for f in AUTH_FILES) or inside(path, "/etc/sudoers.d"):
-            yield Finding("overwrite-auth", f"overwrites the system account file {path}",
-                          command.raw_line or command.line)  # fmt: skip
-        elif posixpath.basename(path) in _HISTORY_FILES and command.name != "chmod":
+        elif posixpath.basename(path) in HISTORY_FILES and command.name != "chmod":
             yield Finding("history-wipe", "overwrites the shell history", command.line)

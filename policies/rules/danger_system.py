@@ -1,6 +1,9 @@
-"""Dangerous-command rules about the system and the repository: force pushes, running code
-fetched from the internet, killing every process or the gateway, shutting down, fork bombs,
-wiping shell history and cron jobs.
+"""System and availability: processes killed broadly (or the gateway), shutdowns, critical
+services and network links stopped, the firewall removed, fork bombs.
+
+`pkill -f "my-dev-server"` and `kill $(lsof -ti:3000)` name one process; `pkill node`,
+`pkill -f python`, `kill -9 -1` and `ps aux | awk '{print $2}' | xargs kill` kill every process
+of a runtime, a user or the machine (the user's editor and the gateway included).
 """
 
 from __future__ import annotations
@@ -9,34 +12,13 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from policies.rules.danger_files import resolve
+from policies.rules.danger_git import DEFAULT_PROTECTED_BRANCHES
 from policies.rules.findings import Finding
-from policies.rules.programs import (
-    interpreter_code,
-    is_interpreter,
-    is_shell,
-    long_flags,
-    positionals,
-    reads_program_from_stdin,
-    shell_script_arg,
-    short_flags,
-    words,
-)
-from policies.rules.shell import parse_shell
-from policies.rules.shell_model import Pipeline, Script, SimpleCommand
+from policies.rules.programs import interpreter_code, positionals, short_flags, words
+from policies.rules.shell_model import Script, SimpleCommand
+from policies.rules.writes import written_paths
 
-DOWNLOADERS = words(
-    "curl wget fetch http https httpie xh xhs aria2c lwp-request GET lynx w3m links iwr irm "
-    "invoke-webrequest invoke-restmethod nc ncat netcat socat"
-)
-_NETWORK_CODE = re.compile(
-    r"urlopen|urllib|requests\.(?:get|post)|httpx|http\.client|\bfetch\(|Net::HTTP|open-uri|"
-    r"LWP::|DownloadString|WebClient",
-    re.IGNORECASE,
-)
-_GIT_GLOBAL_ARG_OPTS = frozenset(
-    {"-C", "-c", "--git-dir", "--work-tree", "--namespace", "--super-prefix", "--config-env"}
-)
-_FORCE_FLAGS = frozenset({"--force", "--force-with-lease", "--force-if-includes", "--mirror"})
 _SHUTDOWN_UNITS = words(
     "poweroff reboot halt kexec suspend hibernate hybrid-sleep suspend-then-hibernate"
 )
@@ -44,12 +26,20 @@ _FORK_CODE = re.compile(
     r"fork\s+while\s+fork|while\s*\(?\s*(?:1|true|True)\s*\)?\s*:?\s*\{?\s*(?:os\.)?fork\(\)"
     r"|for\s*\(\s*;\s*;\s*\)\s*\{?\s*fork\(\)"
 )
-_POWERSHELL_DOWNLOAD_EXEC = re.compile(
-    r"\b(?:iex|invoke-expression)\b.*\b(?:iwr|irm|invoke-webrequest|invoke-restmethod|"
-    r"downloadstring)\b|\b(?:iwr|irm|invoke-webrequest|invoke-restmethod)\b.*\|\s*(?:iex|"
-    r"invoke-expression)\b",
-    re.IGNORECASE | re.DOTALL,
+BROAD_PROCESSES = words(
+    "node nodejs java ruby perl php bash sh zsh fish dotnet electron chrome chromium firefox "
+    "code Code sshd systemd init dockerd containerd Xorg gnome-shell WindowServer Finder "
+    "explorer explorer.exe svchost launchd login . .* ^ .+"
 )
+CRITICAL_UNITS = words(
+    "ssh sshd networking network NetworkManager systemd-networkd systemd-resolved "
+    "wpa_supplicant dbus docker containerd kubelet"
+)
+FIREWALL_UNITS = words("firewalld ufw nftables iptables ip6tables netfilter-persistent pf")
+DEFENCE_UNITS = words("auditd apparmor falcon-sensor osqueryd clamav-daemon wazuh-agent")
+_STOPPING = words("stop disable mask kill")
+_PID_LISTERS = words("ps pgrep pidof")
+_FILTERS = words("grep egrep fgrep rg ag")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,9 +47,10 @@ class DangerOptions:
     """The configurable parts of the dangerous-command rules."""
 
     block_force_push: bool = True
-    block_hard_reset: bool = False
+    block_hard_reset: bool = True
     protected_processes: tuple[str, ...] = ("luthien", "uvicorn", "daphne", "gunicorn")
     protected_ports: tuple[int, ...] = (8000,)
+    protected_branches: tuple[str, ...] = DEFAULT_PROTECTED_BRANCHES
 
     def mentions_gateway(self, text: str) -> bool:
         """Whether `text` names a protected process or port (`uvicorn`, `-i:8000`)."""
@@ -72,113 +63,6 @@ class DangerOptions:
         )
 
 
-def is_downloader(command: SimpleCommand) -> bool:
-    """Whether the command fetches data from the network (curl, wget, `python -c urlopen…`)."""
-    if command.name.lower() in DOWNLOADERS or command.name in DOWNLOADERS:
-        return True
-    code = interpreter_code(command.argv)
-    return bool(code and _NETWORK_CODE.search(code))
-
-
-def is_decoder(command: SimpleCommand) -> bool:
-    """Whether the command decodes hidden data (`base64 -d`, `xxd -r`, `openssl enc -d`)."""
-    name, args = command.name, command.args
-    if name in ("base64", "gbase64"):
-        return bool({"d", "D"} & short_flags(args)) or "--decode" in args
-    if name == "xxd":
-        return "r" in short_flags(args)
-    return name == "openssl" and bool(args) and args[0] in ("enc", "base64") and "-d" in args
-
-
-def check_git(command: SimpleCommand, options: DangerOptions) -> Iterator[Finding]:
-    """`git push --force` / `-f` / `--force-with-lease` / `+ref` / `--mirror` to any remote;
-    `git reset --hard` only when `block_hard_reset` is on."""
-    if command.name != "git":
-        return
-    subcommand, rest = _git_subcommand(command.args)
-    if subcommand == "push" and options.block_force_push and _is_force_push(rest):
-        yield Finding("git-force-push", "force push rewrites the remote branch", command.line)
-    if subcommand == "reset" and options.block_hard_reset and "--hard" in rest:
-        yield Finding("git-hard-reset", "git reset --hard discards uncommitted work", command.line)
-
-
-def _git_subcommand(args: list[str]) -> tuple[str, list[str]]:
-    index = 0
-    while index < len(args):
-        arg = args[index]
-        if arg in _GIT_GLOBAL_ARG_OPTS:
-            index += 2
-        elif arg.startswith("-"):
-            index += 1
-        else:
-            return arg, args[index + 1 :]
-    return "", []
-
-
-def _is_force_push(args: list[str]) -> bool:
-    if long_flags(args) & _FORCE_FLAGS:
-        return True
-    if any(re.fullmatch(r"-[a-zA-Z46]*f[a-zA-Z46]*", a) for a in args):
-        return True
-    refspecs = positionals(args, {"-o", "--push-option", "--repo", "--receive-pack", "--exec"})
-    return any(ref.startswith("+") for ref in refspecs[1:])
-
-
-def check_pipelines(script: Script, options: DangerOptions) -> Iterator[Finding]:
-    """`curl … | sh`, `base64 -d | bash`, `lsof -ti:8000 | xargs kill`."""
-    for pipeline in script.walk_pipelines():
-        downloaded = decoded = gateway = False  # what the earlier stages do
-        for index, stage in enumerate(pipeline.stages):
-            if index and isinstance(stage, SimpleCommand):
-                yield from _pipe_receiver(stage, pipeline, downloaded, decoded, gateway)
-            for command in pipeline.stage_commands(index):
-                downloaded = downloaded or is_downloader(command)
-                decoded = decoded or is_decoder(command)
-                gateway = gateway or options.mentions_gateway(command.raw_line)
-
-
-def _pipe_receiver(
-    stage: SimpleCommand, pipeline: Pipeline, downloaded: bool, decoded: bool, gateway: bool
-) -> Iterator[Finding]:
-    if (downloaded or decoded) and reads_program_from_stdin(stage.argv):
-        if downloaded:
-            reason = f"pipes a download into {stage.name} (runs code from the internet)"
-            yield Finding("download-exec", reason, pipeline.line)
-        else:
-            reason = f"pipes decoded data into {stage.name} (runs hidden code)"
-            yield Finding("decode-exec", reason, pipeline.line)
-    if gateway and stage.name in ("kill", "pkill"):
-        yield Finding("kill-gateway", "kills the Luthien gateway", pipeline.line)
-
-
-def check_run_substitution(command: SimpleCommand) -> Iterator[Finding]:
-    """`bash <(curl …)`, `sh -c "$(wget -O- …)"`, `eval "$(curl …)"`, `source <(curl …)`."""
-    text = _program_text(command)
-    if not text or not any(mark in text for mark in ("$(", "`", "<(")):
-        return
-    inner = list(parse_shell(text).walk())
-    if any(is_downloader(c) for c in inner):
-        reason = f"{command.name} runs a script fetched from the internet"
-        yield Finding("download-exec", reason, command.raw_line)
-    elif any(is_decoder(c) for c in inner):
-        yield Finding("decode-exec", f"{command.name} runs decoded (hidden) code", command.raw_line)
-
-
-def _program_text(command: SimpleCommand) -> str | None:
-    """The text an interpreter runs as its program (its `-c` script, script file or stdin)."""
-    argv, name = command.argv, command.name
-    if name.lower() in ("eval", "source", ".", "iex", "invoke-expression"):
-        return " ".join(argv[1:])
-    if not is_interpreter(name):
-        return None
-    stdin = [r.target for r in command.redirects if r.op == "<" and r.target.startswith("<(")]
-    script = shell_script_arg(argv) if is_shell(name) else interpreter_code(argv)
-    if script is None:
-        rest = positionals(argv[1:], {"-o", "+o", "-O", "-W", "-X"})
-        script = rest[0] if rest else None
-    return " ".join(filter(None, [script, *stdin])) or None
-
-
 def check_kill(command: SimpleCommand, options: DangerOptions) -> Iterator[Finding]:
     """`kill -9 -1`, `killall5`; killing the gateway by name or port."""
     name, args, line = command.name, command.args, command.line
@@ -186,20 +70,64 @@ def check_kill(command: SimpleCommand, options: DangerOptions) -> Iterator[Findi
         yield Finding("kill-all", "kills every process", line)
     elif name == "kill" and any(options.mentions_gateway(_text(s)) for s in command.substitutions):
         yield Finding("kill-gateway", "kills the Luthien gateway", command.raw_line)
+    elif name == "kill" and ("1" in _kill_pids(args) or _lists_every_process(command)):
+        yield Finding("kill-all", "kills every process (or init)", command.raw_line)
     elif name in ("pkill", "killall"):
         opts = {"-s", "-u", "-U", "-g", "-G", "-P", "-t", "-F", "-o", "-y", "-Z", "--signal"}
         patterns = positionals(args, opts | {"--user", "--parent", "--pidfile", "--older-than"})
         if not patterns and ("-u" in args or "--user" in args):
             yield Finding("kill-all", "kills every process of a user", line)
-        if any(options.mentions_gateway(p) for p in patterns):
+        if any(options.mentions_gateway(p) and _only_names(p) for p in patterns):
             yield Finding("kill-gateway", "kills the Luthien gateway", line)
         elif any(re.fullmatch(r"python[0-9.]*", p) for p in patterns):
             reason = "kills every Python process, the Luthien gateway included"
             yield Finding("kill-gateway", reason, line)
+        elif any(p in BROAD_PROCESSES for p in patterns):
+            reason = f"kills every {patterns[0]} process, not one named process"
+            yield Finding("kill-broad", reason, line)
     elif ((name == "fuser" and "k" in short_flags(args)) or "kill-port" in args[:1]) and (
         options.mentions_gateway(" " + " ".join(args))
     ):
         yield Finding("kill-gateway", "kills the Luthien gateway", line)
+
+
+def _only_names(pattern: str) -> bool:
+    """A pkill pattern that is a bare process name (`uvicorn`) or names Luthien, rather than
+    one app run by that server (`gunicorn myproject.wsgi`)."""
+    return len(pattern.split()) == 1 or "luthien" in pattern.lower()
+
+
+def _lists_every_process(command: SimpleCommand) -> bool:
+    """`kill $(ps -e -o pid=)`, `kill $(pgrep -u "$USER")`: the pids of every process."""
+    return any(_unfiltered_listing(list(script.walk())) for script in command.substitutions)
+
+
+def _unfiltered_listing(commands: list[SimpleCommand]) -> bool:
+    names = [c.name for c in commands]
+    if any(n in _FILTERS for n in names):
+        return False
+    for command in commands:
+        if command.name == "ps":
+            return True
+        if command.name == "pgrep":
+            patterns = positionals(command.args, {"-u", "-U", "-g", "-G", "-P", "-t", "-s"})
+            return not patterns or patterns[0] in BROAD_PROCESSES
+    return False
+
+
+def check_kill_pipelines(script: Script, options: DangerOptions) -> Iterator[Finding]:
+    """`ps aux | awk '{print $2}' | xargs kill -9` (every process), `lsof -ti:8000 | xargs
+    kill` (the gateway's port)."""
+    for pipeline in script.walk_pipelines():
+        stages = [s for s in pipeline.stages if isinstance(s, SimpleCommand)]
+        for index, stage in enumerate(stages):
+            if stage.name not in ("kill", "pkill") or not index:
+                continue
+            before = stages[:index]
+            if any(options.mentions_gateway(c.raw_line) for c in before):
+                yield Finding("kill-gateway", "kills the Luthien gateway", pipeline.line)
+            elif "xargs" in stage.wrappers and _unfiltered_listing(before):
+                yield Finding("kill-all", "kills every process listed by ps", pipeline.line)
 
 
 def _text(script: Script) -> str:
@@ -236,27 +164,85 @@ def check_shutdown(command: SimpleCommand) -> Iterator[Finding]:
         or (name in ("init", "telinit") and words[:1] in (["0"], ["6"]))
         or (name == "systemctl" and bool(words) and words[0] in _SHUTDOWN_UNITS)
         or name.lower() in ("stop-computer", "restart-computer")
+        or any(resolve(command, p) == "/proc/sysrq-trigger" for p in written_paths(command))
     ):
         yield Finding("shutdown", "shuts down or restarts the machine", command.line)
 
 
-def check_history(command: SimpleCommand) -> Iterator[Finding]:
-    """`history -c`, `unset HISTFILE`, `HISTFILE=/dev/null`, `set +o history`, `crontab -r`."""
-    name, args = command.name, command.args
-    values = dict(command.assignments)
-    if name in ("export", "declare", "typeset"):
-        values |= dict(a.split("=", 1) for a in args if "=" in a)
-    wipes = (
-        (name == "history" and "c" in short_flags(args))
-        or (name == "unset" and "HISTFILE" in args)
-        or (name == "set" and args[:2] == ["+o", "history"])
-        or values.get("HISTFILE") == "/dev/null"
-        or values.get("HISTSIZE") == "0"
+def check_services(command: SimpleCommand) -> Iterator[Finding]:
+    """Stopping, disabling or masking sshd, networking, Docker, the firewall or audit daemons;
+    taking network links down."""
+    name, args, line = command.name, command.args, command.line
+    units: list[str] = []
+    if name in ("systemctl", "rc-service", "service"):
+        words_ = positionals(args)
+        if name == "systemctl" and words_[:1] and words_[0] in _STOPPING:
+            units = words_[1:]
+        elif name != "systemctl" and len(words_) >= 2 and words_[1] in _STOPPING:
+            units = words_[:1]
+    elif name == "launchctl" and args[:1] and args[0] in ("unload", "bootout", "disable"):
+        units = ["sshd"] if any("ssh" in a for a in args) else []
+    for unit in (re.sub(r"\.(?:service|socket|target)$", "", u) for u in units):
+        if unit in FIREWALL_UNITS:
+            yield Finding("firewall-off", f"stops the firewall ({unit})", line)
+        elif unit in DEFENCE_UNITS:
+            yield Finding("defence-off", f"stops a security service ({unit})", line)
+        elif unit in CRITICAL_UNITS:
+            yield Finding("service-stop", f"stops a critical service ({unit})", line)
+    if _takes_network_down(name, args):
+        yield Finding("network-down", "takes the network down", line)
+
+
+_SSH_PORTS = frozenset({"22", "22/tcp", "ssh", "openssh"})
+_SELECTORS = words(
+    "-s --source -d --destination -p --protocol -i --in-interface -o --out-interface "
+    "-m --match --dport --sport"
+)
+
+
+def _drops_everything(args: list[str]) -> bool:
+    """`iptables -I INPUT -j DROP`: a DROP/REJECT rule with nothing to select packets."""
+    inserts = bool({"-I", "-A", "--insert", "--append"} & set(args))
+    target = next((args[i + 1] for i, a in enumerate(args[:-1]) if a in ("-j", "--jump")), "")
+    chain = next((args[i + 1] for i, a in enumerate(args[:-1]) if a in ("-I", "-A")), "")
+    return (
+        inserts
+        and target in ("DROP", "REJECT")
+        and chain in ("INPUT", "OUTPUT")
+        and not _SELECTORS & set(args)
     )
-    if wipes:
-        yield Finding("history-wipe", "wipes or disables the shell history", command.raw_line)
-    if name == "crontab" and "r" in short_flags(args):
-        yield Finding("crontab-remove", "deletes every cron job (crontab -r)", command.line)
+
+
+def _takes_network_down(name: str, args: list[str]) -> bool:
+    if name == "ip":
+        return "link" in args[:1] and "set" in args and "down" in args
+    if name == "ifconfig":
+        return args[-1:] == ["down"]
+    if name == "ifdown":
+        return True
+    if name == "nmcli":
+        return args[:2] == ["networking", "off"] or args[:3] == ["radio", "all", "off"]
+    return False
+
+
+def check_firewall(command: SimpleCommand) -> Iterator[Finding]:
+    """`iptables -F`, `iptables -P INPUT DROP`, `ufw disable/reset`, `ufw default allow`,
+    `nft flush ruleset`, `netsh advfirewall … state off`, `pfctl -d`."""
+    name, args, line = command.name, command.args, command.line
+    lower = [a.lower() for a in args]
+    flushes = bool({"F", "P"} & short_flags(args)) or "--flush" in args or "--policy" in args
+    flushes = flushes or _drops_everything(args)
+    if (
+        (name in ("iptables", "ip6tables") and flushes)
+        or (name == "ufw" and ("disable" in lower[:1] or "reset" in lower
+                               or lower[:2] == ["default", "allow"]
+                               or (lower[:1] in (["deny"], ["reject"])
+                                   and set(lower[1:]) & _SSH_PORTS)))
+        or (name == "nft" and lower[:2] in (["flush", "ruleset"], ["delete", "table"]))
+        or (name == "netsh" and "advfirewall" in lower and "off" in lower)
+        or (name == "pfctl" and ("d" in short_flags(args) or "-F" in args))
+    ):  # fmt: skip
+        yield Finding("firewall-off", "removes or disables the firewall", line)
 
 
 def check_fork_bombs(script: Script) -> Iterator[Finding]:
@@ -275,15 +261,3 @@ def check_fork_bombs(script: Script) -> Iterator[Finding]:
         code = interpreter_code(command.argv)
         if code and _FORK_CODE.search(code):
             yield Finding("fork-bomb", "fork bomb", command.raw_line)
-
-
-def check_powershell(script: Script) -> Iterator[Finding]:
-    """`iex (iwr …)`, `iwr … | iex`, `IEX (New-Object Net.WebClient).DownloadString(…)`."""
-    names = {c.name.lower() for c in script.walk()}
-    if names & _POWERSHELL_NAMES and _POWERSHELL_DOWNLOAD_EXEC.search(script.source):
-        yield Finding("download-exec", "runs a script fetched from the internet", script.source)
-
-
-_POWERSHELL_NAMES = words(
-    "iex invoke-expression powershell pwsh iwr irm invoke-webrequest invoke-restmethod"
-)

@@ -166,12 +166,16 @@ def interpreter_code(argv: list[str]) -> str | None:
                 if f"-{char}" in flags:
                     attached = arg[position:]
                     return attached or (args[index] if index < len(args) else None)
+                if f"-{char}" in _INTERPRETER_ARG_OPTS:
+                    break  # `-rsocket`: the rest of the cluster is that option's value
         elif not arg.startswith("-"):
             return None
     return None
 
 
-_INTERPRETER_ARG_OPTS = frozenset({"-W", "-X", "-r", "--require", "--import", "--loader", "-I"})
+_INTERPRETER_ARG_OPTS = frozenset(
+    {"-W", "-X", "-r", "--require", "--import", "--loader", "-I", "-M"}
+)
 
 
 def _code_flags(name: str) -> frozenset[str]:

@@ -32,6 +32,7 @@ PATH_RULES: tuple[PathRule, ...] = (
             "id_{rsa,dsa,ecdsa,ed25519,ecdsa_sk,ed25519_sk}{,.pub}",
             "authorized_keys{,2}",
         ),
+        ("**/.ssh/known_hosts", "**/.ssh/known_hosts.old"),
     ),
     PathRule(
         "private-keys",
@@ -112,6 +113,15 @@ PATH_RULES: tuple[PathRule, ...] = (
         ),
     ),
     PathRule(
+        "path-hijack",
+        "replaces a well-known command in /usr/local (it shadows the system's)",
+        (
+            "/usr/local/{bin,sbin}/{sudo,su,ssh,scp,git,python,python3,pip,pip3,node,npm,npx,"
+            "bash,sh,zsh,ls,cat,cp,mv,rm,curl,wget,docker,kubectl,aws,gcloud,gpg,login,passwd,"
+            "env,make,gcc,cc,ld,openssl,tar}",
+        ),
+    ),
+    PathRule(
         "system-paths",
         "writes to a system path",
         (
@@ -129,6 +139,7 @@ PATH_RULES: tuple[PathRule, ...] = (
             "/private/etc/**",
             "c:/windows/**",
         ),
+        ("/usr/local/**",),
     ),
 )
 

@@ -26,12 +26,14 @@ _C_ESCAPES |= {"f": "\f", "v": "\v", "\\": "\\", "'": "'", '"': '"', "?": "?"}
 @dataclass(slots=True)
 class Word:
     """A word with quotes removed; `subs` are the token lists of its command substitutions;
-    `incomplete` when a substitution was nested too deeply to be lexed."""
+    `incomplete` when a substitution was nested too deeply to be lexed; `unterminated` when a
+    quote, `$( … )` or backtick is never closed (a shell would refuse the whole line)."""
 
     text: str
     subs: list[list[Token]] = field(default_factory=list)
     quoted: bool = False
     incomplete: bool = False
+    unterminated: bool = False
 
     def is_reserved(self, *names: str) -> bool:
         """Whether this is one of the unquoted reserved words `names` (e.g. `{`, `}`)."""
@@ -85,6 +87,7 @@ class _Lexer:
         self.pos = pos
         self.depth = depth
         self.pending: list[tuple[Redir, str, bool]] = []  # heredocs waiting for a newline
+        self.unclosed = False  # `run(stop_at_paren=True)` reached the end without its `)`
 
     def peek(self, offset: int = 0) -> str:
         index = self.pos + offset
@@ -122,6 +125,7 @@ class _Lexer:
                 tokens.append(Op(op))
             else:
                 tokens.append(self.word())
+        self.unclosed = stop_at_paren
         return tokens
 
     def redirect(self) -> Redir:
@@ -168,6 +172,7 @@ class _Lexer:
             char = self.peek()
             if char == "'":
                 end = self.text.find("'", self.pos + 1)
+                word.unterminated = word.unterminated or end < 0
                 end = len(self.text) if end < 0 else end
                 out.append(self.text[self.pos + 1 : end])
                 self.pos = end + 1
@@ -203,6 +208,7 @@ class _Lexer:
             else:
                 out.append(char)
                 self.pos += 1
+        word.unterminated = word.unterminated or self.pos >= len(self.text)
         self.pos += 1
         return "".join(out)
 
@@ -218,11 +224,11 @@ class _Lexer:
         """`$(…)`, `` `…` ``, `$((…))`, `${…}` or a plain `$`: returned as written."""
         start = self.pos
         if self.text.startswith("$((", self.pos):
-            self.pos = _matching(self.text, self.pos + 3, "(", ")", 2)
+            self.pos = matching(self.text, self.pos + 3, "(", ")", 2)
         elif self.text.startswith("$(", self.pos):
             return self.substitution(word, 2)
         elif self.text.startswith("${", self.pos):
-            self.pos = _matching(self.text, self.pos + 2, "{", "}", 1)
+            self.pos = matching(self.text, self.pos + 2, "{", "}", 1)
         elif self.peek() == "`":
             return self.backticks(word)
         else:
@@ -234,10 +240,11 @@ class _Lexer:
         start = self.pos
         if self.depth >= MAX_DEPTH:
             word.incomplete = True
-            self.pos = _matching(self.text, self.pos + skip, "(", ")", 1)
+            self.pos = matching(self.text, self.pos + skip, "(", ")", 1)
             return self.text[start : self.pos]
         inner = _Lexer(self.text, self.pos + skip, self.depth + 1)
         word.subs.append(inner.run(stop_at_paren=True))
+        word.unterminated = word.unterminated or inner.unclosed
         self.pos = inner.pos
         return self.text[start : self.pos]
 
@@ -253,6 +260,7 @@ class _Lexer:
             else:
                 body.append(self.text[index])
                 index += 1
+        word.unterminated = word.unterminated or index >= len(self.text)
         self.pos = index + 1
         if self.depth < MAX_DEPTH:
             word.subs.append(_Lexer("".join(body), 0, self.depth + 1).run(stop_at_paren=False))
@@ -261,7 +269,7 @@ class _Lexer:
         return self.text[start : min(self.pos, len(self.text))]
 
 
-def _matching(text: str, pos: int, opening: str, closing: str, depth: int) -> int:
+def matching(text: str, pos: int, opening: str, closing: str, depth: int) -> int:
     """The index just past the `closing` that brings `depth` to zero (quotes skipped)."""
     while pos < len(text):
         char = text[pos]

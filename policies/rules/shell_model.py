@@ -41,9 +41,12 @@ class SimpleCommand:
     …, listed in `wrappers`) are peeled off. `substitutions` are the scripts inside `$( … )`,
     backticks and `<( … )` in its words; `nested` the scripts it runs (`bash -c`, `eval`,
     `find -exec`, a here-document fed to a shell). `cwd` and `env` are what earlier `cd` and
-    `X=…` commands of the same script set (None / {} when unknown)."""
+    `X=…` commands of the same script set (None / {} when unknown). `quoted` says which words
+    had quotes (an expansion in them is not split into words). `decoded` when its words
+    or the program it runs came from decoding hidden text (`$(echo … | base64 -d)`)."""
 
     words: list[str]
+    quoted: list[bool] = field(default_factory=list)
     argv: list[str] = field(default_factory=list)
     wrappers: list[str] = field(default_factory=list)
     assignments: dict[str, str] = field(default_factory=dict)
@@ -52,6 +55,7 @@ class SimpleCommand:
     nested: list[Script] = field(default_factory=list)
     cwd: str | None = None
     env: dict[str, str] = field(default_factory=dict)
+    decoded: bool = False
 
     @property
     def name(self) -> str:
@@ -122,11 +126,13 @@ class Pipeline:
 @dataclass(slots=True)
 class Script:
     """A parsed command string: pipelines in order. `incomplete` when a size or nesting
-    limit left part of it unparsed (see `complete`)."""
+    limit left part of it unparsed (see `complete`); `malformed` when a quote, `$( … )` or
+    backtick is never closed, so a shell would refuse it (see `well_formed`)."""
 
     pipelines: list[Pipeline] = field(default_factory=list)
     source: str = ""
     incomplete: bool = False
+    malformed: bool = False
 
     def scripts(self) -> Iterator[Script]:
         """This script and every script inside it (groups, functions, nested commands)."""
@@ -140,6 +146,11 @@ class Script:
     def complete(self) -> bool:
         """Whether everything was analysed: no limit was hit anywhere inside."""
         return not any(script.incomplete for script in self.scripts())
+
+    @property
+    def well_formed(self) -> bool:
+        """Whether every part of it tokenises like a shell would accept it."""
+        return not any(script.malformed for script in self.scripts())
 
     def walk(self) -> Iterator[SimpleCommand]:
         """Every simple command, nested ones included, in source order (depth first)."""

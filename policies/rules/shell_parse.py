@@ -9,7 +9,6 @@ raises: stray closers are skipped and unterminated groups end with the text.
 
 from __future__ import annotations
 
-from policies.rules.programs import positionals, reads_program_from_stdin
 from policies.rules.shell_lex import Op, Redir, Token, Word, tokenize
 from policies.rules.shell_model import (
     FunctionDef,
@@ -38,6 +37,7 @@ def parse_tokens(tokens: list[Token], *, source: str = "", depth: int = 0) -> Sc
     parser = _Parser(tokens, depth)
     script = parser.script(source=source)
     script.incomplete = parser.incomplete
+    script.malformed = parser.malformed
     return script
 
 
@@ -54,6 +54,7 @@ class _Parser:
         self.index = 0
         self.depth = depth
         self.incomplete = False
+        self.malformed = False
 
     def peek(self) -> Token | None:
         return self.tokens[self.index] if self.index < len(self.tokens) else None
@@ -94,20 +95,10 @@ class _Parser:
             if stage is not None:
                 pipeline.stages.append(stage)
             if not self.at_op("|", "|&"):
-                self.feed_pipes(pipeline)
                 return pipeline
             self.index += 1
             while self.at_op("\n"):
                 self.index += 1
-
-    def feed_pipes(self, pipeline: Pipeline) -> None:
-        """`echo '…' | sh`, `cat <<EOF | bash`: the piped text is a script the shell runs."""
-        for before, after in zip(pipeline.stages, pipeline.stages[1:], strict=False):
-            if not isinstance(before, SimpleCommand) or not isinstance(after, SimpleCommand):
-                continue
-            text = piped_text(before)
-            if text and reads_program_from_stdin(after.argv):
-                after.nested.append(parse_text(text, depth=self.depth + 1))
 
     def stage(self, closer: str) -> Stage | None:
         while self.at_word(*_SKIPPED_KEYWORDS):
@@ -163,8 +154,10 @@ class _Parser:
                     command.assignments[match.group(1)] = match.group(2)
                 else:
                     command.words.append(token.text)
+                    command.quoted.append(token.quoted)
                 command.substitutions += [self.nested(t) for t in token.subs]
                 self.incomplete = self.incomplete or token.incomplete
+                self.malformed = self.malformed or token.unterminated
             elif self.is_function_start(command) and self.depth < MAX_NESTING:
                 self.index += 2
                 return self.function(command.words[0], closer)
@@ -189,21 +182,8 @@ class _Parser:
     def redirect(self, token: Redir, substitutions: list[Script]) -> Redirect:
         substitutions += [self.nested(t) for t in token.target.subs]
         self.incomplete = self.incomplete or token.target.incomplete
+        self.malformed = self.malformed or token.target.unterminated
         return Redirect(op=token.op, target=token.target.text, fd=token.fd, body=token.body)
 
     def nested(self, tokens: list[Token]) -> Script:
         return parse_tokens(tokens, depth=self.depth + 1)
-
-
-def piped_text(command: SimpleCommand) -> str | None:
-    """What `echo`, `printf` or `cat <<EOF` write to their standard output, when literal."""
-    name = command.name
-    if name == "echo":
-        return " ".join(positionals(command.args, stop_at_first=True))
-    if name == "printf":
-        args = command.args
-        return " ".join(args[1:]) if args and "%" in args[0] else " ".join(args)
-    if name == "cat" and not command.args:
-        bodies = [r.body for r in command.redirects if r.body is not None]
-        return "\n".join(bodies) or None
-    return None

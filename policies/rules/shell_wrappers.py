@@ -3,8 +3,9 @@
 `sudo -u root env X=1 timeout 5 rm -rf /` runs `rm -rf /`: `resolve` sets the command's `argv`
 to that and lists the wrappers. It then parses what the command runs as text or as a nested
 command: `bash -c '…'`, `eval …`, `su -c '…'`, `watch '…'`, `find … -exec … ;`, a here-document
-or here-string fed to a shell, and shell commands embedded in inline interpreter code
-(`python -c "os.system('…')"`).
+or here-string fed to a shell, a command run in a container or on another host
+(`docker exec db psql …`, `kubectl exec pod -- …`, `ssh host '…'`), and shell commands
+embedded in inline interpreter code (`python -c "os.system('…')"`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from policies.rules.code_paths import fold_code
 from policies.rules.programs import (
     interpreter_code,
     positionals,
@@ -158,10 +160,78 @@ def nested_scripts(command: SimpleCommand, parse: Parse) -> list[Script]:
         sources.append(" ".join(rest))
     elif name == "find":
         sources += _find_exec_commands(argv[1:])
+    else:
+        remote = remote_command(argv)
+        if remote:
+            sources.append(remote)
     code = interpreter_code(argv)
     if code:
         sources += embedded_shell_commands(code)
     return [parse(source) for source in sources if source.strip()]
+
+
+_EXEC_ARG_OPTS = frozenset(
+    [
+        "-e",
+        "--env",
+        "--env-file",
+        "-u",
+        "--user",
+        "-w",
+        "--workdir",
+        "--detach-keys",
+        "-c",
+        "--container",
+        "-n",
+        "--namespace",
+        "--context",
+        "-f",
+        "--filename",
+        "--pod-running-timeout",
+    ]
+)
+_SSH_ARG_OPTS = frozenset(
+    [
+        "-b",
+        "-c",
+        "-D",
+        "-E",
+        "-e",
+        "-F",
+        "-I",
+        "-i",
+        "-J",
+        "-L",
+        "-l",
+        "-m",
+        "-O",
+        "-o",
+        "-p",
+        "-Q",
+        "-R",
+        "-S",
+        "-W",
+        "-w",
+        "-B",
+    ]
+)
+
+
+def remote_command(argv: list[str]) -> str | None:
+    """The command `docker exec C cmd…`, `docker compose exec S cmd…`, `kubectl exec P -- cmd…`
+    or `ssh host cmd…` runs elsewhere, as one line (None when there is none)."""
+    name, args = program(argv[0]), argv[1:]
+    if name in ("docker", "podman", "nerdctl") and args[:2] == ["compose", "exec"]:
+        args = args[1:]
+    if name in ("docker", "podman", "nerdctl", "docker-compose") and args[:1] == ["exec"]:
+        rest = positionals(args[1:], _EXEC_ARG_OPTS, stop_at_first=True)
+        return shlex.join(rest[1:]) if len(rest) > 1 else None
+    if name in ("kubectl", "oc") and "exec" in args and "--" in args:
+        return shlex.join(args[args.index("--") + 1 :]) or None
+    if name == "ssh":
+        rest = positionals(args, _SSH_ARG_OPTS, stop_at_first=True)
+        return " ".join(rest[1:]) if len(rest) > 1 else None
+    return None
 
 
 def _option_values(args: list[str], names: tuple[str, ...]) -> list[str]:
@@ -193,7 +263,7 @@ def embedded_shell_commands(code: str) -> list[str]:
     """Shell command lines inside interpreter code: `os.system('…')`, `subprocess.run([…])`,
     `execSync('…')`, Perl/Ruby `system("…")`."""
     commands: list[str] = []
-    for match in _EMBEDDED_SHELL.finditer(code):
+    for match in _EMBEDDED_SHELL.finditer(fold_code(code)):
         if match.group("list") is not None:
             words = [m.group(2) for m in _STRING_LITERAL.finditer(match.group("list"))]
             if words:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import posixpath
 import re
 
+from policies.rules.code_paths import fold_code
 from policies.rules.programs import interpreter_code, positionals
 from policies.rules.shell_model import SimpleCommand
 
@@ -46,8 +47,9 @@ def written_paths(command: SimpleCommand) -> list[str]:
     paths += _download_outputs(name, args)
     code = interpreter_code(command.argv)
     if code:
+        folded = fold_code(code)  # `process.env.HOME + '/.npmrc'` → `'~/.npmrc'`
         paths += [
-            next(p for p in m.group("p1", "p2", "p3") if p) for m in _CODE_WRITES.finditer(code)
+            next(p for p in m.group("p1", "p2", "p3") if p) for m in _CODE_WRITES.finditer(folded)
         ]
     if name in ("apply_patch", "applypatch", "patch") or command.argv[:2] == ["git", "apply"]:
         for redirect in command.redirects:

@@ -62,7 +62,8 @@ DANGEROUS: list[tuple[str, tuple[str, Any], str]] = [
     ("edit-git-config", edit(".git/config"), "git-internals"),
     ("write-git-object", write(".git/objects/ab/cdef0123"), "git-internals"),
     ("write-etc-hosts", write("/etc/hosts"), "system-paths"),
-    ("write-usr-local-bin", write("/usr/local/bin/tool"), "system-paths"),
+    ("shadow-git", write("/usr/local/bin/git"), "path-hijack"),
+    ("cp-over-sudo", sh("sudo cp ./evil /usr/local/bin/sudo"), "path-hijack"),
     ("write-boot", write("/boot/grub/grub.cfg"), "system-paths"),
     ("write-lib-systemd", write("/lib/systemd/system/evil.service"), "system-paths"),
     ("write-var-lib", write("/var/lib/dpkg/status"), "system-paths"),
@@ -140,6 +141,9 @@ DANGEROUS: list[tuple[str, tuple[str, Any], str]] = [
 ]
 
 BENIGN: list[tuple[str, tuple[str, Any]]] = [
+    ("write-usr-local-tool", write("/usr/local/bin/tool")),
+    ("install-usr-local", sh("sudo install -m 755 mytool /usr/local/bin/mytool")),
+    ("known-hosts", sh("ssh-keyscan github.com >> ~/.ssh/known_hosts")),
     ("write-source", write(f"{PROJECT}/src/app.py")),
     ("write-readme", write("README.md")),
     ("write-test", write("tests/test_app.py")),
@@ -231,7 +235,8 @@ async def test_notice_names_tool_reason_and_arguments() -> None:
     result = await POLICY.on_tool_call(call, ctx)
     assert isinstance(result, TextBlock)
     assert "Tool: Edit" in result.text
-    assert "Reason: writes to a shell start-up file: ~/.bashrc" in result.text
+    reason = "security weakening and persistence (persistence): writes to a shell start-up file"
+    assert f"Reason: {reason}: ~/.bashrc" in result.text
     assert '  "file_path": "/home/dev/.bashrc",\n' in result.text
     [decision] = ctx.decisions
     assert decision.details["tool"] == "Edit"

