@@ -1,7 +1,8 @@
 """Django admin for saved policies: schema-validated form, "activate" action, history inline.
 
 Every write goes through `policies.services` (`save_model`, `delete_model`, the actions); the
-admin only maps forms and messages onto them.
+admin only maps forms and messages onto them. Configs are shown with their secrets as `••••`
+(the form, the history inline, the history pages).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from policies.config_secrets import config_mask
 from policies.forms import PolicyConfigForm
 from policies.models import PolicyConfig, PolicyConfigHistory
 from policies.services import (
@@ -30,7 +32,8 @@ _EDIT_FIELDS = ("name", "policy_class", "description", "config")
 _INFO_FIELDS = ("is_active", "version", "activated_at", "activated_by", "created_at", "updated_at")
 
 
-def _json(value: Any) -> SafeString:
+def _json(value: Any, policy_class: str) -> SafeString:
+    value = config_mask(policy_class, value)
     if value is None:
         return format_html("<em>{}</em>", "—")
     return format_html(
@@ -51,11 +54,11 @@ class PolicyConfigHistoryInline(admin.TabularInline):
 
     @admin.display(description="old config")
     def old_config_json(self, entry: PolicyConfigHistory) -> SafeString:
-        return _json(entry.old_config)
+        return _json(entry.old_config, entry.old_class)
 
     @admin.display(description="new config")
     def new_config_json(self, entry: PolicyConfigHistory) -> SafeString:
-        return _json(entry.new_config)
+        return _json(entry.new_config, entry.new_class)
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -147,6 +150,26 @@ class PolicyConfigHistoryAdmin(admin.ModelAdmin):
     list_filter = ["action"]
     search_fields = ["policy_name", "actor"]
     date_hierarchy = "at"
+    fields = [
+        "at",
+        "policy_name",
+        "action",
+        "version",
+        "actor",
+        "old_class",
+        "old_config_json",
+        "new_class",
+        "new_config_json",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="old config")
+    def old_config_json(self, entry: PolicyConfigHistory) -> SafeString:
+        return _json(entry.old_config, entry.old_class)
+
+    @admin.display(description="new config")
+    def new_config_json(self, entry: PolicyConfigHistory) -> SafeString:
+        return _json(entry.new_config, entry.new_class)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
