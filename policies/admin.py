@@ -29,6 +29,7 @@ from policies.services import (
 from policies.validation import PolicyManagementError
 
 _EDIT_FIELDS = ("name", "policy_class", "description", "config")
+_VIEW_FIELDS = ("name", "policy_class", "description", "config_json")
 _INFO_FIELDS = ("is_active", "version", "activated_at", "activated_by", "created_at", "updated_at")
 
 
@@ -37,7 +38,8 @@ def _json(value: Any, policy_class: str) -> SafeString:
     if value is None:
         return format_html("<em>{}</em>", "—")
     return format_html(
-        '<pre style="white-space:pre-wrap;margin:0">{}</pre>', json.dumps(value, indent=2)
+        '<pre style="white-space:pre-wrap;margin:0">{}</pre>',
+        json.dumps(value, indent=2, ensure_ascii=False),
     )
 
 
@@ -89,7 +91,15 @@ class PolicyConfigAdmin(admin.ModelAdmin):
         return ["name", *_INFO_FIELDS] if obj is not None else []
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        return [*_EDIT_FIELDS, *_INFO_FIELDS] if obj is not None else list(_EDIT_FIELDS)
+        if obj is None:
+            return list(_EDIT_FIELDS)
+        if not self.has_change_permission(request, obj):  # view-only: every field is read-only,
+            return [*_VIEW_FIELDS, *_INFO_FIELDS]  # and the raw config would show its secrets
+        return [*_EDIT_FIELDS, *_INFO_FIELDS]
+
+    @admin.display(description="config")
+    def config_json(self, row: PolicyConfig) -> SafeString:
+        return _json(row.config, row.policy_class)
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         data, actor = form.cleaned_data, Actor(user=request.user)

@@ -148,9 +148,7 @@ def replying(
 
 
 def answering(handler: Callable[[httpx.Request], httpx.Response]) -> UpstreamClient:
-    return UpstreamClient(
-        httpx.MockTransport(handler), MockUpstreamTransport(), httpx.Timeout(5.0)
-    )
+    return UpstreamClient(httpx.MockTransport(handler), MockUpstreamTransport(), httpx.Timeout(5.0))
 
 
 async def test_judge_ask_against_the_in_process_mock() -> None:

@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator
 import pytest
 from pydantic import ValidationError
 
+from gateway.http_client import close_http_client
 from gateway.neutral import Message, Request, TextBlock, ToolCallBlock, ToolResultBlock
 from policies.base import Refusal, StreamingMode
 from policies.builtin.rules_judge import RulesJudgePolicy
 from policies.context import PolicyContext
-from gateway.http_client import close_http_client
 from policies.registry import registry
 
 RULE = "Never destroy data."

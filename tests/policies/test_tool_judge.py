@@ -8,11 +8,11 @@ from collections.abc import AsyncIterator
 import pytest
 from pydantic import ValidationError
 
+from gateway.http_client import close_http_client
 from gateway.neutral import Message, Request, TextBlock, ToolCallBlock
 from policies.base import StreamingMode
 from policies.builtin.tool_judge import ToolJudgePolicy
 from policies.context import PolicyContext
-from gateway.http_client import close_http_client
 from policies.registry import registry
 
 RM_HOME = ToolCallBlock(id="call_1", name="Bash", arguments='{"command": "rm -rf ~"}')
