@@ -30,6 +30,17 @@ from policies.validation import PolicyManagementError
 
 _EDIT_FIELDS = ("name", "policy_class", "description", "config")
 _VIEW_FIELDS = ("name", "policy_class", "description", "config_json")
+_HISTORY_FIELDS = (
+    "at",
+    "policy_name",
+    "action",
+    "version",
+    "actor",
+    "old_class",
+    "old_config_json",
+    "new_class",
+    "new_config_json",
+)
 _INFO_FIELDS = ("is_active", "version", "activated_at", "activated_by", "created_at", "updated_at")
 
 
@@ -138,7 +149,9 @@ class PolicyConfigAdmin(admin.ModelAdmin):
             except PolicyManagementError as error:
                 self.message_user(request, str(error), messages.ERROR)
 
-    @admin.action(description="Activate the selected policy (on every worker)")
+    @admin.action(
+        description="Activate the selected policy (on every worker)", permissions=["change"]
+    )
     def activate(self, request: HttpRequest, queryset: QuerySet[PolicyConfig]) -> None:
         rows = list(queryset[:2])
         if len(rows) != 1:
@@ -160,18 +173,8 @@ class PolicyConfigHistoryAdmin(admin.ModelAdmin):
     list_filter = ["action"]
     search_fields = ["policy_name", "actor"]
     date_hierarchy = "at"
-    fields = [
-        "at",
-        "policy_name",
-        "action",
-        "version",
-        "actor",
-        "old_class",
-        "old_config_json",
-        "new_class",
-        "new_config_json",
-    ]
-    readonly_fields = fields
+    fields = _HISTORY_FIELDS  # the configs only through their masked displays
+    readonly_fields = _HISTORY_FIELDS
 
     @admin.display(description="old config")
     def old_config_json(self, entry: PolicyConfigHistory) -> SafeString:
