@@ -21,7 +21,7 @@ import orjson
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from gateway.http_client import UpstreamClient, http_client
+from gateway.http_client import UpstreamClient, close_http_client, http_client
 from gateway.neutral import Request, TextBlock, ToolCallBlock
 from gateway.upstreams import MOCK_HOST
 from policies.base import PolicyConfig
@@ -36,14 +36,21 @@ from policies.judge_route import (
 )
 from policies.judge_verdict import JudgeError, JudgeVerdict, excerpt, parse_verdict
 
-__all__ = [
+__all__ = [  # JudgeError, JudgeVerdict and parse_verdict are re-exported for the judge policies
     "CONTEXT_LIMIT",
     "DEFAULT_JUDGE_MODEL",
+    "MOCK_JUDGE_BASE_URL",
     "JudgeConfig",
     "JudgeError",
     "JudgeVerdict",
+    "close_judge_client",
     "judge_ask",
+    "judge_failed_tool_call_text",
+    "latest_user_text",
     "parse_verdict",
+    "score_text",
+    "template_check",
+    "template_render",
 ]
 
 MOCK_JUDGE_BASE_URL = f"{MOCK_HOST}/v1"  # the old default base_url (configs saved with it load)
@@ -170,6 +177,11 @@ def template_render(template: str, values: Mapping[str, str]) -> str:
 
 
 # --- the call ----------------------------------------------------------------------------------
+
+
+async def close_judge_client() -> None:
+    """Close the shared client judges use: the gateway's upstream client (shutdown, tests)."""
+    await close_http_client()
 
 
 async def judge_ask(
