@@ -77,7 +77,11 @@ def config_keep_secrets(policy_class: str, config: Any, stored: Any) -> Any:
 
 def secret_paths(policy_class: str, config: Any) -> Iterator[Path]:
     """Where `config` (of the class `policy_class`) holds secrets (each path once)."""
-    schema = _class_schema(policy_class)
+    return schema_secret_paths(_class_schema(policy_class), config)
+
+
+def schema_secret_paths(schema: dict[str, Any], config: Any) -> Iterator[Path]:
+    """Where `config`, described by the JSON schema `schema`, holds secrets (each path once)."""
     seen: set[Path] = set()
     for path in _walk(config, schema, schema.get("$defs", {}), ()):
         if path not in seen:

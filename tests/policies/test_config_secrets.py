@@ -6,11 +6,14 @@ from typing import Any
 
 import pytest
 
+from policies.base import PolicyConfig
+from policies.builtin.tool_judge import ToolJudgePolicy
 from policies.config_secrets import (
     MASK,
     MaskedSecretMissing,
     config_keep_secrets,
     config_mask,
+    schema_secret_paths,
     secret_paths,
 )
 
@@ -100,3 +103,13 @@ def test_mask_without_a_stored_secret_is_refused() -> None:
 def test_secret_paths_are_listed_once() -> None:
     config = {"members": [{"policy": "tool-judge", "config": JUDGE}]}
     assert list(secret_paths("chain", config)) == [("members", 0, "config", "api_key")]
+
+
+def test_a_judge_config_embedded_in_another_config_is_found_by_its_schema() -> None:
+    class Preset(PolicyConfig):
+        judge: ToolJudgePolicy.Config | None = None
+        judges: list[ToolJudgePolicy.Config] = []
+
+    config = {"judge": JUDGE, "judges": [JUDGE, {"model": "mock/judge"}]}
+    found = list(schema_secret_paths(Preset.model_json_schema(), config))
+    assert found == [("judge", "api_key"), ("judges", 0, "api_key")]
