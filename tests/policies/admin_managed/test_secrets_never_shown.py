@@ -23,7 +23,7 @@ from tests.policies.admin_managed.conftest import ADMIN_KEY
 pytestmark = pytest.mark.django_db(transaction=True)
 
 CANARY = "LEAKCANARY"
-SECRETS = [f"sk-{CANARY}-judge-1", f"sk-{CANARY}-judge-2", f"sk-{CANARY}-chain", f"{CANARY}-old"]
+TJ, RJ, RJ_NEW, CHAIN, LEGACY = (f"sk-{CANARY}-{n}" for n in ("tj", "rj", "rj2", "ch", "old"))
 MOCK_JUDGE = "http://luthien-mock.internal/v1"
 API = "/api/admin"
 
@@ -58,7 +58,7 @@ def configure() -> list[Any]:
         api(
             "post",
             "/policies",
-            {"name": "tj", "policy_class": "tool-judge", "config": judge(SECRETS[0])},
+            {"name": "tj", "policy_class": "tool-judge", "config": judge(TJ)},
         ),
         api(
             "post",
@@ -66,7 +66,7 @@ def configure() -> list[Any]:
             {
                 "name": "rj",
                 "policy_class": "rules-judge",
-                "config": judge(SECRETS[1], rules=["No rm."]),
+                "config": judge(RJ, rules=["No rm."]),
             },
         ),
         api(
@@ -75,14 +75,14 @@ def configure() -> list[Any]:
             {
                 "name": "ch",
                 "policy_class": "chain",
-                "config": {"members": [{"policy": "tool-judge", "config": judge(SECRETS[2])}]},
+                "config": {"members": [{"policy": "tool-judge", "config": judge(CHAIN)}]},
             },
         ),
-        api("patch", "/policies/tj", {"config": judge(SECRETS[0], threshold=0.5)}),
+        api("patch", "/policies/tj", {"config": judge(TJ, threshold=0.5)}),
         api(
             "patch",
             "/policies/rj",
-            {"config": judge(SECRETS[1].replace("2", "3"), rules=["No rm."])},
+            {"config": judge(RJ_NEW, rules=["No rm."])},
         ),
         api("post", "/policies/tj/activate"),
         api(
@@ -91,7 +91,6 @@ def configure() -> list[Any]:
             {"policy_class": "tool-judge", "name": "tj", "config": judge(MASK, threshold=0.6)},
         ),
     ]
-    SECRETS.append(SECRETS[1].replace("2", "3"))
     assert [w.status_code for w in writes] == [201, 201, 201, 200, 200, 200, 200], [
         w.content for w in writes
     ]
@@ -103,9 +102,9 @@ def configure() -> list[Any]:
         version=1,
         actor="before masking",
         old_class="tool-judge",
-        old_config=judge(SECRETS[3]),
+        old_config=judge(LEGACY),
         new_class="tool-judge",
-        new_config=judge(SECRETS[0]),
+        new_config=judge(TJ),
     )
     return writes
 
@@ -176,7 +175,7 @@ def test_secrets_appear_in_no_response(admin_client: Client) -> None:
     recorder().flush(timeout=10)
     assert Transaction.objects.filter(pk=transaction_id, status="blocked").exists()
     stored = PolicyConfig.objects.get(name="tj").config
-    assert stored["api_key"] == SECRETS[0]  # the •••• round trip kept it
+    assert stored["api_key"] == TJ  # the •••• round trip kept it
     for response in writes:
         assert CANARY not in response.content.decode()
     viewer, admin_api = read_only_staff(), Client()
