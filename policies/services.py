@@ -28,6 +28,7 @@ from policies.loading import active_from_row
 from policies.models import PolicyConfig, PolicyConfigHistory
 from policies.policy_file import PolicySpec, load_policy_file
 from policies.runtime import ActivePolicy, active_from_spec, policy_runtime
+from policies.selectors import policy_config_stored
 from policies.validation import PolicyConflict, PolicyNotFound, policy_spec_validate
 from policies.version_stamp import stamp_bump
 
@@ -139,13 +140,12 @@ def policy_enable(
     """Validate, create or update the saved policy `name` (default: the class name), and
     activate it, all in one transaction."""
     name = name or policy_class
-    existing = PolicyConfig.objects.filter(name=name).first()
     policy_spec_validate(
         name=name,
         policy_class=policy_class,
         config=config,
         description=description or "",
-        stored_config=existing.config if existing is not None else None,
+        stored_config=policy_config_stored(name=name),
     )
     with transaction.atomic():
         row = PolicyConfig.objects.filter(name=name).first()
