@@ -2,7 +2,8 @@
 
 Routing (first match wins): an explicit `<upstream>/` prefix (stripped); `claude-*` →
 anthropic; `gpt-*`, `o<digit>*`, `chatgpt-*` → openai; otherwise the upstream of the client's
-own format.
+own format (`resolve_route`, the proxy). Policies that call a model themselves (judges) use
+`resolve_named_route`: the same rules without the last one, in the upstream's own format.
 """
 
 from __future__ import annotations
@@ -22,12 +23,14 @@ _OPENAI_MODEL = re.compile(r"^(gpt-|chatgpt-|o\d)")
 
 @dataclass(frozen=True, slots=True)
 class Upstream:
-    """One upstream API: its wire format, base URL and credential."""
+    """One upstream API: its wire format, base URL, credential, and the environment variable
+    the credential came from (`key_env`, "" if none)."""
 
     name: str
     format: WireFormat | None  # None: speaks both (the mock)
     base_url: str
     api_key: str = ""
+    key_env: str = ""
 
     def url_for(self, fmt: WireFormat) -> str:
         """The endpoint URL for a call in wire format `fmt`."""
@@ -56,8 +59,9 @@ def _parse_extra(spec: str) -> list[Upstream]:
         if not sep or not name.strip() or not rest.strip():
             raise ValueError(f"LUTHIEN_EXTRA_UPSTREAMS entry {item!r} is not name=url[|KEY_ENV]")
         url, _, key_env = rest.partition("|")
-        key = os.environ.get(key_env.strip(), "") if key_env.strip() else ""
-        upstreams.append(Upstream(name.strip(), "openai", url.strip(), key))
+        key_env = key_env.strip()
+        key = os.environ.get(key_env, "") if key_env else ""
+        upstreams.append(Upstream(name.strip(), "openai", url.strip(), key, key_env))
     return upstreams
 
 
@@ -66,9 +70,15 @@ def upstreams() -> dict[str, Upstream]:
     """Every configured upstream by name (cached; `upstreams.cache_clear()` in tests)."""
     mock_base = settings.LUTHIEN_MOCK_UPSTREAM
     found = {
-        "openai": Upstream("openai", "openai", settings.OPENAI_BASE_URL, settings.OPENAI_API_KEY),
+        "openai": Upstream(
+            "openai", "openai", settings.OPENAI_BASE_URL, settings.OPENAI_API_KEY, "OPENAI_API_KEY"
+        ),
         "anthropic": Upstream(
-            "anthropic", "anthropic", settings.ANTHROPIC_BASE_URL, settings.ANTHROPIC_API_KEY
+            "anthropic",
+            "anthropic",
+            settings.ANTHROPIC_BASE_URL,
+            settings.ANTHROPIC_API_KEY,
+            "ANTHROPIC_API_KEY",
         ),
         "mock": Upstream("mock", None, MOCK_HOST if mock_base == "inprocess" else mock_base),
     }
@@ -77,20 +87,38 @@ def upstreams() -> dict[str, Upstream]:
     return found
 
 
-def resolve_route(model: str, client_format: WireFormat) -> Route:
-    """Pick the upstream for `model`; raises NotFound / InvalidRequest with a clear message."""
+def _named_upstream(model: str) -> tuple[Upstream, str] | None:
+    """The upstream a model name picks by prefix or family, and the model it receives."""
     known = upstreams()
     prefix, sep, rest = model.partition("/")
     if sep and prefix in known:
-        upstream, upstream_model = known[prefix], rest
-        if not upstream_model:
+        if not rest:
             raise NotFound(f"model {model!r} names upstream {prefix!r} but no model", param="model")
-    elif model.startswith("claude-"):
-        upstream, upstream_model = known["anthropic"], model
-    elif _OPENAI_MODEL.match(model):
-        upstream, upstream_model = known["openai"], model
-    else:
-        upstream, upstream_model = known[client_format], model
+        return known[prefix], rest
+    if model.startswith("claude-"):
+        return known["anthropic"], model
+    if _OPENAI_MODEL.match(model):
+        return known["openai"], model
+    return None
+
+
+def resolve_named_route(model: str) -> Route:
+    """The route of a model that names its upstream (`<upstream>/<model>`, `claude-*`,
+    `gpt-*`, …), in that upstream's own format (the mock: OpenAI). NotFound otherwise."""
+    named = _named_upstream(model)
+    if named is None:
+        prefixes = ", ".join(f"{name}/" for name in upstreams())
+        raise NotFound(
+            f"model {model!r} names no upstream: prefix it with one of {prefixes}", param="model"
+        )
+    upstream, upstream_model = named
+    return Route(upstream=upstream, model=upstream_model, format=upstream.format or "openai")
+
+
+def resolve_route(model: str, client_format: WireFormat) -> Route:
+    """Pick the upstream for `model`; raises NotFound / InvalidRequest with a clear message."""
+    named = _named_upstream(model)
+    upstream, upstream_model = named or (upstreams()[client_format], model)
     fmt = upstream.format or client_format
     if fmt != client_format:
         raise InvalidRequest(

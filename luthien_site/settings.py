@@ -202,6 +202,11 @@ POLICY_CONFIG: str = _env_str("POLICY_CONFIG", "")
 LUTHIEN_POLICY_MODULES: list[str] = env.list("LUTHIEN_POLICY_MODULES", default=[])
 LUTHIEN_POLICY_TIMEOUT_S: float = env.float("LUTHIEN_POLICY_TIMEOUT_S", 30.0)
 LUTHIEN_POLICY_POLL_INTERVAL_S: float = env.float("LUTHIEN_POLICY_POLL_INTERVAL_S", 0.25)
+# Hosts (`host` or `host:port`) a judge may call by `base_url`; empty: judges only call models
+# the gateway routes, with the gateway's own upstream keys.
+LUTHIEN_JUDGE_ALLOWED_HOSTS: list[str] = [
+    host.strip() for host in env.list("LUTHIEN_JUDGE_ALLOWED_HOSTS", default=[]) if host.strip()
+]
 
 # --- Recording ---------------------------------------------------------------------------------
 LUTHIEN_RECORDING: bool = env.bool("LUTHIEN_RECORDING", default=True)

@@ -1,7 +1,8 @@
 """Django admin for saved policies: schema-validated form, "activate" action, history inline.
 
 Every write goes through `policies.services` (`save_model`, `delete_model`, the actions); the
-admin only maps forms and messages onto them.
+admin only maps forms and messages onto them. Configs are shown with their secrets as `••••`
+(the form, the history inline, the history pages).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from policies.config_secrets import config_mask
 from policies.forms import PolicyConfigForm
 from policies.models import PolicyConfig, PolicyConfigHistory
 from policies.services import (
@@ -27,14 +29,28 @@ from policies.services import (
 from policies.validation import PolicyManagementError
 
 _EDIT_FIELDS = ("name", "policy_class", "description", "config")
+_VIEW_FIELDS = ("name", "policy_class", "description", "config_json")
+_HISTORY_FIELDS = (
+    "at",
+    "policy_name",
+    "action",
+    "version",
+    "actor",
+    "old_class",
+    "old_config_json",
+    "new_class",
+    "new_config_json",
+)
 _INFO_FIELDS = ("is_active", "version", "activated_at", "activated_by", "created_at", "updated_at")
 
 
-def _json(value: Any) -> SafeString:
+def _json(value: Any, policy_class: str) -> SafeString:
+    value = config_mask(policy_class, value)
     if value is None:
         return format_html("<em>{}</em>", "—")
     return format_html(
-        '<pre style="white-space:pre-wrap;margin:0">{}</pre>', json.dumps(value, indent=2)
+        '<pre style="white-space:pre-wrap;margin:0">{}</pre>',
+        json.dumps(value, indent=2, ensure_ascii=False),
     )
 
 
@@ -51,11 +67,11 @@ class PolicyConfigHistoryInline(admin.TabularInline):
 
     @admin.display(description="old config")
     def old_config_json(self, entry: PolicyConfigHistory) -> SafeString:
-        return _json(entry.old_config)
+        return _json(entry.old_config, entry.old_class)
 
     @admin.display(description="new config")
     def new_config_json(self, entry: PolicyConfigHistory) -> SafeString:
-        return _json(entry.new_config)
+        return _json(entry.new_config, entry.new_class)
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -86,7 +102,15 @@ class PolicyConfigAdmin(admin.ModelAdmin):
         return ["name", *_INFO_FIELDS] if obj is not None else []
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        return [*_EDIT_FIELDS, *_INFO_FIELDS] if obj is not None else list(_EDIT_FIELDS)
+        if obj is None:
+            return list(_EDIT_FIELDS)
+        if not self.has_change_permission(request, obj):  # view-only: every field is read-only,
+            return [*_VIEW_FIELDS, *_INFO_FIELDS]  # and the raw config would show its secrets
+        return [*_EDIT_FIELDS, *_INFO_FIELDS]
+
+    @admin.display(description="config")
+    def config_json(self, row: PolicyConfig) -> SafeString:
+        return _json(row.config, row.policy_class)
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         data, actor = form.cleaned_data, Actor(user=request.user)
@@ -125,7 +149,9 @@ class PolicyConfigAdmin(admin.ModelAdmin):
             except PolicyManagementError as error:
                 self.message_user(request, str(error), messages.ERROR)
 
-    @admin.action(description="Activate the selected policy (on every worker)")
+    @admin.action(
+        description="Activate the selected policy (on every worker)", permissions=["change"]
+    )
     def activate(self, request: HttpRequest, queryset: QuerySet[PolicyConfig]) -> None:
         rows = list(queryset[:2])
         if len(rows) != 1:
@@ -147,6 +173,16 @@ class PolicyConfigHistoryAdmin(admin.ModelAdmin):
     list_filter = ["action"]
     search_fields = ["policy_name", "actor"]
     date_hierarchy = "at"
+    fields = _HISTORY_FIELDS  # the configs only through their masked displays
+    readonly_fields = _HISTORY_FIELDS
+
+    @admin.display(description="old config")
+    def old_config_json(self, entry: PolicyConfigHistory) -> SafeString:
+        return _json(entry.old_config, entry.old_class)
+
+    @admin.display(description="new config")
+    def new_config_json(self, entry: PolicyConfigHistory) -> SafeString:
+        return _json(entry.new_config, entry.new_class)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

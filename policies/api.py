@@ -3,12 +3,15 @@
 Thin endpoints over `policies.services` and `policies.selectors`. Errors: validation → 422 with
 field paths (`{"detail": [{"loc": ["config", "threshold"], "msg": …}]}`), unknown name → 404,
 a conflicting change → 409; a failed call changes nothing. Auth: see `policies.api_auth`.
+Secrets in configs are write-only: every response shows them as `••••`, and a write that sends
+`••••` back keeps the stored secret (`policies.config_secrets`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 from django.http import HttpRequest
@@ -17,6 +20,7 @@ from ninja.errors import HttpError, ValidationError
 
 from policies import selectors, services
 from policies.api_auth import admin_auth
+from policies.config_secrets import config_mask
 from policies.models import PolicyConfig, PolicyConfigHistory
 from policies.schemas import (
     CurrentOut,
@@ -56,13 +60,17 @@ def _get(name: str) -> PolicyConfig:
 
 def _out(row: PolicyConfig) -> dict[str, Any]:
     data = {field: getattr(row, field) for field in PolicyOut.model_fields}
+    data["config"] = config_mask(row.policy_class, row.config)
     data["created_by"] = row.created_by.get_username() if row.created_by else None
     data["updated_by"] = row.updated_by.get_username() if row.updated_by else None
     return data
 
 
 def _history_out(entry: PolicyConfigHistory) -> dict[str, Any]:
-    return {field: getattr(entry, field) for field in HistoryOut.model_fields}
+    data = {field: getattr(entry, field) for field in HistoryOut.model_fields}
+    data["old_config"] = config_mask(entry.old_class, entry.old_config)
+    data["new_config"] = config_mask(entry.new_class, entry.new_config)
+    return data
 
 
 @router.get("/policy-classes", response=list[PolicyClassOut], summary="Discovered policy classes")
@@ -96,8 +104,9 @@ def create_policy(request: HttpRequest, payload: PolicyIn) -> Status[dict[str, A
 
 @router.get("/policies/current", response=CurrentOut, summary="The policy in force")
 def current_policy(request: HttpRequest) -> Any:
-    """The active config, its version, since when, by whom, and its source."""
-    return selectors.policy_current_get()
+    """The active config (secrets masked), its version, since when, by whom, and its source."""
+    current = selectors.policy_current_get()
+    return replace(current, config=config_mask(current.policy_class, current.config))
 
 
 @router.get("/policies/{name}", response={200: PolicyOut, 404: ErrorOut}, summary="One policy")

@@ -1,4 +1,5 @@
-"""System checks: broken policy classes and an invalid `POLICY_CONFIG` file."""
+"""System checks: broken policy classes, an invalid `POLICY_CONFIG` file, and entries of
+`LUTHIEN_JUDGE_ALLOWED_HOSTS` that are not `host` or `host:port`."""
 
 from __future__ import annotations
 
@@ -52,3 +53,17 @@ def check_policy_file(app_configs: Any = None, **kwargs: Any) -> list[CheckMessa
     except PolicyFileError as error:
         return [Error(str(error), id="policies.E010")]
     return []
+
+
+@register()
+def check_judge_allowed_hosts(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Every `LUTHIEN_JUDGE_ALLOWED_HOSTS` entry is `host` or `host:port`."""
+    from policies.judge_route import allowed_host_parse
+
+    errors: list[CheckMessage] = []
+    for entry in settings.LUTHIEN_JUDGE_ALLOWED_HOSTS:
+        try:
+            allowed_host_parse(entry)
+        except ValueError as error:
+            errors.append(Error(f"LUTHIEN_JUDGE_ALLOWED_HOSTS: {error}", id="policies.E011"))
+    return errors

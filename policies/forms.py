@@ -2,6 +2,8 @@
 
 Both validate through `policy_spec_validate`, the same as the admin API and the YAML file, and
 put each error next to its field, with the path inside the config (`config.threshold: …`).
+The config editor never shows a secret, stored or just typed: it shows `••••`, and `••••` sent
+back keeps the stored secret.
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ from typing import Any
 from django import forms
 from django.template.loader import render_to_string
 
+from policies.config_secrets import config_mask
 from policies.models import PolicyConfig
 from policies.policy_file import PolicySpec
 from policies.registry import registry
 from policies.schema_docs import schema_docs
+from policies.selectors import policy_config_stored
 from policies.validation import PolicyValidationError, policy_spec_validate
 
 
@@ -39,12 +43,23 @@ def config_help(class_names: list[str]) -> str:
 
 
 class PrettyJSONField(forms.JSONField):
-    """A JSON form field shown indented, for editing by hand."""
+    """A JSON form field shown indented, for editing by hand; with `mask_class` set, the
+    secrets of that policy class's config are shown as `••••`."""
+
+    mask_class: str | None = None
 
     def prepare_value(self, value: Any) -> Any:
         if isinstance(value, forms.fields.InvalidJSONInput):
             return value
+        if self.mask_class is not None:
+            value = config_mask(self.mask_class, value)
         return json.dumps(value, indent=2, ensure_ascii=False, cls=self.encoder)
+
+
+def _config_field(form: forms.BaseForm) -> PrettyJSONField:
+    field = form.fields["config"]
+    assert isinstance(field, PrettyJSONField)
+    return field
 
 
 def add_spec_errors(form: forms.BaseForm, error: PolicyValidationError) -> None:
@@ -76,6 +91,9 @@ class PolicyConfigForm(forms.ModelForm):
         names = [self.instance.policy_class] if self.instance.pk else registry().names()
         names = [name for name in names if name in registry().names()]
         self.fields["config"].help_text = config_help(names)
+        _config_field(self).mask_class = self.data.get(
+            self.add_prefix("policy_class"), self.instance.policy_class
+        )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -88,6 +106,7 @@ class PolicyConfigForm(forms.ModelForm):
                 policy_class=data.get("policy_class", ""),
                 config=data.get("config") if data.get("config") is not None else {},
                 description=data.get("description", ""),
+                stored_config=self.instance.config if self.instance.pk else None,
             )
         except PolicyValidationError as error:
             add_spec_errors(self, error)
@@ -103,6 +122,12 @@ class PolicyEnableForm(forms.Form):
         required=False, widget=forms.Textarea(attrs={"rows": 8, "cols": 70, "spellcheck": "false"})
     )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _config_field(self).mask_class = self.data.get(
+            self.add_prefix("policy_class"), self.initial.get("policy_class", "")
+        )
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if self.errors:
@@ -113,6 +138,7 @@ class PolicyEnableForm(forms.Form):
                 name=data["name"],
                 policy_class=data.get("policy_class", ""),
                 config=data.get("config") if data.get("config") is not None else {},
+                stored_config=policy_config_stored(name=data["name"]),
             )
         except PolicyValidationError as error:
             add_spec_errors(self, error)

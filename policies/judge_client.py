@@ -1,77 +1,91 @@
-"""The LLM judge shared by the judge policies: its config, one HTTP call, a forgiving parser.
+"""The LLM judge shared by the judge policies: its config and one call.
 
-`judge_ask` sends one OpenAI-compatible chat-completions request and returns a `JudgeVerdict`.
-Every failure is a `JudgeError` whose `reason` reads well in a notice, and whose `kind` says
-what went wrong:
-
-    JudgeError
-    ├── kind="config"    no API key: `api_key_env` names an unset environment variable
-    ├── kind="timeout"   no complete answer within `timeout_s`
-    ├── kind="network"   the judge could not be reached (connection refused, dropped, ...)
-    ├── kind="http"      the judge answered with an HTTP error status
-    └── kind="reply"     the answer holds no usable {"probability": ...} object
-
-The parser accepts what judges really write: plain JSON, JSON in ```json fences, JSON inside
-prose (the first balanced `{...}` object that has a "probability"), the probability as a
-number, a string ("0.8") or a percentage ("85%"), clamped to [0, 1]; the explanation is
-optional.
-
-The default config needs no network and no key: `base_url` http://luthien-mock.internal/v1 is
-served in-process by the mock upstream (its `judge` model), mounted on the shared client exactly
-as `gateway.http_client` does for `mock/*` models. Other judges are reached with the upstream
-calls' transport, outbound proxy and TLS trust (`gateway.egress.transports`).
+`judge_ask` sends one request to the judge and returns a `JudgeVerdict` (or raises `JudgeError`;
+both, and the forgiving reply parser, live in `policies.judge_verdict`). Where the call goes is
+`policies.judge_route`'s business: by default a model the gateway routes (`mock/judge`,
+`openai/gpt-4o-mini`, `anthropic/claude-…`), in that upstream's wire format with its key; an
+OpenAI-compatible `base_url` only on an allow-listed host. The call goes through the gateway's
+one shared upstream client (`gateway.http_client`), so its transport, outbound proxy and TLS
+settings apply to judges too, and `mock/*` is served in-process.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
-import math
-import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import orjson
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from gateway.loop_bound import LoopBound
+from gateway.http_client import UpstreamClient, close_http_client, http_client
 from gateway.neutral import Request, TextBlock, ToolCallBlock
 from gateway.upstreams import MOCK_HOST
 from policies.base import PolicyConfig
+from policies.config_secrets import MASK, secret_field
 from policies.engine.notices import pretty_arguments
+from policies.judge_route import (
+    KEY_ENV_PATTERN,
+    JudgeTarget,
+    judge_legacy_migrate,
+    judge_route_check,
+    judge_target,
+)
+from policies.judge_verdict import JudgeError, JudgeVerdict, excerpt, parse_verdict
 
-MOCK_JUDGE_BASE_URL = f"{MOCK_HOST}/v1"
-DEFAULT_JUDGE_MODEL = "judge"
+__all__ = [  # JudgeError, JudgeVerdict and parse_verdict are re-exported for the judge policies
+    "CONTEXT_LIMIT",
+    "DEFAULT_JUDGE_MODEL",
+    "MOCK_JUDGE_BASE_URL",
+    "JudgeConfig",
+    "JudgeError",
+    "JudgeVerdict",
+    "close_judge_client",
+    "judge_ask",
+    "judge_failed_tool_call_text",
+    "latest_user_text",
+    "parse_verdict",
+    "score_text",
+    "template_check",
+    "template_render",
+]
+
+MOCK_JUDGE_BASE_URL = f"{MOCK_HOST}/v1"  # the old default base_url (configs saved with it load)
+DEFAULT_JUDGE_MODEL = "mock/judge"
 CONTEXT_LIMIT = 4000  # characters of conversation context (not of judged content) sent along
-_EXCERPT = 200
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 # --- config ------------------------------------------------------------------------------------
 
 
-GATEWAY_SECRETS = frozenset({"SECRET_KEY", "ADMIN_API_KEY", "PROXY_API_KEY"})
-
-
 class JudgeConfig(PolicyConfig):
     """Config fields every judge policy shares (subclass it as the policy's `Config`)."""
 
-    base_url: str = Field(
-        default=MOCK_JUDGE_BASE_URL,
-        description="Base URL of an OpenAI-compatible API (`/chat/completions` is appended). "
-        "The default is the in-process mock judge: no network, no key.",
+    base_url: str | None = Field(
+        default=None,
+        description="Leave unset: the gateway calls `model` through its own upstream (URL, "
+        "wire format and key). Set only for an OpenAI-compatible API on a host listed in "
+        "LUTHIEN_JUDGE_ALLOWED_HOSTS (`/chat/completions` is appended).",
     )
-    model: str = Field(default=DEFAULT_JUDGE_MODEL, min_length=1, description="Judge model.")
-    api_key: str | None = Field(
-        default=None, description="API key sent as a Bearer token (prefer `api_key_env`)."
+    model: str = Field(
+        default=DEFAULT_JUDGE_MODEL,
+        min_length=1,
+        description="Judge model: one the gateway routes (`openai/gpt-4o-mini`, "
+        "`anthropic/claude-haiku-4-5`, an LUTHIEN_EXTRA_UPSTREAMS name such as `ollama/llama3`, "
+        "`mock/judge`); with `base_url`, the name that API expects.",
+    )
+    api_key: str | None = secret_field(
+        description="Only with `base_url`: API key sent as a Bearer token. Write-only: shown "
+        "as ••••; sending •••• back keeps the stored key."
     )
     api_key_env: str | None = Field(
         default=None,
-        description="Name of the environment variable holding the API key: it must end in "
-        "`_API_KEY`, `_KEY` or `_TOKEN`, and may not be one of the gateway's own secrets.",
+        description="Only with `base_url`: environment variable holding the API key; it must "
+        "end in `_KEY` or `_TOKEN` and may not be a provider key or a gateway secret.",
     )
     threshold: float = Field(
         default=0.6,
@@ -89,9 +103,16 @@ class JudgeConfig(PolicyConfig):
         "LUTHIEN_POLICY_TIMEOUT_S so a slow judge is reported as a judge failure.",
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _saved_before_routing(cls, data: Any) -> Any:
+        return judge_legacy_migrate(data)
+
     @field_validator("base_url")
     @classmethod
-    def _http_url(cls, value: str) -> str:
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
@@ -99,20 +120,42 @@ class JudgeConfig(PolicyConfig):
     @field_validator("api_key_env")
     @classmethod
     def _key_variable(cls, value: str | None) -> str | None:
-        if value is None:
-            return value
-        if not re.fullmatch(r"[A-Z][A-Z0-9_]*(_KEY|_TOKEN)", value) or value in GATEWAY_SECRETS:
-            raise ValueError(
-                "must name a key variable (ending in _KEY or _TOKEN) that is not one of the "
-                f"gateway's own secrets ({', '.join(sorted(GATEWAY_SECRETS))})"
-            )
+        if value is not None and not KEY_ENV_PATTERN.fullmatch(value):
+            raise ValueError("must name a key variable (upper case, ending in _KEY or _TOKEN)")
         return value
 
     @model_validator(mode="after")
-    def _one_key_source(self) -> JudgeConfig:
+    def _routable(self) -> JudgeConfig:
         if self.api_key and self.api_key_env:
             raise ValueError("set api_key or api_key_env, not both")
+        problems = judge_route_check(
+            base_url=self.base_url,
+            model=self.model,
+            api_key=self.api_key,
+            api_key_env=self.api_key_env,
+        )
+        if problems:
+            details = [
+                InitErrorDetails(
+                    type=PydanticCustomError(
+                        "judge_route", "{reason}", {"reason": problem.message}
+                    ),
+                    loc=(problem.field,),
+                    input=MASK if problem.field == "api_key" else getattr(self, problem.field),
+                )
+                for problem in problems
+            ]
+            raise ValidationError.from_exception_data(type(self).__name__, details)
         return self
+
+    def target(self) -> JudgeTarget:
+        """Where this judge's call goes, with which key (`JudgeError` when unusable now)."""
+        return judge_target(
+            base_url=self.base_url,
+            model=self.model,
+            api_key=self.api_key,
+            api_key_env=self.api_key_env,
+        )
 
 
 def template_check(template: str, *, allowed: frozenset[str], required: frozenset[str]) -> str:
@@ -133,160 +176,64 @@ def template_render(template: str, values: Mapping[str, str]) -> str:
     return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), template)
 
 
-# --- verdicts and errors -----------------------------------------------------------------------
-
-
-class JudgeError(Exception):
-    """The judge gave no usable verdict; `reason` is readable, `kind` is the failure class."""
-
-    def __init__(self, reason: str, *, kind: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.kind = kind
-
-
-@dataclass(frozen=True, slots=True)
-class JudgeVerdict:
-    """A parsed answer: probability in [0, 1], explanation ("" if none), the reply text, and
-    the whole JSON object the verdict came from (for extra fields such as "rule")."""
-
-    probability: float
-    explanation: str
-    raw: str
-    data: dict[str, Any] = field(default_factory=dict)
-
-
-def parse_verdict(text: str) -> JudgeVerdict:
-    """Parse a judge's reply text (see the module docstring); `JudgeError` if unusable."""
-    data = _verdict_object(text)
-    if data is None:
-        raise JudgeError(
-            f'judge reply has no JSON object with a "probability": {_excerpt(text)!r}',
-            kind="reply",
-        )
-    explanation = data.get("explanation") or data.get("reason") or ""
-    return JudgeVerdict(_probability(data["probability"]), str(explanation).strip(), text, data)
-
-
-def _verdict_object(text: str) -> dict[str, Any] | None:
-    """The first JSON object in `text` (at any `{`, so nested ones too) with a probability."""
-    decoder = json.JSONDecoder()
-    start = text.find("{")
-    while start != -1:
-        try:
-            value, _ = decoder.raw_decode(text, start)
-        except json.JSONDecodeError:
-            value = None
-        if isinstance(value, dict) and "probability" in value:
-            return value
-        start = text.find("{", start + 1)
-    return None
-
-
-def _probability(value: Any) -> float:
-    """A number, numeric string or percentage string, clamped to [0, 1]."""
-    number: float | None = None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        number = float(value)
-    elif isinstance(value, str):
-        cleaned = value.strip()
-        percent = cleaned.endswith("%")
-        try:
-            number = float(cleaned.rstrip("%").strip())
-        except ValueError:
-            number = None
-        if number is not None and percent:
-            number /= 100
-    if number is None or math.isnan(number):
-        raise JudgeError(f"judge probability is not a number: {value!r}", kind="reply")
-    return min(1.0, max(0.0, number))
-
-
-def _excerpt(text: str) -> str:
-    return text if len(text) <= _EXCERPT else text[:_EXCERPT] + "…"
-
-
-# --- the shared client -------------------------------------------------------------------------
-
-
-def _new_judge_client() -> httpx.AsyncClient:
-    from gateway.egress.transports import upstream_transport
-    from gateway.mock.transport import MockUpstreamTransport
-
-    return httpx.AsyncClient(
-        transport=upstream_transport(),  # transport, proxy and TLS trust of upstream calls
-        mounts={MOCK_HOST: MockUpstreamTransport()},
-        trust_env=False,
-    )
-
-
-_client: LoopBound[httpx.AsyncClient] = LoopBound(_new_judge_client)
-
-
-def judge_client() -> httpx.AsyncClient:
-    """The shared judge client of the running event loop, created on first use."""
-    return _client.get()
-
-
-async def close_judge_client() -> None:
-    """Close the shared judge client (shutdown, tests)."""
-    await _client.close(httpx.AsyncClient.aclose)
-
-
 # --- the call ----------------------------------------------------------------------------------
 
 
+async def close_judge_client() -> None:
+    """Close the shared client judges use: the gateway's upstream client (shutdown, tests)."""
+    await close_http_client()
+
+
 async def judge_ask(
-    config: JudgeConfig, *, system: str, user: str, client: httpx.AsyncClient | None = None
+    config: JudgeConfig, *, system: str, user: str, client: UpstreamClient | None = None
 ) -> JudgeVerdict:
     """Ask the judge once (system + user message); `client` overrides the shared one (tests)."""
-    payload = {
-        "model": config.model,
-        "messages": [{"role": "system", "content": system}, {"role": "user", "content": user}],
-        "temperature": config.temperature,
-        "max_tokens": config.max_tokens,
-        "stream": False,
-    }
-    headers = {"content-type": "application/json", **_auth_headers(config)}
-    url = f"{config.base_url}/chat/completions"
+    target = config.target()
+    body = orjson.dumps(_payload(config, target, system=system, user=user))
+    upstream = client or http_client()
     try:
         async with asyncio.timeout(config.timeout_s):
-            response = await (client or judge_client()).post(
-                url, content=orjson.dumps(payload), headers=headers, timeout=config.timeout_s
+            request = upstream.build_request(
+                "POST", target.url, content=body, headers=target.headers
             )
+            response = await upstream.send(request, stream=False)
     except (TimeoutError, httpx.TimeoutException) as error:
         raise JudgeError(f"judge timed out after {config.timeout_s:g}s", kind="timeout") from error
     except httpx.HTTPError as error:
         reason = f"judge unreachable ({type(error).__name__}: {error})"
         raise JudgeError(reason, kind="network") from error
-    return parse_verdict(_reply_text(response))
+    return parse_verdict(_reply_text(response, target))
 
 
-def _auth_headers(config: JudgeConfig) -> dict[str, str]:
-    key = config.api_key
-    if config.api_key_env:
-        key = os.environ.get(config.api_key_env)
-        if not key:
-            reason = f"environment variable {config.api_key_env} (the judge's API key) is not set"
-            raise JudgeError(reason, kind="config")
-    return {"authorization": f"Bearer {key}"} if key else {}
+def _payload(config: JudgeConfig, target: JudgeTarget, *, system: str, user: str) -> dict[str, Any]:
+    """The request body in the target's wire format."""
+    options = {"temperature": config.temperature, "max_tokens": config.max_tokens, "stream": False}
+    if target.format == "anthropic":
+        messages = [{"role": "user", "content": user}]
+        return {"model": target.model, "system": system, "messages": messages, **options}
+    messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+    return {"model": target.model, "messages": messages, **options}
 
 
-def _reply_text(response: httpx.Response) -> str:
-    """The assistant text of a chat-completions response."""
+def _reply_text(response: httpx.Response, target: JudgeTarget) -> str:
+    """The assistant text of a chat completion or an Anthropic message."""
     try:
         body = response.json()
     except ValueError:
         body = None
     if response.status_code >= 400:
-        message = _error_message(body) or _excerpt(response.text)
+        message = _error_message(body) or excerpt(response.text)
         raise JudgeError(f"judge returned HTTP {response.status_code}: {message}", kind="http")
     try:
-        content = body["choices"][0]["message"]["content"]
+        if target.format == "anthropic":
+            content = body["content"]
+        else:
+            content = body["choices"][0]["message"]["content"]
     except (TypeError, KeyError, IndexError):
-        raise JudgeError("judge response is not a chat completion", kind="reply") from None
+        what = "an Anthropic message" if target.format == "anthropic" else "a chat completion"
+        raise JudgeError(f"judge response is not {what}", kind="reply") from None
     if isinstance(content, list):
-        content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
+        content = "".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
     if not isinstance(content, str) or not content.strip():
         raise JudgeError("judge reply is empty", kind="reply")
     return content

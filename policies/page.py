@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
+from policies.config_secrets import config_mask
 from policies.forms import PolicyEnableForm
 from policies.registry import registry
 from policies.schema_docs import ModelDoc, schema_docs
@@ -73,7 +74,9 @@ def page_context(request: HttpRequest, bound: PolicyEnableForm | None = None) ->
     return {
         "nav": "policies",
         "current": current,
-        "current_config": json.dumps(current.config, indent=2, ensure_ascii=False),
+        "current_config": json.dumps(
+            config_mask(current.policy_class, current.config), indent=2, ensure_ascii=False
+        ),
         "classes": [_panel(name, bound) for name in registry().names()],
         "saved": list(policy_config_list()),
         "snippets": test_snippets(request.build_absolute_uri("/v1")),

@@ -49,12 +49,22 @@ def parse_policy_spec(data: Any, *, where: str = "policy file") -> PolicySpec:
     try:
         validated = registry().get(class_name).Config.model_validate(config)
     except ValidationError as error:
-        raise PolicyFileError(f"{where}: invalid config for {class_name}: {error}") from error
+        raise PolicyFileError(
+            f"{where}: invalid config for {class_name}: {validation_summary(error)}"
+        ) from error
     return PolicySpec(
         name=str(data.get("name") or class_name),
         policy_class=class_name,
         config=validated.model_dump(mode="json"),
         description=str(data.get("description") or ""),
+    )
+
+
+def validation_summary(error: ValidationError) -> str:
+    """Each problem as `path: message`, without the input values (they may hold secrets)."""
+    return "; ".join(
+        f"{'.'.join(map(str, item['loc'])) or 'config'}: {item['msg']}"
+        for item in error.errors(include_url=False, include_input=False)
     )
 
 

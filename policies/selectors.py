@@ -42,6 +42,11 @@ def policy_config_get(*, name: str) -> PolicyConfig:
     return row
 
 
+def policy_config_stored(*, name: str) -> dict[str, Any] | None:
+    """The stored config of the saved policy `name` (secrets included: for writes only)."""
+    return PolicyConfig.objects.filter(name=name).values_list("config", flat=True).first()
+
+
 def policy_active_get() -> PolicyConfig | None:
     """The active saved policy, if any."""
     return PolicyConfig.objects.filter(is_active=True).first()

@@ -7,9 +7,11 @@
     policy_enable            validate, create or update, activate: one call
     policy_file_import       the `POLICY_CONFIG` file into the database when no row is active
 
-Every write appends history and, once committed, switches this worker at once and bumps the
-shared version stamp so the other workers follow within `LUTHIEN_POLICY_POLL_INTERVAL_S`.
-Validation happens before any write: a failed call changes nothing.
+A config may send `••••` back in a secret's place to keep the stored secret
+(`policies.config_secrets`). Every write appends history (secrets masked) and, once committed,
+switches this worker at once and bumps the shared version stamp so the other workers follow
+within `LUTHIEN_POLICY_POLL_INTERVAL_S`. Validation happens before any write: a failed call
+changes nothing.
 """
 
 from __future__ import annotations
@@ -21,10 +23,12 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from policies.config_secrets import config_mask
 from policies.loading import active_from_row
 from policies.models import PolicyConfig, PolicyConfigHistory
 from policies.policy_file import PolicySpec, load_policy_file
 from policies.runtime import ActivePolicy, active_from_spec, policy_runtime
+from policies.selectors import policy_config_stored
 from policies.validation import PolicyConflict, PolicyNotFound, policy_spec_validate
 from policies.version_stamp import stamp_bump
 
@@ -78,14 +82,15 @@ def policy_config_update(
     """Change a saved policy; `None` keeps a field. The version goes up when anything changed;
     an active row is enforced in its new form at once."""
     actor = actor or Actor()
-    spec = policy_spec_validate(
-        name=policy.name,
-        policy_class=policy.policy_class if policy_class is None else policy_class,
-        config=policy.config if config is None else config,
-        description=policy.description if description is None else description,
-    )
     with transaction.atomic():
-        row = _locked(policy.pk)
+        row = _locked(policy.pk)  # the stored content, whatever a form did to `policy`
+        spec = policy_spec_validate(
+            name=row.name,
+            policy_class=row.policy_class if policy_class is None else policy_class,
+            config=row.config if config is None else config,
+            description=row.description if description is None else description,
+            stored_config=row.config,
+        )
         old = (row.policy_class, row.config)
         if (spec.policy_class, spec.config, spec.description) == (*old, row.description):
             return row
@@ -136,7 +141,11 @@ def policy_enable(
     activate it, all in one transaction."""
     name = name or policy_class
     policy_spec_validate(
-        name=name, policy_class=policy_class, config=config, description=description or ""
+        name=name,
+        policy_class=policy_class,
+        config=config,
+        description=description or "",
+        stored_config=policy_config_stored(name=name),
     )
     with transaction.atomic():
         row = PolicyConfig.objects.filter(name=name).first()
@@ -269,7 +278,8 @@ def _history(
     new: bool = True,
 ) -> None:
     """Append a history entry; `old` is (class, config) before the change, `new` whether the
-    row's current content is the "after" of this change."""
+    row's current content is the "after" of this change. Configs are kept with their secrets
+    masked: history never holds a second copy of a key."""
     PolicyConfigHistory.objects.create(
         policy=row,
         policy_name=row.name,
@@ -278,9 +288,9 @@ def _history(
         user=actor.user,
         actor=actor.display[:150],
         old_class=old[0] if old else "",
-        old_config=old[1] if old else None,
+        old_config=config_mask(*old) if old else None,
         new_class=row.policy_class if new else "",
-        new_config=row.config if new else None,
+        new_config=config_mask(row.policy_class, row.config) if new else None,
     )
 
 

@@ -6,7 +6,9 @@
     └── PolicyConflict          409  the change is not allowed in the current state
 
 Config validation is the same as for the `POLICY_CONFIG` file (`parse_policy_spec`): one schema
-per class, so admin forms, the admin API, the page and the YAML file all agree.
+per class, so admin forms, the admin API, the page and the YAML file all agree. Secrets are
+write-only (`policies.config_secrets`): a config that sends `••••` back in a secret's place keeps
+the stored secret (`stored_config`), and one that has none stored there is refused.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from policies.config_secrets import MASK, MaskedSecretMissing, config_keep_secrets
 from policies.policy_file import PolicyFileError, PolicySpec, parse_policy_spec
 from policies.registry import registry
 
@@ -77,9 +80,15 @@ def name_errors(name: Any) -> list[FieldError]:
 
 
 def policy_spec_validate(
-    *, name: str, policy_class: str, config: Any, description: str = ""
+    *,
+    name: str,
+    policy_class: str,
+    config: Any,
+    description: str = "",
+    stored_config: Any = None,
 ) -> PolicySpec:
-    """Validate a policy definition; returns a spec holding the config as given.
+    """Validate a policy definition; returns a spec holding the config as given, with every
+    `••••` in a secret's place replaced by the secret `stored_config` holds there.
 
     Raises `PolicyValidationError` with paths like `("config", "threshold")`.
     """
@@ -91,6 +100,19 @@ def policy_spec_validate(
         errors.append(FieldError(("config",), "must be a JSON object", "dict_type"))
     if errors:
         raise PolicyValidationError(errors)
+    try:
+        config = config_keep_secrets(policy_class, config, stored_config)
+    except MaskedSecretMissing as error:
+        raise PolicyValidationError(
+            [
+                FieldError(
+                    ("config", *path),
+                    f"{MASK} stands for a stored secret, but none is stored here: enter the "
+                    "secret itself",
+                )
+                for path in error.paths
+            ]
+        ) from None
     data = {"name": name, "policy": policy_class, "config": config or {}}
     try:
         spec = parse_policy_spec(data, where=f"policy {name!r}")

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from gateway.neutral import Block, Request, TextBlock, ToolCallBlock
 from policies.base import Policy, PolicyConfig, Refusal, StreamingMode
+from policies.config_secrets import MASK, POLICY_CONFIG_OF
 from policies.context import PolicyContext
 from policies.engine.guard import HookFailed, guarded, report_failure
 from policies.engine.notices import policy_failure_text
@@ -21,7 +23,11 @@ class ChainMember(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     policy: str = Field(description="Name of a registered policy class, e.g. `all-caps`.")
-    config: dict[str, Any] = Field(default_factory=dict, description="That policy's config.")
+    config: dict[str, Any] = Field(
+        default_factory=dict,
+        description="That policy's config.",
+        json_schema_extra={POLICY_CONFIG_OF: "policy"},  # its secrets are found by that schema
+    )
     label: str | None = Field(default=None, description="Name shown in decisions.")
 
     @model_validator(mode="after")
@@ -30,7 +36,20 @@ class ChainMember(BaseModel):
             raise ValueError(f"unknown policy class {self.policy!r}")
         if self.policy == "chain":
             raise ValueError("a chain cannot contain another chain")
-        registry().get(self.policy).Config.model_validate(self.config)
+        try:
+            registry().get(self.policy).Config.model_validate(self.config)
+        except ValidationError as error:  # the member's errors, under `config`
+            raise ValidationError.from_exception_data(
+                "ChainMember",
+                [
+                    InitErrorDetails(
+                        type=PydanticCustomError(item["type"], "{reason}", {"reason": item["msg"]}),
+                        loc=("config", *item["loc"]),
+                        input=MASK,
+                    )
+                    for item in error.errors(include_url=False)
+                ],
+            ) from None
         return self
 
 

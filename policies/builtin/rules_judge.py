@@ -74,8 +74,7 @@ class RulesJudgePolicy(Policy):
         "check_request": True,
         "check_response_text": False,
         "check_tool_calls": True,
-        "base_url": "http://luthien-mock.internal/v1",
-        "model": "judge",
+        "model": "mock/judge",
         "threshold": 0.6,
     }
 

@@ -56,8 +56,7 @@ class ToolJudgePolicy(Policy):
     description = "Ask an LLM judge how risky each tool call is; block risky calls."
     streaming_mode = StreamingMode.HOLD_TOOL_CALLS
     example_config = {
-        "base_url": "http://luthien-mock.internal/v1",
-        "model": "judge",
+        "model": "mock/judge",
         "threshold": 0.6,
         "timeout_s": 15,
         "fail_open": False,

@@ -1,21 +1,22 @@
-"""The shared judge client: reply parsing, the HTTP call, failures, the shared client."""
+"""The shared judge client: reply parsing, the HTTP call through the gateway's upstream client,
+failures."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import httpx
 import orjson
 import pytest
 from pydantic import ValidationError
 
+from gateway.http_client import UpstreamClient, close_http_client
+from gateway.mock.transport import MockUpstreamTransport
 from policies.judge_client import (
-    MOCK_JUDGE_BASE_URL,
     JudgeConfig,
     JudgeError,
-    close_judge_client,
     judge_ask,
-    judge_client,
     parse_verdict,
     template_check,
     template_render,
@@ -23,9 +24,16 @@ from policies.judge_client import (
 
 
 @pytest.fixture(autouse=True)
-async def _close_judge() -> AsyncIterator[None]:
+async def _close_client() -> AsyncIterator[None]:
     yield
-    await close_judge_client()
+    await close_http_client()
+
+
+@pytest.fixture
+def judge_host(settings: Any) -> str:
+    """`judge.example` allowed as a free judge host."""
+    settings.LUTHIEN_JUDGE_ALLOWED_HOSTS = ["judge.example"]
+    return "judge.example"
 
 
 # --- parsing -----------------------------------------------------------------------------------
@@ -97,7 +105,7 @@ def test_template_placeholders() -> None:
 
 def test_default_config_is_the_in_process_mock_judge() -> None:
     config = JudgeConfig()
-    assert (config.base_url, config.model) == (MOCK_JUDGE_BASE_URL, "judge")
+    assert (config.base_url, config.model) == (None, "mock/judge")
     assert (config.threshold, config.temperature, config.max_tokens) == (0.6, 0.0, 256)
     assert config.timeout_s == 15.0
     assert config.fail_open is False
@@ -111,12 +119,12 @@ def test_default_config_is_the_in_process_mock_judge() -> None:
         {"timeout_s": 0},
         {"max_tokens": 0},
         {"base_url": "ftp://x"},
-        {"api_key": "k", "api_key_env": "K"},
+        {"base_url": "https://judge.example/v1", "api_key": "k", "api_key_env": "K_KEY"},
         {"model": ""},
         {"extra_field": 1},
     ],
 )
-def test_invalid_judge_config(data: dict[str, object]) -> None:
+def test_invalid_judge_config(data: dict[str, object], judge_host: str) -> None:
     with pytest.raises(ValidationError):
         JudgeConfig.model_validate(data)
 
@@ -126,8 +134,8 @@ def test_invalid_judge_config(data: dict[str, object]) -> None:
 
 def replying(
     content: object, status: int = 200, seen: list[httpx.Request] | None = None
-) -> httpx.AsyncClient:
-    """A client whose transport answers every request with one chat completion."""
+) -> UpstreamClient:
+    """An upstream client whose transport answers every request with one chat completion."""
 
     def handler(request: httpx.Request) -> httpx.Response:
         if seen is not None:
@@ -136,7 +144,11 @@ def replying(
             return httpx.Response(status, json={"error": {"message": "boom"}})
         return httpx.Response(200, json={"choices": [{"message": {"content": content}}]})
 
-    return httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    return answering(handler)
+
+
+def answering(handler: Callable[[httpx.Request], httpx.Response]) -> UpstreamClient:
+    return UpstreamClient(httpx.MockTransport(handler), MockUpstreamTransport(), httpx.Timeout(5.0))
 
 
 async def test_judge_ask_against_the_in_process_mock() -> None:
@@ -150,41 +162,43 @@ async def test_judge_ask_against_the_in_process_mock() -> None:
 
 @pytest.mark.parametrize("mode", ["plain", "fenced", "prose", "string"])
 async def test_every_mock_dressing_parses(mode: str) -> None:
-    config = JudgeConfig(model=f"judge?p=0.42&mode={mode}")
+    config = JudgeConfig(model=f"mock/judge?p=0.42&mode={mode}")
     assert (await judge_ask(config, system="s", user="u")).probability == 0.42
 
 
 async def test_mock_garbage_is_a_reply_error() -> None:
     with pytest.raises(JudgeError) as caught:
-        await judge_ask(JudgeConfig(model="judge?mode=garbage"), system="s", user="u")
+        await judge_ask(JudgeConfig(model="mock/judge?mode=garbage"), system="s", user="u")
     assert caught.value.kind == "reply"
 
 
 async def test_http_error_status() -> None:
     with pytest.raises(JudgeError) as caught:
-        await judge_ask(JudgeConfig(model="error?status=503"), system="s", user="u")
+        await judge_ask(JudgeConfig(model="mock/error?status=503"), system="s", user="u")
     assert caught.value.kind == "http"
     assert caught.value.reason.startswith("judge returned HTTP 503: ")
 
 
 async def test_timeout() -> None:
-    config = JudgeConfig(model="judge?ttfb_ms=2000", timeout_s=0.05)
+    config = JudgeConfig(model="mock/judge?ttfb_ms=2000", timeout_s=0.05)
     with pytest.raises(JudgeError) as caught:
         await judge_ask(config, system="s", user="u")
     assert (caught.value.kind, caught.value.reason) == ("timeout", "judge timed out after 0.05s")
 
 
-async def test_unreachable_judge() -> None:
+async def test_unreachable_judge(judge_host: str) -> None:
     def refuse(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("connection refused", request=request)
 
-    client = httpx.AsyncClient(transport=httpx.MockTransport(refuse))
+    config = JudgeConfig(base_url="https://judge.example/v1")
     with pytest.raises(JudgeError) as caught:
-        await judge_ask(JudgeConfig(), system="s", user="u", client=client)
+        await judge_ask(config, system="s", user="u", client=answering(refuse))
     assert caught.value.kind == "network"
 
 
-async def test_request_shape_and_bearer_key(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_request_shape_and_bearer_key(
+    monkeypatch: pytest.MonkeyPatch, judge_host: str
+) -> None:
     monkeypatch.setenv("JUDGE_KEY", "sk-test")
     seen: list[httpx.Request] = []
     config = JudgeConfig(
@@ -209,10 +223,13 @@ async def test_request_shape_and_bearer_key(monkeypatch: pytest.MonkeyPatch) -> 
     }
 
 
-async def test_missing_key_variable_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_missing_key_variable_is_a_config_error(
+    monkeypatch: pytest.MonkeyPatch, judge_host: str
+) -> None:
     monkeypatch.delenv("NO_SUCH_JUDGE_KEY", raising=False)
+    config = JudgeConfig(base_url="https://judge.example/v1", api_key_env="NO_SUCH_JUDGE_KEY")
     with pytest.raises(JudgeError) as caught:
-        await judge_ask(JudgeConfig(api_key_env="NO_SUCH_JUDGE_KEY"), system="s", user="u")
+        await judge_ask(config, system="s", user="u")
     assert caught.value.kind == "config"
     assert "NO_SUCH_JUDGE_KEY" in caught.value.reason
 
@@ -226,38 +243,22 @@ async def test_missing_key_variable_is_a_config_error(monkeypatch: pytest.Monkey
         (lambda: replying([{"type": "text", "text": '{"probability": 0.1}'}]), None),
     ],
 )
-async def test_reply_shapes(make: Callable[[], httpx.AsyncClient], reason: str | None) -> None:
+async def test_reply_shapes(
+    make: Callable[[], UpstreamClient], reason: str | None, judge_host: str
+) -> None:
+    config = JudgeConfig(base_url="https://judge.example/v1")
     if reason is None:
-        verdict = await judge_ask(JudgeConfig(), system="s", user="u", client=make())
+        verdict = await judge_ask(config, system="s", user="u", client=make())
         assert verdict.probability == 0.1
         return
     with pytest.raises(JudgeError) as caught:
-        await judge_ask(JudgeConfig(), system="s", user="u", client=make())
+        await judge_ask(config, system="s", user="u", client=make())
     assert caught.value.reason == reason
 
 
-async def test_not_a_chat_completion() -> None:
-    client = httpx.AsyncClient(
-        transport=httpx.MockTransport(lambda r: httpx.Response(200, json={"x": 1}))
-    )
+async def test_not_a_chat_completion(judge_host: str) -> None:
+    client = answering(lambda r: httpx.Response(200, json={"x": 1}))
     with pytest.raises(JudgeError, match="not a chat completion"):
-        await judge_ask(JudgeConfig(), system="s", user="u", client=client)
-
-
-async def test_one_shared_client_per_loop_until_closed() -> None:
-    first = judge_client()
-    assert judge_client() is first
-    await close_judge_client()
-    assert first.is_closed
-    assert judge_client() is not first
-
-
-@pytest.mark.parametrize("name", ["SECRET_KEY", "ADMIN_API_KEY", "DATABASE_URL", "HOME", "x_key"])
-def test_api_key_env_cannot_name_the_gateways_secrets(name: str) -> None:
-    from pydantic import ValidationError
-
-    from policies.judge_client import JudgeConfig
-
-    with pytest.raises(ValidationError):
-        JudgeConfig(api_key_env=name)
-    assert JudgeConfig(api_key_env="OPENAI_API_KEY").api_key_env == "OPENAI_API_KEY"
+        await judge_ask(
+            JudgeConfig(base_url="https://judge.example/v1"), system="s", user="u", client=client
+        )

@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator
 import pytest
 from pydantic import ValidationError
 
+from gateway.http_client import close_http_client
 from gateway.neutral import Message, Request, TextBlock, ToolCallBlock, ToolResultBlock
 from policies.base import Refusal, StreamingMode
 from policies.builtin.rules_judge import RulesJudgePolicy
 from policies.context import PolicyContext
-from policies.judge_client import close_judge_client
 from policies.registry import registry
 
 RULE = "Never destroy data."
@@ -22,7 +22,7 @@ LIST_FILES = ToolCallBlock(id="call_2", name="Bash", arguments='{"command": "ls"
 @pytest.fixture(autouse=True)
 async def _close_judge() -> AsyncIterator[None]:
     yield
-    await close_judge_client()
+    await close_http_client()
 
 
 def make_ctx(text: str = "please tidy up my project", system: str | None = None) -> PolicyContext:

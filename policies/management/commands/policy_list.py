@@ -1,4 +1,5 @@
-"""`manage.py policy_list [--classes]`: saved policies (the active one marked), or classes."""
+"""`manage.py policy_list [--classes]`: saved policies (the active one marked, secrets masked),
+or classes."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from policies.config_secrets import config_mask
 from policies.selectors import policy_class_list, policy_config_list, policy_current_get
 
 
@@ -26,7 +28,7 @@ class Command(BaseCommand):
             return
         for row in policy_config_list():
             mark = "*" if row.is_active else " "
-            config = json.dumps(row.config)
+            config = json.dumps(config_mask(row.policy_class, row.config), ensure_ascii=False)
             self.stdout.write(f"{mark} {row.name}  {row.policy_class}  v{row.version}  {config}")
         current = policy_current_get()
         self.stdout.write(f"in force: {current.name} v{current.version} ({current.source})")

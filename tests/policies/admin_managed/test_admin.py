@@ -61,6 +61,21 @@ def test_activate_action_marks_the_row_and_switches_the_runtime(
     assert 'alt="True"' in listing  # the active row is marked
 
 
+def test_view_only_staff_cannot_activate(saved: Any) -> None:
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Permission
+
+    row = saved("caps")
+    user = get_user_model().objects.create_user("viewer", password="pw", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="view_policyconfig"))
+    client = Client()
+    client.force_login(user)
+    assert 'value="activate"' not in client.get(LIST_URL).content.decode()
+    client.post(LIST_URL, {"action": "activate", "_selected_action": [row.pk]}, follow=True)
+    assert not PolicyConfig.objects.filter(is_active=True).exists()
+    assert policy_runtime().current().name == "noop"
+
+
 def test_activate_action_needs_exactly_one(admin_client: Client, saved: Any) -> None:
     rows = [saved("one"), saved("two")]
     response = admin_client.post(
