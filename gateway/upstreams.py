@@ -77,20 +77,25 @@ def upstreams() -> dict[str, Upstream]:
     return found
 
 
-def resolve_route(model: str, client_format: WireFormat) -> Route:
-    """Pick the upstream for `model`; raises NotFound / InvalidRequest with a clear message."""
+def pick_upstream(model: str, client_format: WireFormat) -> tuple[Upstream, str]:
+    """The upstream `model` routes to and the model name it receives, whatever format the
+    upstream speaks; raises NotFound for an upstream prefix without a model."""
     known = upstreams()
     prefix, sep, rest = model.partition("/")
     if sep and prefix in known:
-        upstream, upstream_model = known[prefix], rest
-        if not upstream_model:
+        if not rest:
             raise NotFound(f"model {model!r} names upstream {prefix!r} but no model", param="model")
-    elif model.startswith("claude-"):
-        upstream, upstream_model = known["anthropic"], model
-    elif _OPENAI_MODEL.match(model):
-        upstream, upstream_model = known["openai"], model
-    else:
-        upstream, upstream_model = known[client_format], model
+        return known[prefix], rest
+    if model.startswith("claude-"):
+        return known["anthropic"], model
+    if _OPENAI_MODEL.match(model):
+        return known["openai"], model
+    return known[client_format], model
+
+
+def resolve_route(model: str, client_format: WireFormat) -> Route:
+    """Pick the upstream for `model`; raises NotFound / InvalidRequest with a clear message."""
+    upstream, upstream_model = pick_upstream(model, client_format)
     fmt = upstream.format or client_format
     if fmt != client_format:
         raise InvalidRequest(
