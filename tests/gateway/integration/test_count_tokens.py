@@ -50,6 +50,15 @@ async def test_the_mock_counts_what_messages_reports_as_input(v1: V1Client, api_
     assert message.json()["usage"]["input_tokens"] == reply.json()["input_tokens"]
 
 
+@pytest.mark.parametrize("path", [f"{PATH}?beta=true", "/v1/messages?beta=true"])
+async def test_the_query_string_claude_code_adds_is_no_obstacle(
+    v1: V1Client, api_key: str, path: str
+) -> None:
+    reply = await v1.call("POST", path, body={**BODY, "max_tokens": 5}, headers=headers(api_key))
+    assert reply.status == 200
+    assert (await stored(reply)).endpoint == path.partition("?")[0]
+
+
 async def test_recorded_as_a_pass_through(v1: V1Client, api_key: str) -> None:
     reply = await v1.call(
         "POST", PATH, body=BODY, headers=headers(api_key, **{"x-session-id": "s1"})
