@@ -22,6 +22,12 @@ class Transaction(models.Model):
     first_byte_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     client_format = models.CharField(max_length=16)
+    endpoint = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        help_text="The gateway path the client called (e.g. /v1/messages/count_tokens).",
+    )
     model = models.CharField(max_length=200, blank=True, db_index=True)
     upstream = models.CharField(max_length=100, blank=True)
     upstream_model = models.CharField(max_length=200, blank=True)

@@ -57,6 +57,7 @@ class TransactionRecord:
 
     id: str
     client_format: WireFormat
+    endpoint: str = ""  # the client's path: /v1/messages, /v1/messages/count_tokens, ...
     started_at: float = field(default_factory=time.time)
     first_byte_at: float | None = None
     ended_at: float | None = None
@@ -92,6 +93,7 @@ class TransactionRecord:
         return {
             "id": self.id,
             "client_format": self.client_format,
+            "endpoint": self.endpoint,
             "started_at": self.started_at,
             "ended_at": self.ended_at,
             "model": self.model,

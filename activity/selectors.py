@@ -24,6 +24,7 @@ from django.utils.dateparse import parse_datetime
 
 from activity.models import Transaction, TransactionBody
 from activity.records import STATUSES
+from gateway.routes import recorded_endpoints
 
 BODY_FIELDS = ("request_original", "request_final", "response_original", "response_final")
 RANGES: dict[str, timedelta] = {
@@ -46,6 +47,7 @@ class TransactionFilters:
     model: str = ""
     key: str = ""
     policy: str = ""
+    endpoint: str = ""
     blocked: bool = False
     range: str = ""
     since: datetime | None = None
@@ -60,12 +62,14 @@ class TransactionFilters:
 
         status = text("status")
         window = text("range")
+        endpoint = text("endpoint")
         return cls(
             q=text("q", 500),
             status=status if status in STATUSES else "",
             model=text("model"),
             key=text("key"),
             policy=text("policy"),
+            endpoint=endpoint if endpoint in recorded_endpoints() else "",
             blocked=text("blocked").lower() in ("1", "true", "on", "yes"),
             range=window if window in RANGES else "",
             since=_moment(text("since")),
@@ -120,6 +124,8 @@ def transaction_list(
         rows = rows.filter(api_key_name__icontains=filters.key)
     if filters.policy:
         rows = rows.filter(policy_name__icontains=filters.policy)
+    if filters.endpoint:
+        rows = rows.filter(endpoint=filters.endpoint)
     if filters.blocked:
         rows = rows.filter(blocked=True)
     if filters.range:

@@ -134,6 +134,7 @@ def _transaction_row(entry: Entry, live_keys: set[int]) -> dict[str, Any]:
         "first_byte_at": _optional_datetime(entry.get("first_byte_at")),
         "ended_at": _optional_datetime(entry.get("ended_at")),
         "client_format": _text(entry, "client_format"),
+        "endpoint": _text(entry, "endpoint"),
         "model": _text(entry, "model"),
         "upstream": _text(entry, "upstream"),
         "upstream_model": _text(entry, "upstream_model"),

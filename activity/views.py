@@ -27,6 +27,7 @@ from activity.selectors import (
     transaction_page,
 )
 from activity.sse import live_event_stream
+from gateway.routes import recorded_endpoints
 
 MONITOR_MAX_ROWS = 500
 
@@ -56,6 +57,7 @@ def history(request: HttpRequest) -> HttpResponse:
         "filters": filters,
         "page": page,
         "statuses": STATUSES,
+        "endpoints": recorded_endpoints(),
         "ranges": list(RANGES),
     }
     return render(request, "activity/history.html", context)

@@ -1,4 +1,11 @@
-"""The proxy API (django-ninja): thin endpoints that hand the raw request to the pipeline."""
+"""The proxy API (django-ninja): the Django entry to `/v1/`, for the OpenAPI docs and Django's
+test client. Production traffic takes the ASGI lane (`gateway.asgi_lane`); both hand the raw
+request to `gateway.dispatch`, which answers from the route table (`gateway.routes`).
+
+The documented operations below are the served routes; hidden operations send every other
+method on those paths, and every other path under `/v1/`, to the same dispatcher, which answers
+405 or 404 in the client's format instead of ninja's plain-text 405 or Django's HTML 404.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +14,12 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from ninja import Router
 
-from gateway.models_list import model_list
-from gateway.pipeline import proxy
+from gateway.dispatch import dispatch
+from gateway.routes import ROUTES
 
 router = Router(tags=["proxy"])
+Response = HttpResponse | StreamingHttpResponse
+ALL_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 _BODY_DOC: dict[str, Any] = {
     "requestBody": {
@@ -25,23 +34,67 @@ _BODY_DOC: dict[str, Any] = {
 }
 
 
+async def _dispatch(request: HttpRequest) -> Response:
+    method = request.method or "GET"
+    return await dispatch(request, method=method, query=request.META.get("QUERY_STRING", ""))
+
+
 @router.post(
     "/chat/completions",
     summary="OpenAI Chat Completions (streaming and not)",
     openapi_extra=_BODY_DOC,
 )
-async def chat_completions(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+async def chat_completions(request: HttpRequest) -> Response:
     """OpenAI-format call; `model` picks the upstream (see routing in the README)."""
-    return await proxy(request, "openai")
+    return await _dispatch(request)
 
 
 @router.post("/messages", summary="Anthropic Messages (streaming and not)", openapi_extra=_BODY_DOC)
-async def messages(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+async def messages(request: HttpRequest) -> Response:
     """Anthropic-format call."""
-    return await proxy(request, "anthropic")
+    return await _dispatch(request)
+
+
+@router.post(
+    "/messages/count_tokens",
+    summary="Anthropic token count (pass-through, no policy)",
+    openapi_extra=_BODY_DOC,
+)
+async def count_tokens(request: HttpRequest) -> Response:
+    """Forwarded to the Anthropic-format upstream the model routes to; recorded."""
+    return await _dispatch(request)
 
 
 @router.get("/models", summary="Models the gateway can route")
-async def models(request: HttpRequest) -> dict[str, Any]:
-    """OpenAI-style model list: the built-in mock models and the configured upstream prefixes."""
-    return model_list()
+async def models(request: HttpRequest) -> Response:
+    """OpenAI list, or the Anthropic page when the client sends `anthropic-version` or
+    `x-api-key` (`limit`, `after_id`, `before_id`)."""
+    return await _dispatch(request)
+
+
+@router.get("/models/{path:model_id}", summary="One model")
+async def model(request: HttpRequest, model_id: str) -> Response:
+    """One listed model in the client's shape; 404 when not listed."""
+    return await _dispatch(request)
+
+
+async def _elsewhere(request: HttpRequest) -> Response:
+    return await _dispatch(request)
+
+
+async def _elsewhere_with_id(request: HttpRequest, model_id: str) -> Response:
+    return await _dispatch(request)
+
+
+async def _unknown_path(request: HttpRequest, rest: str) -> Response:
+    return await _dispatch(request)
+
+
+for _route in ROUTES:
+    _path = _route.path.removeprefix("/v1")
+    _view = _elsewhere_with_id if _route.prefix else _elsewhere
+    _others = [method for method in ALL_METHODS if method != _route.methods[0]]
+    _path += "{path:model_id}" if _route.prefix else ""
+    router.add_api_operation(_path, _others, _view, include_in_schema=False)
+router.add_api_operation("/", list(ALL_METHODS), _elsewhere, include_in_schema=False)
+router.add_api_operation("/{path:rest}", list(ALL_METHODS), _unknown_path, include_in_schema=False)

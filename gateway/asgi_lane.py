@@ -1,15 +1,16 @@
-"""The ASGI fast lane: `POST /v1/chat/completions` and `POST /v1/messages` straight to the
-pipeline, without Django's request/middleware machinery.
+"""The ASGI fast lane: every request under `/v1/` (but the OpenAPI docs) straight to
+`gateway.dispatch`, without Django's request/middleware machinery.
 
 Django runs each classic middleware and each request signal through `sync_to_async` (a hop to a
 worker thread), which costs milliseconds per request; the proxy needs none of them (no session,
 CSRF, auth or messages). Everything else — the same endpoints through the ninja API in tests,
-the admin, pages, the admin API — goes through Django as usual. Both paths call the same
-`gateway.pipeline.proxy`.
+the docs, the admin, pages, the admin API — goes through Django as usual. Both paths call the
+same `gateway.dispatch.dispatch`, so proxy calls, count_tokens, the model list, 404s and 405s
+answer the same whichever path a request took.
 
-The lane reads the body (up to the size limit), calls the pipeline, and sends the Django
-response object it returns over ASGI. While streaming it watches for `http.disconnect` and
-cancels the stream at once, which closes the upstream request.
+The lane reads the body (up to the size limit), dispatches, and sends the Django response
+object it gets over ASGI (no body for HEAD). While streaming it watches for `http.disconnect`
+and cancels the stream at once, which closes the upstream request.
 """
 
 from __future__ import annotations
@@ -23,36 +24,36 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpResponse, StreamingHttpResponse
 
+from gateway.dispatch import dispatch
 from gateway.inbound import RawRequest
-from gateway.neutral import WireFormat
-from gateway.pipeline import proxy
 
 logger = logging.getLogger("gateway.asgi_lane")
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
-PROXY_ROUTES: dict[str, WireFormat] = {
-    "/v1/chat/completions": "openai",
-    "/v1/messages": "anthropic",
-}
+DJANGO_PATHS = frozenset({"/v1/docs", "/v1/openapi.json"})  # the ninja API's own pages
 
 
-def lane_format(scope: dict[str, Any]) -> WireFormat | None:
-    """The wire format when this request belongs to the fast lane, else None."""
-    if scope["type"] != "http" or scope["method"] != "POST":
-        return None
-    return PROXY_ROUTES.get(scope["path"])
+def in_lane(scope: dict[str, Any]) -> bool:
+    """Whether this request belongs to the fast lane: HTTP under `/v1/`, not the docs."""
+    if scope["type"] != "http":
+        return False
+    path: str = scope["path"]
+    return (path.startswith("/v1/") or path == "/v1") and path not in DJANGO_PATHS
 
 
-async def serve(scope: dict[str, Any], receive: Receive, send: Send, fmt: WireFormat) -> None:
-    """Answer one proxy call over raw ASGI; a client that leaves at any point cancels it."""
+async def serve(scope: dict[str, Any], receive: Receive, send: Send) -> None:
+    """Answer one request over raw ASGI; a client that leaves at any point cancels it."""
     headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
     body, disconnected = await _read_body(receive, settings.LUTHIEN_MAX_BODY_BYTES)
     if disconnected:
         return
+    method: str = scope["method"]
+    query = scope.get("query_string", b"").decode("latin-1")
+    request = RawRequest(scope["path"], headers, body)
     watching = asyncio.ensure_future(_wait_disconnect(receive))
     try:
-        calling = asyncio.ensure_future(proxy(RawRequest(scope["path"], headers, body), fmt))
+        calling = asyncio.ensure_future(dispatch(request, method=method, query=query))
         await asyncio.wait({calling, watching}, return_when=asyncio.FIRST_COMPLETED)
         if not calling.done():  # the client left while the gateway was working
             calling.cancel()
@@ -64,7 +65,8 @@ async def serve(scope: dict[str, Any], receive: Receive, send: Send, fmt: WireFo
             content = getattr(response, "luthien_stream", None) or response.streaming_content
             await _send_stream(send, content, watching)  # type: ignore[arg-type]
         else:
-            await send({"type": "http.response.body", "body": response.content})
+            body = b"" if method == "HEAD" else response.content
+            await send({"type": "http.response.body", "body": body})
     finally:
         watching.cancel()
 

@@ -6,6 +6,8 @@
     ├── AuthenticationFailed        401     invalid_request_error   authentication_error
     ├── PermissionDenied            403     permission_error        permission_error
     ├── NotFound                    404     invalid_request_error   not_found_error
+    │   └── UnknownEndpoint         404     invalid_request_error   not_found_error
+    ├── MethodNotAllowed            405     invalid_request_error   invalid_request_error
     ├── PayloadTooLarge             413     invalid_request_error   request_too_large
     ├── RateLimited                 429     rate_limit_error        rate_limit_error
     ├── PolicyFailed                500     server_error            api_error
@@ -15,7 +17,8 @@
         └── UpstreamTimeout         504     timeout_error           timeout_error
 
 `render_error` builds the JSON body for a format; `render_stream_error` the SSE bytes sent when
-streaming already began. Nothing else builds error JSON.
+streaming already began. Nothing else builds error JSON. `GatewayError.headers` names the
+response headers an error carries (`Retry-After` on 429, `Allow` on 405).
 """
 
 from __future__ import annotations
@@ -49,6 +52,10 @@ class GatewayError(Exception):
         """The error `type` string in the given wire format."""
         return self.openai_type if fmt == "openai" else self.anthropic_type
 
+    def headers(self) -> dict[str, str]:
+        """Response headers that come with this error (none by default)."""
+        return {}
+
 
 class InvalidRequest(GatewayError):
     status = 400
@@ -80,6 +87,28 @@ class NotFound(GatewayError):
     code = "model_not_found"
 
 
+class UnknownEndpoint(NotFound):
+    """A path under `/v1/` the gateway does not serve (never forwarded upstream)."""
+
+    code = "unknown_url"
+
+
+class MethodNotAllowed(GatewayError):
+    """A known path called with a method it does not take; `allowed` fills `Allow`."""
+
+    status = 405
+    openai_type = "invalid_request_error"
+    anthropic_type = "invalid_request_error"
+    code = "method_not_allowed"
+
+    def __init__(self, message: str, *, allowed: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.allowed = allowed
+
+    def headers(self) -> dict[str, str]:
+        return {"Allow": ", ".join(self.allowed)}
+
+
 class PayloadTooLarge(GatewayError):
     status = 413
     openai_type = "invalid_request_error"
@@ -91,6 +120,9 @@ class RateLimited(GatewayError):
     status = 429
     openai_type = "rate_limit_error"
     anthropic_type = "rate_limit_error"
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": "1"}
 
 
 class PolicyFailed(GatewayError):

@@ -19,12 +19,12 @@ import orjson
 from django.conf import settings
 from django.http import HttpResponse, StreamingHttpResponse
 
+from gateway.client_auth import client_authenticate
 from gateway.errors import AuthenticationFailed, GatewayError
 from gateway.exchange import Exchange
 from gateway.headers import client_response_headers, upstream_request_headers
 from gateway.inbound import InboundRequest
-from gateway.keys import ClientIdentity, client_key_authenticate, secret_from_headers
-from gateway.metrics import count_auth_failure
+from gateway.keys import ClientIdentity
 from gateway.neutral import WireFormat
 from gateway.rate_limit import rate_limiter
 from gateway.request_checks import (
@@ -51,11 +51,10 @@ async def proxy(http_request: InboundRequest, fmt: WireFormat) -> Response:
     if not isinstance(headers, dict):  # Django's case-insensitive headers (the lane's are lower)
         headers = {k.lower(): v for k, v in headers.items()}
     exchange = Exchange(fmt, headers)
+    exchange.record.endpoint = http_request.path
     try:
-        identity = await _authenticate(exchange.headers)
+        identity = await client_authenticate(exchange.headers, fmt=fmt, path=http_request.path)
     except AuthenticationFailed as error:
-        count_auth_failure(fmt)
-        logger.warning("authentication failed on %s (%s)", http_request.path, fmt)
         return error_response(fmt, error, exchange.record.id)
     exchange.record.api_key_id, exchange.record.api_key_name = identity.key_id, identity.name
     try:
@@ -74,16 +73,6 @@ async def proxy(http_request: InboundRequest, fmt: WireFormat) -> Response:
         failure = GatewayError(f"internal error in the gateway ({type(error).__name__})")
         exchange.finish(status="rejected", http_status=500, error=failure.message)
         return error_response(fmt, failure, exchange.record.id)
-
-
-async def _authenticate(headers: dict[str, str]) -> ClientIdentity:
-    identity = await client_key_authenticate(secret_from_headers(headers))
-    if identity is None:
-        raise AuthenticationFailed(
-            "invalid or missing API key: send it as `Authorization: Bearer <key>` or "
-            "`x-api-key: <key>`"
-        )
-    return identity
 
 
 async def _proxy(

@@ -58,9 +58,14 @@ def check_override_allowed(identity: ClientIdentity) -> None:
 
 def session_id(headers: dict[str, str], request: Request) -> str:
     """The client's session id: `x-luthien-session-id`, `x-session-id`, or metadata.user_id."""
-    session = headers.get("x-luthien-session-id") or headers.get("x-session-id", "")
+    session = header_session_id(headers)
     if not session:
         metadata = request.params.get("metadata")
         if isinstance(metadata, dict) and isinstance(metadata.get("user_id"), str):
             session = metadata["user_id"]
     return session[:200]
+
+
+def header_session_id(headers: dict[str, str]) -> str:
+    """The session id the client sent as a header (`x-luthien-session-id`, `x-session-id`)."""
+    return (headers.get("x-luthien-session-id") or headers.get("x-session-id", ""))[:200]

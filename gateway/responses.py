@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 from django.http import HttpResponse, StreamingHttpResponse
 
-from gateway.errors import GatewayError, RateLimited, render_error
+from gateway.errors import GatewayError, render_error
 from gateway.neutral import WireFormat
 
 TRANSACTION_HEADER = "x-luthien-transaction-id"
@@ -16,13 +16,18 @@ OVERHEAD_HEADER = "x-luthien-overhead-ms"
 
 
 def json_response(
-    body: dict[str, Any], transaction_id: str, overhead_ms: float | None, extra: dict[str, str]
+    body: dict[str, Any] | bytes,
+    transaction_id: str,
+    overhead_ms: float | None,
+    extra: dict[str, str],
 ) -> HttpResponse:
-    """A 200 JSON response with the gateway's headers."""
-    response = HttpResponse(orjson.dumps(body), content_type="application/json")
+    """A 200 JSON response with the gateway's headers (`body` as bytes is sent as it is)."""
+    content = body if isinstance(body, bytes) else orjson.dumps(body)
+    response = HttpResponse(content, content_type="application/json")
     for name, value in extra.items():
         response[name] = value
-    response[TRANSACTION_HEADER] = transaction_id
+    if transaction_id:
+        response[TRANSACTION_HEADER] = transaction_id
     if overhead_ms is not None:
         response[OVERHEAD_HEADER] = f"{overhead_ms:.3f}"
     return response
@@ -46,8 +51,8 @@ def error_response(fmt: WireFormat, error: GatewayError, transaction_id: str) ->
     """The error as the real API of `fmt` would send it."""
     status, body, content_type = render_error(fmt, error)
     response = HttpResponse(body, status=status, content_type=content_type)
-    if isinstance(error, RateLimited):
-        response["Retry-After"] = "1"
+    for name, value in error.headers().items():
+        response[name] = value
     if transaction_id:
         response[TRANSACTION_HEADER] = transaction_id
     return response

@@ -115,10 +115,15 @@ def resolve_named_route(model: str) -> Route:
     return Route(upstream=upstream, model=upstream_model, format=upstream.format or "openai")
 
 
+def pick_upstream(model: str, client_format: WireFormat) -> tuple[Upstream, str]:
+    """The upstream `model` routes to and the model name it receives, whatever format the
+    upstream speaks; raises NotFound for an upstream prefix without a model."""
+    return _named_upstream(model) or (upstreams()[client_format], model)
+
+
 def resolve_route(model: str, client_format: WireFormat) -> Route:
     """Pick the upstream for `model`; raises NotFound / InvalidRequest with a clear message."""
-    named = _named_upstream(model)
-    upstream, upstream_model = named or (upstreams()[client_format], model)
+    upstream, upstream_model = pick_upstream(model, client_format)
     fmt = upstream.format or client_format
     if fmt != client_format:
         raise InvalidRequest(

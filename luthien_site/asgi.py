@@ -1,4 +1,4 @@
-"""ASGI entry point: proxy calls through the fast lane, other HTTP through Django, WebSockets
+"""ASGI entry point: `/v1/` through the fast lane, other HTTP through Django, WebSockets
 through Channels, plus lifespan.
 
 On shutdown the recorder is flushed and the shared HTTP client closed.
@@ -19,7 +19,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from gateway.asgi_lane import lane_format, serve  # noqa: E402
+from gateway.asgi_lane import in_lane, serve  # noqa: E402
 from luthien_site.lifespan import handle_lifespan  # noqa: E402
 from luthien_site.routing import websocket_urlpatterns  # noqa: E402
 
@@ -34,13 +34,12 @@ _router = ProtocolTypeRouter(
 
 
 async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
-    """The ASGI application: lifespan handled here, proxy calls by the fast lane
+    """The ASGI application: lifespan handled here, `/v1/` by the fast lane
     (`gateway.asgi_lane`), everything else by Django and Channels."""
     if scope["type"] == "lifespan":
         await handle_lifespan(receive, send)
         return
-    fmt = lane_format(scope)
-    if fmt is not None:
-        await serve(scope, receive, send, fmt)
+    if in_lane(scope):
+        await serve(scope, receive, send)
         return
     await _router(scope, receive, send)

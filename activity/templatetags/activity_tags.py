@@ -8,6 +8,7 @@ from typing import Any
 from django import template
 
 from activity.records import STATUSES
+from gateway.routes import pass_through_endpoints
 
 register = template.Library()
 
@@ -52,3 +53,12 @@ def offset_ms(moment: Any, start: Any) -> str:
     if moment is None or start is None:
         return ""
     return f"+{(moment - start).total_seconds() * 1000:.0f} ms"
+
+
+@register.filter
+def pass_through_tag(endpoint: str) -> str:
+    """The short name of a pass-through endpoint (no policy ran), e.g. `count_tokens`; empty
+    for the proxy endpoints."""
+    if endpoint not in pass_through_endpoints():
+        return ""
+    return endpoint.rsplit("/", 1)[-1]

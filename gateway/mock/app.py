@@ -5,7 +5,7 @@ in-process behind httpx. Routes (the `/v1` prefix is optional, any prefix is acc
 
     POST /v1/chat/completions        OpenAI Chat Completions, streaming or not
     POST /v1/messages                Anthropic Messages, streaming or not
-    POST /v1/messages/count_tokens   Anthropic token count (`{"input_tokens": n}`)
+    POST /v1/messages/count_tokens   Anthropic token count (`{"input_tokens": n}`, as usage)
     GET  /v1/models                  the mock models (Anthropic shape if `anthropic-version` sent)
 """
 
@@ -125,12 +125,19 @@ def _models(anthropic: bool) -> dict[str, Any]:
 
 
 def _count_tokens(body: bytes) -> MockResponse:
+    """`{"input_tokens": n}`: the count a `/v1/messages` call with this body reports as
+    `usage.input_tokens` (words of the system prompt and the conversation, or `usage_in`).
+    The model name is honoured as for messages: unknown behaviour 404, `error` its status."""
     rid = anthropic_wire.request_id()
     try:
         prompt = prompt_from_anthropic(load_body(body))
+        spec = parse_model(prompt.model)
     except MockError as exc:
         return _error(anthropic_wire, rid, exc.status, exc.message, exc.code)
-    return _json(200, {"input_tokens": prompt.input_words}, [("request-id", rid)])
+    if spec.behaviour == "error":
+        return _error(anthropic_wire, rid, spec.status or 500, spec.message or "")
+    tokens = spec.usage_in if spec.usage_in is not None else prompt.input_words
+    return _json(200, {"input_tokens": tokens}, [("request-id", rid)])
 
 
 async def asgi_app(scope: dict[str, Any], receive: Any, send: Any) -> None:

@@ -38,6 +38,18 @@ def test_changelist_filters_and_search(admin_client, stored):
     assert stored in admin_client.get(url, {"q": stored[:10]}).content.decode()
 
 
+def test_changelist_filters_by_endpoint_without_scanning_for_values(admin_client, make_record):
+    counted = make_record(endpoint="/v1/messages/count_tokens")
+    proxied = make_record(endpoint="/v1/messages")
+    transaction_batch_create(entries=[record_entry(counted), record_entry(proxied)])
+    url = reverse("admin:activity_transaction_changelist")
+    with CaptureQueriesContext(connection) as queries:
+        html = admin_client.get(url, {"endpoint": "/v1/messages/count_tokens"}).content.decode()
+    assert counted.id in html and proxied.id not in html
+    distinct = [q["sql"] for q in queries.captured_queries if "DISTINCT" in q["sql"].upper()]
+    assert distinct and not any("endpoint" in sql for sql in distinct)  # other filters do scan
+
+
 def test_change_view_shows_escaped_bodies_and_events(admin_client, stored):
     response = admin_client.get(reverse("admin:activity_transaction_change", args=[stored]))
     html = response.content.decode()

@@ -101,3 +101,28 @@ def test_unknown_transaction_is_a_friendly_404(staff_client: Client) -> None:
     response = staff_client.get("/activity/ffffffffffffffffffffffffffffffff/")
     assert response.status_code == 404
     assert b"Transaction not found" in response.content
+
+
+def test_history_marks_pass_through_calls_and_filters_by_endpoint(staff_client: Client) -> None:
+    counted = make_transaction(endpoint="/v1/messages/count_tokens", policy="")
+    proxied = make_transaction(endpoint="/v1/messages")
+    html = staff_client.get("/activity/").content.decode()
+    row = html[html.index(f'data-id="{counted.id}"') :]
+    assert 'class="muted pass-through"' in row[: row.index("</tr>")]
+    other = html[html.index(f'data-id="{proxied.id}"') :]
+    assert "pass-through" not in other[: other.index("</tr>")]
+    only = {"endpoint": "/v1/messages/count_tokens"}
+    filtered = staff_client.get("/activity/", only).content.decode()
+    assert counted.id in filtered and proxied.id not in filtered
+    assert 'value="/v1/messages/count_tokens" selected' in filtered
+    ignored = staff_client.get("/activity/", {"endpoint": "/v1/unknown"}).content.decode()
+    assert counted.id in ignored and proxied.id in ignored  # an unknown value filters nothing
+
+
+def test_detail_shows_the_endpoint(staff_client: Client) -> None:
+    counted = make_transaction(endpoint="/v1/messages/count_tokens", policy="")
+    html = staff_client.get(f"/activity/{counted.id}/").content.decode()
+    assert "/v1/messages/count_tokens" in html and "pass-through, no policy" in html
+    proxied = make_transaction(endpoint="/v1/chat/completions")
+    html = staff_client.get(f"/activity/{proxied.id}/").content.decode()
+    assert "/v1/chat/completions" in html and "pass-through" not in html

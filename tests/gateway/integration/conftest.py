@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import orjson
 import pytest
 from django.test import AsyncClient
 
 from activity.recorder import recorder, reset_recorder
+from luthien_site.asgi import application
 
 
 @pytest.fixture
@@ -74,3 +77,58 @@ async def read_stream(response: Any) -> bytes:
     """All bytes of a streaming response."""
     chunks = [chunk async for chunk in response.streaming_content]
     return b"".join(chunks)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What a client received: status, headers (lower-case names) and body."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return orjson.loads(self.body)
+
+
+class V1Client:
+    """One entry path to `/v1/`: `lane` is the production ASGI application (the fast lane for
+    `/v1/`), `django` is Django's test client through the ninja API."""
+
+    def __init__(self, entry: str) -> None:
+        self.entry = entry
+        self._lane = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=application), base_url="http://localhost"
+        )
+        self._django = AsyncClient()
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: dict[str, Any] | bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Reply:
+        content = orjson.dumps(body) if isinstance(body, dict) else body
+        sent = {"content-type": "application/json", **(headers or {})} if content else headers
+        if self.entry == "lane":
+            answer = await self._lane.request(method, path, content=content, headers=sent)
+            found = {name.lower(): value for name, value in answer.headers.items()}
+            return Reply(answer.status_code, found, answer.content)
+        response = await self._django.generic(
+            method, path, data=content or b"", content_type="application/json", headers=headers
+        )
+        found = {name.lower(): value for name, value in response.items()}
+        return Reply(response.status_code, found, response.content)
+
+    async def aclose(self) -> None:
+        await self._lane.aclose()
+
+
+@pytest.fixture(params=["lane", "django"])
+async def v1(request: pytest.FixtureRequest) -> AsyncIterator[V1Client]:
+    """A `/v1/` client through each entry path in turn."""
+    client = V1Client(request.param)
+    yield client
+    await client.aclose()

@@ -172,7 +172,7 @@ async def test_multi_turn_with_tool_result(proxy: Proxy) -> None:
 
 
 async def test_models_and_health(proxy: Proxy) -> None:
-    models = await proxy.client.get("/v1/models")
+    models = await proxy.client.get("/v1/models", headers={"authorization": f"Bearer {proxy.key}"})
     assert "mock/echo" in [m["id"] for m in json.loads(models.content)["data"]]
     health = await proxy.client.get("/health")
     assert json.loads(health.content)["status"] == "ok"

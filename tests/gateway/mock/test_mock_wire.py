@@ -139,6 +139,34 @@ async def test_models_in_both_shapes() -> None:
     assert parsed["has_more"] is False and parsed["data"][0]["type"] == "model"
 
 
+async def test_count_tokens_matches_the_input_usage_of_messages() -> None:
+    body = {
+        "model": "echo",
+        "system": [{"type": "text", "text": "you are terse"}],
+        "messages": [
+            *USER,
+            {"role": "assistant", "content": "hi"},
+            {"role": "user", "content": "ok"},
+        ],
+    }
+    counted = await post("/v1/messages/count_tokens", body)
+    assert orjson.loads(counted.body) == {"input_tokens": 7}  # 3 + 2 + 1 + 1 words
+    answered = await post("/v1/messages", {**body, "max_tokens": 5})
+    assert orjson.loads(answered.body)["usage"]["input_tokens"] == 7
+    overridden = await post("/v1/messages/count_tokens", {**body, "model": "echo?usage_in=900"})
+    assert orjson.loads(overridden.body) == {"input_tokens": 900}
+
+
+@pytest.mark.parametrize(
+    ("model", "status", "error_type"),
+    [("error?status=529", 529, "overloaded_error"), ("nope", 404, "not_found_error")],
+)
+async def test_count_tokens_honours_the_model(model: str, status: int, error_type: str) -> None:
+    response = await post("/v1/messages/count_tokens", {"model": model, "messages": USER})
+    assert response.status == status
+    assert orjson.loads(response.body)["error"]["type"] == error_type
+
+
 async def test_transport_streams_incrementally() -> None:
     """Each SSE event arrives as its own chunk, not buffered into one body."""
     body = {"model": "text?chunks=5", "messages": USER, "stream": True}

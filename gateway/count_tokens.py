@@ -1,0 +1,109 @@
+"""`POST /v1/messages/count_tokens`: a recorded pass-through to the Anthropic-format upstream.
+
+    authenticate → rate limit → check size, parse JSON, `model` → route (as /v1/messages)
+    → forward the body (only `model` replaced by the routed name) → relay status, JSON, headers
+
+No policy runs: counting tokens sends no prompt to a model and returns no content, and the
+client sends the same conversation to `/v1/messages` next, where the policy applies. The call is
+recorded as a transaction with endpoint `/v1/messages/count_tokens` and no policy name. A model
+that routes to an OpenAI-format upstream gets a 400 (OpenAI has no token-counting endpoint).
+Upstream errors are relayed with their status and body, transport failures are 502/504, all in
+the Anthropic error format.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+import orjson
+from django.conf import settings
+from django.http import HttpResponse
+
+from activity import taps
+from gateway.client_auth import client_authenticate
+from gateway.errors import AuthenticationFailed, GatewayError, InvalidRequest, UpstreamUnavailable
+from gateway.exchange import Exchange
+from gateway.headers import client_response_headers, upstream_request_headers
+from gateway.inbound import InboundRequest
+from gateway.rate_limit import rate_limiter
+from gateway.request_checks import header_session_id, parse_body
+from gateway.responses import error_response, json_response
+from gateway.upstream_call import open_upstream, read_body
+from gateway.upstreams import pick_upstream
+
+logger = logging.getLogger("gateway.count_tokens")
+
+
+async def count_tokens(http_request: InboundRequest, headers: dict[str, str]) -> HttpResponse:
+    """Answer one count_tokens call; `headers` has lower-case names."""
+    exchange = Exchange("anthropic", headers)
+    record = exchange.record
+    record.endpoint = http_request.path
+    try:
+        identity = await client_authenticate(headers, fmt="anthropic", path=http_request.path)
+    except AuthenticationFailed as error:
+        return error_response("anthropic", error, record.id)
+    record.api_key_id, record.api_key_name = identity.key_id, identity.name
+    try:
+        rate_limiter().check(identity.name)
+        return await _count(http_request, exchange)
+    except GatewayError as error:
+        exchange.finish(
+            status=error.record_status, http_status=error.http_status(), error=error.message
+        )
+        return error_response("anthropic", error, record.id)
+    except asyncio.CancelledError:
+        exchange.finish(status="cancelled", error="the client disconnected")
+        raise
+    except Exception as error:  # a bug: still answer in the client's format, and record it
+        logger.exception("unhandled error in count_tokens")
+        failure = GatewayError(f"internal error in the gateway ({type(error).__name__})")
+        exchange.finish(status="rejected", http_status=500, error=failure.message)
+        return error_response("anthropic", failure, record.id)
+
+
+async def _count(http_request: InboundRequest, exchange: Exchange) -> HttpResponse:
+    record, clock = exchange.record, exchange.clock
+    data = parse_body(http_request)
+    record.request_original = http_request.body
+    model = data.get("model")
+    if not isinstance(model, str) or not model:
+        raise InvalidRequest("'model' is required and must be a non-empty string.", param="model")
+    record.model, record.session_id = model, header_session_id(exchange.headers)
+    upstream, upstream_model = pick_upstream(model, "anthropic")
+    if upstream.format == "openai":
+        raise InvalidRequest(
+            f"count_tokens is not available for model {model!r}: it is served by the "
+            f"{upstream.name} upstream, which speaks the OpenAI format and has no "
+            "token-counting endpoint",
+            param="model",
+        )
+    record.upstream, record.upstream_model = upstream.name, upstream_model
+    taps.transaction_started(record)
+    final = data if upstream_model == model else {**data, "model": upstream_model}
+    record.request_final = final
+    clock.upstream_started = time.perf_counter()
+    response = await open_upstream(
+        url=upstream.url_for("anthropic") + "/count_tokens",
+        body=http_request.body if final is data else orjson.dumps(final),
+        headers=upstream_request_headers(upstream, "anthropic", exchange.headers),
+        upstream=upstream.name,
+    )
+    clock.upstream_wait += time.perf_counter() - clock.upstream_started
+    waited = [0.0]
+    time_left = settings.LUTHIEN_UPSTREAM_TOTAL_TIMEOUT_S - (time.perf_counter() - clock.started)
+    raw = await read_body(response, upstream.name, waited, time_left_s=time_left)
+    clock.upstream_wait += waited[0]
+    try:
+        answer = orjson.loads(raw)
+    except orjson.JSONDecodeError as error:
+        raise UpstreamUnavailable("upstream sent a response that is not JSON") from error
+    record.response_original = raw
+    record.response_final = answer if isinstance(answer, dict) else None
+    exchange.finish(status="completed", http_status=response.status_code)
+    extra = client_response_headers(response.headers.multi_items())
+    relayed = json_response(raw, record.id, record.overhead_ms, extra)
+    relayed.status_code = response.status_code
+    return relayed

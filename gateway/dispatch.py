@@ -1,0 +1,89 @@
+"""Every request under `/v1/`, whichever entry path it took (the ASGI lane in production, the
+ninja API in Django), is answered here from the route table in `gateway.routes`.
+
+    proxy          → gateway.pipeline.proxy (policy applied, recorded)
+    count_tokens   → gateway.count_tokens (pass-through, recorded)
+    models, model  → the model list / one model, in the client's shape (key required, not recorded)
+    unknown path   → 404, known path with another method → 405 (no key needed, not recorded)
+
+A HEAD request gets the head of the GET answer (or of the error) without a body.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+from django.http import HttpResponse, StreamingHttpResponse
+
+from gateway.client_auth import client_authenticate
+from gateway.count_tokens import count_tokens
+from gateway.errors import GatewayError, MethodNotAllowed, NotFound, UnknownEndpoint
+from gateway.inbound import InboundRequest
+from gateway.models_list import anthropic_model_page, model_find, openai_model_list
+from gateway.neutral import WireFormat
+from gateway.pipeline import proxy
+from gateway.rate_limit import rate_limiter
+from gateway.responses import error_response, json_response
+from gateway.routes import RouteMatch, client_format, match_route, served_endpoints
+
+Response = HttpResponse | StreamingHttpResponse
+
+
+async def dispatch(request: InboundRequest, *, method: str, query: str = "") -> Response:
+    """Answer `method request.path?query`."""
+    match = match_route(method, request.path)
+    response = await _answer(request, match, method, query)
+    if method == "HEAD" and isinstance(response, HttpResponse):
+        response.content = b""
+    return response
+
+
+async def _answer(request: InboundRequest, match: RouteMatch, method: str, query: str) -> Response:
+    route = match.route
+    if route is not None and match.allowed and route.handler == "proxy":
+        assert route.fmt is not None
+        return await proxy(request, route.fmt)  # the hot path: nothing else done before it
+    headers = {name.lower(): value for name, value in request.headers.items()}
+    fmt = client_format(request.path, headers, route)
+    path = request.path[:200]
+    if route is None:
+        known = served_endpoints()
+        error: GatewayError = UnknownEndpoint(
+            f"unknown endpoint {method} {path}: the gateway serves {known}"
+        )
+        return error_response(fmt, error, "")
+    if not match.allowed:
+        allowed = route.methods
+        error = MethodNotAllowed(
+            f"method {method} is not allowed on {path}; use {' or '.join(allowed)}",
+            allowed=allowed,
+        )
+        return error_response(fmt, error, "")
+    if route.handler == "count_tokens":
+        return await count_tokens(request, headers)
+    try:
+        identity = await client_authenticate(headers, fmt=fmt, path=request.path)
+        rate_limiter().check(identity.name)
+        if route.handler == "models":
+            return _model_list(fmt, query)
+        return _model(fmt, match.param)
+    except GatewayError as error:
+        return error_response(fmt, error, "")
+
+
+def _model_list(fmt: WireFormat, query: str) -> HttpResponse:
+    if fmt == "anthropic":
+        return json_response(anthropic_model_page(dict(parse_qsl(query))), "", None, {})
+    return json_response(openai_model_list(), "", None, {})
+
+
+def _model(fmt: WireFormat, model_id: str) -> HttpResponse:
+    entry = model_find(model_id)
+    if entry is None:
+        raise NotFound(
+            f"model {model_id[:200]!r} is not listed by this gateway: it lists the built-in "
+            "mock models and one `<upstream>/*` entry per upstream (GET /v1/models); any "
+            "model name is still routed by the rules in the README",
+            param="model",
+        )
+    return json_response(entry.anthropic() if fmt == "anthropic" else entry.openai(), "", None, {})
