@@ -41,7 +41,10 @@ class Scrubber:
     @classmethod
     def for_run(cls, *, key: str, paths: dict[Path, str]) -> Scrubber:
         """A scrubber for a run with this key and these temp paths (path -> stand-in)."""
-        literals = {str(path): stand_in for path, stand_in in paths.items()}
+        literals: dict[str, str] = {}
+        for path, stand_in in paths.items():
+            literals[str(path)] = stand_in
+            literals[dashed(str(path))] = dashed(stand_in)  # per-project state folders
         literals[key] = FIXTURE_KEY
         for day in {datetime.date.today(), datetime.datetime.now(datetime.UTC).date()}:
             literals.update(dict(zip(date_forms(day), date_forms(FIXED_DAY), strict=True)))
@@ -86,6 +89,11 @@ class Scrubber:
         if key not in self.ids:
             self.ids[key] = make(sum(k.split(":")[0] == key.split(":")[0] for k in self.ids) + 1)
         return self.ids[key]
+
+
+def dashed(path: str) -> str:
+    """A path as clients name a per-project folder (`/tmp/a_b` -> `-tmp-a-b`)."""
+    return re.sub(r"[^A-Za-z0-9]", "-", path)
 
 
 def date_forms(day: datetime.date) -> tuple[str, ...]:
