@@ -83,7 +83,7 @@ class Scrubber:
 
     def _tool_id(self, match: re.Match[str]) -> str:
         prefix = match.group(1)
-        return self._stand_in(f"id:{match.group(0)}", lambda n: f"{prefix}_fixture{n:04d}")
+        return self._stand_in(f"{prefix}:{match.group(0)}", lambda n: f"{prefix}_fixture{n:04d}")
 
     def _stand_in(self, key: str, make: Callable[[int], str]) -> str:
         if key not in self.ids:
