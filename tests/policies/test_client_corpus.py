@@ -39,6 +39,26 @@ from tests.policies.client_corpus import (
 )
 
 FIXTURES = fixture_paths()
+RESPONSES_MISSING = (
+    "gateway has no POST /v1/responses (OpenAI Responses API, all Codex sends) and the mock "
+    "upstream serves no Responses format: the request is answered 404"
+)
+
+
+def cases(paths: list[Path]) -> list[Any]:
+    """Fixture paths as parameters; Responses API requests are strict xfails for now."""
+    return [
+        pytest.param(
+            path,
+            id=fixture_id(path),
+            marks=[pytest.mark.xfail(strict=True, reason=RESPONSES_MISSING)]
+            if load_fixture(path)["path"].endswith("/responses")
+            else [],
+        )
+        for path in paths
+    ]
+
+
 JUDGE_MODEL = "judge"  # the example configs' judge model (rules-judge, tool-judge)
 REPLACE_CONFIG = {
     "replacements": {"marker": "beacon"},
@@ -104,7 +124,7 @@ async def run(path: Path, stream: bool) -> tuple[dict[str, Any], int, bytes]:
 
 @pytest.mark.parametrize("stream", [True, False], ids=["stream", "json"])
 @pytest.mark.parametrize("policy", registry().names())
-@pytest.mark.parametrize("path", FIXTURES, ids=fixture_id)
+@pytest.mark.parametrize("path", cases(FIXTURES))
 async def test_upstream_gets_the_clients_body(
     path: Path,
     policy: str,
@@ -120,7 +140,7 @@ async def test_upstream_gets_the_clients_body(
 
 
 @pytest.mark.parametrize("stream", [True, False], ids=["stream", "json"])
-@pytest.mark.parametrize("path", FIXTURES, ids=fixture_id)
+@pytest.mark.parametrize("path", cases(FIXTURES))
 async def test_request_rewrite_changes_only_what_the_policy_replaced(
     path: Path, stream: bool, upstream: list[Seen]
 ) -> None:
@@ -142,7 +162,7 @@ def test_the_rewrite_case_is_exercised() -> None:
 
 
 @pytest.mark.xfail(strict=True, reason=HEADERS_DROPPED)
-@pytest.mark.parametrize("path", FIXTURES, ids=fixture_id)
+@pytest.mark.parametrize("path", cases(FIXTURES))
 async def test_upstream_gets_the_clients_headers(path: Path, upstream: list[Seen]) -> None:
     activate("noop")
     document = load_fixture(path)
@@ -159,7 +179,7 @@ async def test_upstream_gets_the_clients_headers(path: Path, upstream: list[Seen
 
 
 @pytest.mark.xfail(strict=True, reason=QUERY_DROPPED)
-@pytest.mark.parametrize("path", [p for p in FIXTURES if load_fixture(p)["query"]], ids=fixture_id)
+@pytest.mark.parametrize("path", cases([p for p in FIXTURES if load_fixture(p)["query"]]))
 async def test_upstream_gets_the_clients_query(path: Path, upstream: list[Seen]) -> None:
     activate("noop")
     _, status, raw = await run(path, True)
@@ -170,7 +190,7 @@ async def test_upstream_gets_the_clients_query(path: Path, upstream: list[Seen])
 
 @pytest.mark.xfail(strict=True, reason=KEYS_REORDERED)
 @pytest.mark.parametrize("stream", [True, False], ids=["stream", "json"])
-@pytest.mark.parametrize("path", FIXTURES, ids=fixture_id)
+@pytest.mark.parametrize("path", cases(FIXTURES))
 async def test_untouched_request_keeps_the_clients_key_order(
     path: Path, stream: bool, upstream: list[Seen]
 ) -> None:

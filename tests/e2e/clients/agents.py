@@ -18,6 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 RUN_TIMEOUT_S = 120.0
+# Codex takes a custom provider from its config (`-c` overrides): the base URL inline, the key
+# from the variable named by `env_key`; no retries, so a refused call fails at once.
+CODEX_PROVIDER = (
+    'model_providers.luthien={{name="Luthien",base_url="{base_url}",env_key="LUTHIEN_API_KEY",'
+    'wire_api="responses",request_max_retries=0,stream_max_retries=0}}'
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,12 +49,19 @@ class AgentCli:
 
     name: str
 
-    def command(self, binary: Path, prompt: str, model: str) -> list[str]:
+    def command(self, binary: Path, *, prompt: str, model: str, base_url: str) -> list[str]:
         """The argv of a one-shot run with every tool auto-approved."""
         if self.name == "claude-code":
             return [str(binary), "-p", prompt, "--model", model, "--dangerously-skip-permissions"]
         if self.name == "qwen-code":
             return [str(binary), "--auth-type", "openai", "--model", model, "--yolo", prompt]
+        if self.name == "codex":
+            return [
+                str(binary), "exec", "--skip-git-repo-check", "--ephemeral",
+                "--dangerously-bypass-approvals-and-sandbox", "--model", model,
+                "-c", "model_provider=luthien",
+                "-c", CODEX_PROVIDER.format(base_url=base_url + "/v1"), prompt,
+            ]  # fmt: skip
         raise ValueError(f"unknown client {self.name!r}")
 
     def environment(self, *, base_url: str, key: str, model: str, home: Path) -> dict[str, str]:
@@ -67,6 +80,8 @@ class AgentCli:
                 CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1",
                 IS_SANDBOX="1",
             )
+        elif self.name == "codex":
+            env.update(LUTHIEN_API_KEY=key)
         elif self.name == "qwen-code":
             env.update(
                 OPENAI_BASE_URL=base_url + "/v1",
@@ -89,6 +104,7 @@ class AgentCli:
 
 CLAUDE = AgentCli("claude-code")
 QWEN = AgentCli("qwen-code")
+CODEX = AgentCli("codex")
 
 
 def run_agent(
@@ -108,7 +124,7 @@ def run_agent(
     cli.prepare_home(home)
     started = time.monotonic()
     process = subprocess.Popen(
-        cli.command(binary, prompt, model),
+        cli.command(binary, prompt=prompt, model=model, base_url=base_url),
         cwd=workdir,
         env=cli.environment(base_url=base_url, key=key, model=model, home=home),
         stdin=subprocess.DEVNULL,

@@ -1,11 +1,11 @@
 """Turn captured client requests into committed fixtures, scrubbed of what is not the client's.
 
 A capture holds the run's temp paths, the test key, session and device ids, tool-call ids,
-today's date (as clients write it), the machine's kernel release and host name. `Scrubber`
-replaces each with a fixed stand-in on the raw text (before JSON parsing, so string escapes are
-untouched); ids map consistently (the same id gets the same stand-in everywhere in one run, so
-a tool result still names its call). Transport headers (host, length, connection) are dropped;
-the rest are kept in order.
+today's date (as clients write it), timestamps, the machine's kernel release and host name.
+`Scrubber` replaces each with a fixed stand-in on the raw text (before JSON parsing, so string
+escapes are untouched); ids map consistently (the same id gets the same stand-in everywhere in
+one run, so a tool result still names its call). Transport headers (host, length, connection)
+are dropped; the rest are kept in order.
 """
 
 from __future__ import annotations
@@ -25,9 +25,11 @@ FIXTURE_ROOT = "/tmp/luthien-e2e"
 DROPPED_HEADERS = frozenset({"host", "content-length", "connection", "transfer-encoding"})
 KEY_HEADERS = frozenset({"x-api-key", "authorization"})
 FIXED_DAY = datetime.date(2026, 1, 1)
+FIXED_UNIX_MS = 1767225600000  # FIXED_DAY at midnight UTC
 
 UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
 HEX64 = re.compile(r"\b[0-9a-f]{64}\b")
+UNIX_MS = re.compile(r'(_unix_ms\\?":)\d{12,13}')
 TOOL_ID = re.compile(r"\b(toolu|call|srvtoolu|fc)_[A-Za-z0-9]{6,}\b")
 
 
@@ -61,6 +63,7 @@ class Scrubber:
             raw = raw.replace(literal, self.literals[literal])
         raw = UUID.sub(self._mapper("uuid", _uuid), raw)
         raw = HEX64.sub(self._mapper("hex", lambda n: f"{n:064x}"), raw)
+        raw = UNIX_MS.sub(lambda m: m.group(1) + str(FIXED_UNIX_MS), raw)
         return TOOL_ID.sub(self._tool_id, raw)
 
     def headers(self, headers: Iterable[tuple[str, str]]) -> list[list[str]]:

@@ -8,6 +8,7 @@ with `LUTHIEN_CAPTURE_CLIENTS=1` writes them as fixtures under `tests/fixtures/c
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,15 @@ MODEL = "mock/agent"
 def capturing() -> bool:
     """Whether this run re-captures the fixture corpus (`LUTHIEN_CAPTURE_CLIENTS=1`)."""
     return os.environ.get("LUTHIEN_CAPTURE_CLIENTS") == "1"
+
+
+def distinct(requests: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The requests without repeats of the one before (a client's retries)."""
+    kept: list[dict[str, Any]] = []
+    for request in requests:
+        if not kept or (kept[-1]["path"], kept[-1]["body"]) != (request["path"], request["body"]):
+            kept.append(request)
+    return kept
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +80,7 @@ class AgentSession:
             workdir=self.workdir,
         )
         outcome = Outcome(run, gateway.since(mark))
-        if capturing() and run.returncode == 0:
+        if capturing() and outcome.requests:
             self.save(case, outcome.requests)
         return outcome
 
@@ -87,7 +97,6 @@ class AgentSession:
         version = PINNED[self.cli.name].version
         documents = [
             fixture_from_capture(r, scrubber, client=self.cli.name, version=version, case=case)
-            for r in requests
-            if r["method"] == "POST"
+            for r in distinct(r for r in requests if r["method"] == "POST")
         ]
         return write_fixtures(FIXTURES / self.cli.name, case, documents)
