@@ -27,8 +27,9 @@ KEY_HEADERS = frozenset({"x-api-key", "authorization"})
 FIXED_DAY = datetime.date(2026, 1, 1)
 FIXED_UNIX_MS = 1767225600000  # FIXED_DAY at midnight UTC
 
-UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
-HEX64 = re.compile(r"\b[0-9a-f]{64}\b")
+# Not `\b`: ids such as `msg_<uuid>` glue the id to a word.
+UUID = re.compile(r"(?<![0-9a-f])[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}(?![0-9a-f])")
+HEX64 = re.compile(r"(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])")
 UNIX_MS = re.compile(r'(_unix_ms\\?":)\d{12,13}')
 TOOL_ID = re.compile(r"\b(toolu|call|srvtoolu|fc)_[A-Za-z0-9]{6,}\b")
 

@@ -30,7 +30,7 @@ def test_paths_keys_ids_and_dates_are_replaced(tmp_path: Path) -> None:
     raw = (
         f'{{"cwd":"{tmp_path}/work/x","state":"{state}",'
         f'"key":"lk-secret-123","session":"3e5c6f05-3579-4ae2-893d-0b3eb642f991",'
-        f'"again":"3e5c6f05-3579-4ae2-893d-0b3eb642f991","other":"aaaaaaaa-3579-4ae2-893d-0b3eb642f991",'
+        f'"again":"3e5c6f05-3579-4ae2-893d-0b3eb642f991","other":"msg_aaaaaaaa-3579-4ae2-893d-0b3eb642f991",'
         f'"use":"toolu_01AbCdEfGh","result_for":"toolu_01AbCdEfGh","call":"call_XyZ123abc",'
         '"meta":"{\\"turn_started_at_unix_ms\\":1796580799508}",'
         f'"beta":"advanced-tool-use-2025-11-20","today":"{long_date}","iso":"{today.isoformat()}"}}'
@@ -39,7 +39,7 @@ def test_paths_keys_ids_and_dates_are_replaced(tmp_path: Path) -> None:
     assert scrubbed["cwd"] == "/w/x" and scrubbed["state"] == "-w"
     assert scrubbed["key"] == FIXTURE_KEY
     assert scrubbed["session"] == scrubbed["again"] == "00000000-0000-4000-8000-000000000001"
-    assert scrubbed["other"] == "00000000-0000-4000-8000-000000000002"
+    assert scrubbed["other"] == "msg_00000000-0000-4000-8000-000000000002"
     assert scrubbed["use"] == scrubbed["result_for"] == "toolu_fixture0001"
     assert scrubbed["call"] == "call_fixture0001"
     assert json.loads(scrubbed["meta"]) == {"turn_started_at_unix_ms": 1767225600000}
