@@ -18,9 +18,18 @@ from django.test import AsyncClient
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "clients"
-# Headers the gateway must not pass on: the client's own key and the transport's own.
+# Headers the gateway does not pass on by design: the client's gateway key, the transport's own,
+# and user-agent (replaced by the gateway's own, see docs/decisions.md).
 NOT_FORWARDED = frozenset(
-    {"x-api-key", "authorization", "host", "content-length", "connection", "accept-encoding"}
+    {
+        "x-api-key",
+        "authorization",
+        "host",
+        "content-length",
+        "connection",
+        "accept-encoding",
+        "user-agent",
+    }
 )
 
 

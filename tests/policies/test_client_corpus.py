@@ -71,9 +71,10 @@ MARKER = re.compile(r"(?<!\w)marker(?!\w)")
 # Differences found by this corpus that no policy explains (gateway bugs, for the lead).
 HEADERS_DROPPED = (
     "gateway/headers.py forwards only an allow-list of client headers (anthropic-version, "
-    "anthropic-beta, openai-organization/-project/-beta, idempotency-key): user-agent, accept, "
-    "x-app, x-claude-code-session-id, anthropic-dangerous-direct-browser-access, "
-    "x-stainless-*, accept-language and sec-fetch-mode never reach the upstream"
+    "anthropic-beta, openai-organization/-project/-beta, idempotency-key): accept, x-app, "
+    "x-claude-code-session-id, anthropic-dangerous-direct-browser-access, x-stainless-*, "
+    "accept-language, sec-fetch-mode and Codex's session-id, thread-id, originator, "
+    "x-client-request-id and x-codex-* never reach the upstream"
 )
 QUERY_DROPPED = (
     "the upstream URL is the upstream's base plus the format's path: the client's query "
