@@ -21,14 +21,17 @@ RESPONSES_MISSING = (
 )
 
 
+@pytest.fixture
+def codex(client_binaries: Callable[[str], Path], tmp_path: Path) -> AgentSession:
+    """Codex, installed in set-up (an install failure is an error, never the expected xfail)."""
+    return AgentSession(CODEX, client_binaries("codex"), tmp_path)
+
+
 @pytest.mark.xfail(strict=True, reason=RESPONSES_MISSING)
 def test_codex_plain_answer(
-    client_binaries: Callable[[str], Path],
-    client_gateways: Callable[[str], ClientGateway],
-    tmp_path: Path,
+    codex: AgentSession, client_gateways: Callable[[str], ClientGateway]
 ) -> None:
-    agent = AgentSession(CODEX, client_binaries("codex"), tmp_path)
-    outcome = agent.run(client_gateways("noop"), "Say hello to the gateway", case="plain")
+    outcome = codex.run(client_gateways("noop"), "Say hello to the gateway", case="plain")
     assert [r["path"] for r in outcome.requests][:1] == ["/v1/responses"], outcome.describe()
     assert outcome.run.returncode == 0, outcome.describe()
     assert "You said: Say hello to the gateway" in outcome.run.stdout, outcome.describe()
