@@ -1,19 +1,29 @@
 """Read what the mock needs from a request body, in either wire format, into a `Prompt`.
 
 Only text matters to the mock: the last user message's text (for echo and tool arguments), the
-whole conversation's text (for the judge), a word count (for usage) and whether the conversation
-ends with a tool result (tool behaviours then answer with text, so agent loops terminate).
+whole conversation's text (for the judge), a word count (for usage), whether the conversation
+ends with a tool result (tool behaviours then answer with text, so agent loops terminate), and
+for the `agent` behaviour the tools offered and the latest turn (`gateway.mock.turns`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
 
 from gateway.mock.errors import MockRequestError
+from gateway.mock.turns import (
+    NO_TURN,
+    ToolSpec,
+    Turn,
+    content_texts,
+    latest_turn_anthropic,
+    latest_turn_openai,
+    tools_of,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +37,8 @@ class Prompt:
     conversation_text: str
     input_words: int
     ends_with_tool_result: bool
+    tools: tuple[ToolSpec, ...] = ()
+    latest: Turn = NO_TURN
 
 
 def load_body(body: bytes) -> dict[str, Any]:
@@ -56,8 +68,8 @@ def prompt_from_openai(payload: dict[str, Any]) -> Prompt:
     last_user = ""
     for message in messages:
         role = message.get("role")
-        texts = list(_texts(message.get("content")))
-        texts.extend(_tool_call_texts(message.get("tool_calls")))
+        texts = list(content_texts(message.get("content")))
+        texts.extend(_tool_callcontent_texts(message.get("tool_calls")))
         if role in ("system", "developer"):
             system.extend(texts)
             continue
@@ -66,22 +78,22 @@ def prompt_from_openai(payload: dict[str, Any]) -> Prompt:
             last_user = "\n".join(t for t in texts if t)
     options = payload.get("stream_options")
     include_usage = isinstance(options, dict) and bool(options.get("include_usage"))
-    return _prompt(
-        payload, system, conversation, last_user, messages[-1].get("role") == "tool", include_usage
-    )
+    ends_with_result = messages[-1].get("role") == "tool"
+    prompt = _prompt(payload, system, conversation, last_user, ends_with_result, include_usage)
+    return replace(prompt, latest=latest_turn_openai(messages))
 
 
 def prompt_from_anthropic(payload: dict[str, Any]) -> Prompt:
     """Build a `Prompt` from an Anthropic messages request."""
     messages: list[dict[str, Any]] = payload["messages"]
-    system = list(_texts(payload.get("system")))
+    system = list(content_texts(payload.get("system")))
     conversation: list[str] = []
     last_user = ""
     for message in messages:
-        texts = list(_texts(message.get("content")))
+        texts = list(content_texts(message.get("content")))
         conversation.extend(texts)
         if message.get("role") == "user":
-            plain = list(_texts(message.get("content"), tool_results=False))
+            plain = list(content_texts(message.get("content"), tool_results=False))
             if any(plain):
                 last_user = "\n".join(t for t in plain if t)
     content = messages[-1].get("content")
@@ -91,7 +103,8 @@ def prompt_from_anthropic(payload: dict[str, Any]) -> Prompt:
         and bool(content)
         and all(isinstance(b, dict) and b.get("type") == "tool_result" for b in content)
     )
-    return _prompt(payload, system, conversation, last_user, ends_with_result, True)
+    prompt = _prompt(payload, system, conversation, last_user, ends_with_result, True)
+    return replace(prompt, latest=latest_turn_anthropic(messages))
 
 
 def _prompt(
@@ -112,34 +125,13 @@ def _prompt(
         conversation_text=conversation_text,
         input_words=max(words, 1),
         ends_with_tool_result=ends_with_tool_result,
+        tools=tools_of(payload),
     )
 
 
-def _tool_call_texts(calls: Any) -> Iterable[str]:
+def _tool_callcontent_texts(calls: Any) -> Iterable[str]:
     """`name arguments` for each OpenAI tool call of an assistant message."""
     for call in calls if isinstance(calls, list) else ():
         function = call.get("function") if isinstance(call, dict) else None
         if isinstance(function, dict):
             yield f"{function.get('name', '')} {function.get('arguments', '')}"
-
-
-def _texts(content: Any, *, tool_results: bool = True) -> Iterable[str]:
-    """The text inside a message content (a string or a list of parts/blocks)."""
-    if isinstance(content, str):
-        yield content
-        return
-    if not isinstance(content, list):
-        return
-    for block in content:
-        if isinstance(block, str):
-            yield block
-        elif not isinstance(block, dict):
-            continue
-        elif block.get("type") in ("text", "input_text") and isinstance(block.get("text"), str):
-            yield block["text"]
-        elif block.get("type") == "tool_use":
-            yield f"{block.get('name', '')} {orjson.dumps(block.get('input', {})).decode()}"
-        elif block.get("type") == "tool_result" and tool_results:
-            yield from _texts(block.get("content"))
-        elif block.get("type") == "thinking" and isinstance(block.get("thinking"), str):
-            yield block["thinking"]

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 import orjson
 
+from gateway.mock.agent import agent_reply
 from gateway.mock.judge import judge_reply
 from gateway.mock.prompt import Prompt
 from gateway.mock.spec import MockSpec
@@ -192,6 +193,14 @@ def _judge(spec: MockSpec, prompt: Prompt) -> list[Part]:
     return [TextPart(split_words(reply, spec.chunks))]
 
 
+def _agent(spec: MockSpec, prompt: Prompt) -> list[Part]:
+    reply = agent_reply(prompt)
+    parts: list[Part] = [TextPart(split_words(reply.text, spec.chunks))]
+    if reply.call is not None:
+        parts.append(tool_call(*reply.call))
+    return parts
+
+
 _BUILDERS: dict[str, Callable[[MockSpec, Prompt], list[Part]]] = {
     "echo": _echo,
     "text": _text,
@@ -201,6 +210,7 @@ _BUILDERS: dict[str, Callable[[MockSpec, Prompt], list[Part]]] = {
     "thinking": _thinking,
     "midstream-error": _midstream,
     "judge": _judge,
+    "agent": _agent,
 }
 _TOOL_BEHAVIOURS = frozenset({"tool", "tools", "text-tool"})
 

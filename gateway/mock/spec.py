@@ -16,6 +16,9 @@ URL-decoded (``args=%7B%22path%22%3A%22a%22%7D``). An unknown behaviour raises
     error            HTTP `status` (500) with the format's error body
     midstream-error  `chunks` (3) text pieces then an in-stream error of `status` (500)
     judge            {"probability": p, "explanation": ...} dressed per `mode`
+    agent            drives a coding agent: a ``RUN: <command>`` line in the latest user text
+                     -> a call of the request's own shell tool; a tool result -> a text
+                     quoting it; else "You said: ..." (see `gateway.mock.agent`)
 
     option       type / range            meaning
     chunks       int >= 1                stream pieces (text: word count)
@@ -54,6 +57,7 @@ Behaviour = Literal[
     "error",
     "midstream-error",
     "judge",
+    "agent",
 ]
 JudgeMode = Literal["plain", "fenced", "prose", "string", "garbage"]
 
