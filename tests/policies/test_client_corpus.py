@@ -69,13 +69,6 @@ REPLACE_CONFIG = {
 MARKER = re.compile(r"(?<!\w)marker(?!\w)")
 
 # Differences found by this corpus that no policy explains (gateway bugs, for the lead).
-HEADERS_DROPPED = (
-    "gateway/headers.py forwards only an allow-list of client headers (anthropic-version, "
-    "anthropic-beta, openai-organization/-project/-beta, idempotency-key): accept, x-app, "
-    "x-claude-code-session-id, anthropic-dangerous-direct-browser-access, x-stainless-*, "
-    "accept-language, sec-fetch-mode and Codex's session-id, thread-id, originator, "
-    "x-client-request-id and x-codex-* never reach the upstream"
-)
 QUERY_DROPPED = (
     "the upstream URL is the upstream's base plus the format's path: the client's query "
     "string (Claude Code's `POST /v1/messages?beta=true`) is not forwarded"
@@ -162,7 +155,6 @@ def test_the_rewrite_case_is_exercised() -> None:
     assert any(MARKER.search(text) for text in texts)
 
 
-@pytest.mark.xfail(strict=True, reason=HEADERS_DROPPED)
 @pytest.mark.parametrize("path", cases(FIXTURES))
 async def test_upstream_gets_the_clients_headers(path: Path, upstream: list[Seen]) -> None:
     activate("noop")

@@ -213,6 +213,7 @@ async def test_the_judge_goes_through_the_proxy_with_the_same_trust(
     throwaway_ca: ThrowawayCA,
 ) -> None:
     configure(settings, "inprocess", https_proxy=connect_proxy.url, ca_bundle=str(throwaway_ca.pem))
+    settings.LUTHIEN_JUDGE_ALLOWED_HOSTS = [tls_mock.url().split("//")[1]]
     config = JudgeConfig(base_url=tls_mock.url() + "/v1", model="judge?p=0.25", timeout_s=5)
     verdict = await judge_ask(config, system="judge this", user="rm -rf /")
     assert verdict.probability == pytest.approx(0.25)
@@ -223,6 +224,7 @@ async def test_the_judge_without_the_ca_bundle_fails_naming_tls(
     transport: str, settings: Any, connect_proxy: ConnectProxy, tls_mock: TlsMock
 ) -> None:
     configure(settings, "inprocess", https_proxy=connect_proxy.url)
+    settings.LUTHIEN_JUDGE_ALLOWED_HOSTS = [tls_mock.url().split("//")[1]]
     config = JudgeConfig(base_url=tls_mock.url() + "/v1", model="judge", timeout_s=5)
     with pytest.raises(JudgeError) as caught:
         await judge_ask(config, system="judge this", user="ls")

@@ -141,7 +141,7 @@ async def test_the_body_passes_unchanged_and_no_policy_runs(
     assert counted.headers["anthropic-beta"] == "token-counting-2099"
     assert reply.headers["request-id"] == "req_up_1"
     assert reply.headers["anthropic-ratelimit-requests-remaining"] == "99"
-    assert "x-upstream-internal" not in reply.headers
+    assert reply.headers["x-upstream-internal"] == "not for clients"  # transparent, see headers.py
     row = await stored(reply)
     assert (row.policy_name, row.decision_count, row.upstream) == ("", 0, "anthropic")
     # the same text through /v1/messages is rewritten: the policy is active, count_tokens skips it
