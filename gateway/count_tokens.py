@@ -13,7 +13,6 @@ the Anthropic error format.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 
@@ -22,55 +21,31 @@ from django.conf import settings
 from django.http import HttpResponse
 
 from activity import taps
-from gateway.client_auth import client_authenticate
-from gateway.errors import AuthenticationFailed, GatewayError, InvalidRequest, UpstreamUnavailable
+from gateway.codecs.common import require_model
+from gateway.errors import InvalidRequest, UpstreamUnavailable
 from gateway.exchange import Exchange
 from gateway.headers import client_response_headers, upstream_request_headers
 from gateway.inbound import InboundRequest
-from gateway.rate_limit import rate_limiter
+from gateway.pipeline import Response, run_guarded
 from gateway.request_checks import header_session_id, parse_body
-from gateway.responses import error_response, json_response
+from gateway.responses import json_response
 from gateway.upstream_call import open_upstream, read_body
 from gateway.upstreams import pick_upstream
 
 logger = logging.getLogger("gateway.count_tokens")
 
 
-async def count_tokens(http_request: InboundRequest, headers: dict[str, str]) -> HttpResponse:
+async def count_tokens(http_request: InboundRequest, headers: dict[str, str]) -> Response:
     """Answer one count_tokens call; `headers` has lower-case names."""
     exchange = Exchange("anthropic", headers)
-    record = exchange.record
-    record.endpoint = http_request.path
-    try:
-        identity = await client_authenticate(headers, fmt="anthropic", path=http_request.path)
-    except AuthenticationFailed as error:
-        return error_response("anthropic", error, record.id)
-    record.api_key_id, record.api_key_name = identity.key_id, identity.name
-    try:
-        rate_limiter().check(identity.name)
-        return await _count(http_request, exchange)
-    except GatewayError as error:
-        exchange.finish(
-            status=error.record_status, http_status=error.http_status(), error=error.message
-        )
-        return error_response("anthropic", error, record.id)
-    except asyncio.CancelledError:
-        exchange.finish(status="cancelled", error="the client disconnected")
-        raise
-    except Exception as error:  # a bug: still answer in the client's format, and record it
-        logger.exception("unhandled error in count_tokens")
-        failure = GatewayError(f"internal error in the gateway ({type(error).__name__})")
-        exchange.finish(status="rejected", http_status=500, error=failure.message)
-        return error_response("anthropic", failure, record.id)
+    return await run_guarded(http_request, exchange, lambda _: _count(http_request, exchange))
 
 
 async def _count(http_request: InboundRequest, exchange: Exchange) -> HttpResponse:
     record, clock = exchange.record, exchange.clock
     data = parse_body(http_request)
     record.request_original = http_request.body
-    model = data.get("model")
-    if not isinstance(model, str) or not model:
-        raise InvalidRequest("'model' is required and must be a non-empty string.", param="model")
+    model = require_model(data)
     record.model, record.session_id = model, header_session_id(exchange.headers)
     upstream, upstream_model = pick_upstream(model, "anthropic")
     if upstream.format == "openai":

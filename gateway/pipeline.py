@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 
 import orjson
 from django.conf import settings
@@ -51,6 +52,19 @@ async def proxy(http_request: InboundRequest, fmt: WireFormat) -> Response:
     if not isinstance(headers, dict):  # Django's case-insensitive headers (the lane's are lower)
         headers = {k.lower(): v for k, v in headers.items()}
     exchange = Exchange(fmt, headers)
+    return await run_guarded(
+        http_request, exchange, lambda identity: _proxy(http_request, exchange, identity)
+    )
+
+
+async def run_guarded(
+    http_request: InboundRequest,
+    exchange: Exchange,
+    work: Callable[[ClientIdentity], Awaitable[Response]],
+) -> Response:
+    """Authenticate and rate-limit the call, run `work`, and answer every failure in the
+    client's format with the transaction finished (gateway errors, a client gone, a bug)."""
+    fmt = exchange.fmt
     exchange.record.endpoint = http_request.path
     try:
         identity = await client_authenticate(exchange.headers, fmt=fmt, path=http_request.path)
@@ -59,7 +73,7 @@ async def proxy(http_request: InboundRequest, fmt: WireFormat) -> Response:
     exchange.record.api_key_id, exchange.record.api_key_name = identity.key_id, identity.name
     try:
         rate_limiter().check(identity.name)
-        return await _proxy(http_request, exchange, identity)
+        return await work(identity)
     except GatewayError as error:
         exchange.finish(
             status=error.record_status, http_status=error.http_status(), error=error.message
@@ -69,7 +83,7 @@ async def proxy(http_request: InboundRequest, fmt: WireFormat) -> Response:
         exchange.finish(status="cancelled", error="the client disconnected")
         raise
     except Exception as error:  # a bug: still answer in the client's format, and record it
-        logger.exception("unhandled error in the proxy pipeline")
+        logger.exception("unhandled error answering %s", http_request.path[:200])
         failure = GatewayError(f"internal error in the gateway ({type(error).__name__})")
         exchange.finish(status="rejected", http_status=500, error=failure.message)
         return error_response(fmt, failure, exchange.record.id)
