@@ -3,6 +3,8 @@ ninja API in Django), is answered here from the route table in `gateway.routes`.
 
     proxy          → gateway.pipeline.proxy (policy applied, recorded)
     count_tokens   → gateway.count_tokens (pass-through, recorded)
+    stored_response → gateway.stored_responses (pass-through, recorded; an unknown shape under
+                     /v1/responses/ is a 404, a known one with another method a 405)
     models, model  → the model list / one model, in the client's shape (key required, not recorded)
     unknown path   → 404, known path with another method → 405 (no key needed, not recorded)
 
@@ -11,6 +13,7 @@ A HEAD request gets the head of the GET answer (or of the error) without a body.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from urllib.parse import parse_qsl
 
 from django.http import HttpResponse, StreamingHttpResponse
@@ -24,7 +27,15 @@ from gateway.neutral import WireFormat
 from gateway.pipeline import proxy
 from gateway.rate_limit import rate_limiter
 from gateway.responses import error_response, json_response
-from gateway.routes import RouteMatch, client_format, match_route, served_endpoints
+from gateway.routes import (
+    STORED_RESPONSE_ENDPOINTS,
+    RouteMatch,
+    client_format,
+    match_route,
+    served_endpoints,
+    stored_response_endpoint,
+)
+from gateway.stored_responses import stored_response
 
 Response = HttpResponse | StreamingHttpResponse
 
@@ -46,6 +57,18 @@ async def _answer(request: InboundRequest, match: RouteMatch, method: str, query
     headers = {name.lower(): value for name, value in request.headers.items()}
     fmt = client_format(request.path, headers, route)
     path = request.path[:200]
+    stored = (
+        stored_response_endpoint(match.param)
+        if route and route.handler == "stored_response"
+        else None
+    )
+    if route is not None and route.handler == "stored_response":
+        if stored is None:
+            route = None
+        else:
+            allowed = STORED_RESPONSE_ENDPOINTS[stored[0]]
+            match = RouteMatch(route, method in allowed, match.param)
+            route = replace(route, methods=allowed)
     if route is None:
         known = served_endpoints()
         error: GatewayError = UnknownEndpoint(
@@ -61,6 +84,11 @@ async def _answer(request: InboundRequest, match: RouteMatch, method: str, query
         return error_response(fmt, error, "")
     if route.handler == "count_tokens":
         return await count_tokens(request, headers)
+    if stored is not None:
+        endpoint, response_id = stored
+        return await stored_response(
+            request, headers, method=method, endpoint=endpoint, response_id=response_id, query=query
+        )
     try:
         identity = await client_authenticate(headers, fmt=fmt, path=request.path)
         rate_limiter().check(identity.name)

@@ -20,7 +20,8 @@ from typing import Any, ClassVar, Final, Literal
 
 import orjson
 
-WireFormat = Literal["openai", "anthropic"]
+WireFormat = Literal["openai", "anthropic", "responses"]
+"""`openai`: Chat Completions, `anthropic`: Messages, `responses`: the OpenAI Responses API."""
 
 # Neutral stop reasons (Anthropic's vocabulary); codecs map their own values to these and pass
 # anything unknown through unchanged.
