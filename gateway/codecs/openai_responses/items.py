@@ -9,6 +9,7 @@ built-in tool calls, unknown items) or, for `refusal`, content parts.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any, Final
 
 from gateway.codecs.openai_responses.mapping import ITEM, ITEM_OF_PART, PART, PART_TYPES, new_id
@@ -76,12 +77,22 @@ def new_message(item: dict[str, Any] | None, status: str) -> dict[str, Any]:
     return out
 
 
-def text_part(block: TextBlock, text: str) -> dict[str, Any]:
-    """The `output_text` part of a text block with its full `text`."""
+ANNOTATION_ADDED: Final = "response.output_text.annotation.added"
+
+
+def text_part(block: TextBlock, text: str, deltas: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
+    """The `output_text` part of a text block with its full `text`, and the annotations its
+    stream added (`response.output_text.annotation.added` among `deltas`)."""
     part = block.extra.get(PART)
     out: dict[str, Any] = {"type": "output_text", "annotations": [], "logprobs": []}
     if isinstance(part, dict):
         out = {**part} if "type" in part else {**out, **part}
+    added = [
+        d["annotation"] for d in deltas if d.get("type") == ANNOTATION_ADDED and "annotation" in d
+    ]
+    if added:
+        known = out.get("annotations")
+        out["annotations"] = [*(known if isinstance(known, list) else []), *added]
     out["text"] = text
     return out
 

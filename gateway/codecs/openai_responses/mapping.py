@@ -177,12 +177,16 @@ def call_kind(block: ToolCallBlock) -> str:
     return kind if kind in CALL_TYPES else FUNCTION_CALL
 
 
-def call_to_item(block: ToolCallBlock, arguments: str, *, status: str | None) -> dict[str, Any]:
+def call_to_item(
+    block: ToolCallBlock, arguments: str, *, status: str | None, output: bool = True
+) -> dict[str, Any]:
     """`ToolCallBlock` (with its full `arguments`) → the call item; `status` replaces the
-    item's status when given."""
+    item's status when given. An `output` item always has an id (a new one if need be)."""
     kind = call_kind(block)
     extra = block.extra if block.extra.get("type") in CALL_TYPES else {}
-    out: dict[str, Any] = {"type": kind, "id": extra.get("id") or new_id(_ID_PREFIX[kind])}
+    out: dict[str, Any] = {"type": kind}
+    if output or "id" in extra:
+        out["id"] = extra.get("id") or new_id(_ID_PREFIX[kind])
     if status is not None:
         out["status"] = status
     out["call_id"] = block.id

@@ -169,7 +169,7 @@ def _encode_item(message: Message) -> Any:
     if len(message.content) == 1:
         block = message.content[0]
         if isinstance(block, ToolCallBlock) and (kind in CALL_TYPES or not message.extra):
-            return call_to_item(block, block.arguments, status=None)
+            return call_to_item(block, block.arguments, status=None, output=False)
         if isinstance(block, ToolResultBlock) and message.role == "tool":
             result_kind = block.extra.get("type") or "function_call_output"
             out: dict[str, Any] = {"type": result_kind, "call_id": block.tool_call_id}

@@ -159,7 +159,7 @@ def build_output(blocks: list[AssembledBlock], status: str) -> list[Any]:
                 message_id = item_id
                 output.append(message)
             if isinstance(block, TextBlock):
-                message["content"].append(text_part(block, assembled.text()))
+                message["content"].append(text_part(block, assembled.text(), assembled.opaque))
             else:
                 message["content"].append(_final_part(block, assembled.opaque))
             continue

@@ -4,8 +4,9 @@
     response.output_item.added  message   (remembered; its parts open the blocks)
     response.content_part.added           BlockStart: TextBlock (output_text) / OpaqueBlock
     response.output_text.delta            TextDelta
-    response.output_text.done,            (dropped: the encoder writes them from the text)
-      response.content_part.done of text
+    response.output_text.done             (dropped: the encoder writes it from the text)
+    response.content_part.done            BlockStop (of an opaque part: OpaqueDelta first)
+    response.output_text.annotation.added OpaqueDelta of the text block
     response.output_item.added  call      BlockStart: ToolCallBlock (function_call,
                                           custom_tool_call, local_shell_call)
     response.function_call_arguments.delta / response.custom_tool_call_input.delta
@@ -69,7 +70,6 @@ _ARG_DELTAS: Final = frozenset(
 _ARG_DONES: Final = frozenset(
     {"response.function_call_arguments.done", "response.custom_tool_call_input.done"}
 )
-_TEXT_DROPPED: Final = frozenset({"response.output_text.done", "response.content_part.done"})
 _ERROR_STATUS: Final[dict[str, int]] = {
     "rate_limit_exceeded": 429,
     "invalid_request_error": 400,
@@ -261,12 +261,14 @@ class ResponsesStreamDecoder:
         found = self._part_of(event)
         if found is None:
             out.append(OpaqueEvent(event, name or kind))
-        elif found[1] and kind in _TEXT_DROPPED:
             return
-        elif kind == "response.content_part.done" and not found[1]:
-            out.append(OpaqueDelta(found[0], event))
-        else:
-            out.append(OpaqueDelta(found[0], event))
+        block, is_text = found
+        if kind == "response.content_part.done":
+            if not is_text:
+                out.append(OpaqueDelta(block, event))
+            self._close_block(block, out)
+        elif not (is_text and kind == "response.output_text.done"):
+            out.append(OpaqueDelta(block, event))
 
     def _part_of(self, event: dict[str, Any]) -> tuple[int, bool] | None:
         entry = self._items.get(as_int(event.get("output_index")) or 0)

@@ -87,6 +87,7 @@ class _Block:
     content_index: int = 0
     pieces: list[str] = field(default_factory=list)
     done: dict[str, Any] | None = None
+    relayed: list[dict[str, Any]] = field(default_factory=list)  # its events passed through
 
 
 class ResponsesStreamEncoder:
@@ -280,6 +281,7 @@ class ResponsesStreamEncoder:
         if kind in _DONE_KEYS:
             state.done = raw
             return
+        state.relayed.append(raw)
         out.append(
             self._relay(
                 raw,
@@ -318,7 +320,7 @@ class ResponsesStreamEncoder:
         if isinstance(block, TextBlock):
             text = "".join(state.pieces)
             out.append(self._emit("response.output_text.done", **where, text=text, logprobs=[]))
-            part = text_part(block, block.text + text)
+            part = text_part(block, block.text + text, state.relayed)
         else:
             assert isinstance(block, OpaqueBlock)
             done_part = state.done.get("part") if state.done is not None else None
