@@ -120,6 +120,9 @@ class V1Client:
             method, path, data=content or b"", content_type="application/json", headers=headers
         )
         found = {name.lower(): value for name, value in response.items()}
+        if response.streaming:
+            content = b"".join([chunk async for chunk in response.streaming_content])
+            return Reply(response.status_code, found, content)
         return Reply(response.status_code, found, response.content)
 
     async def aclose(self) -> None:
