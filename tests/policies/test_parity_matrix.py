@@ -123,10 +123,7 @@ def responses_result(response: Any, raw: bytes, stream: bool) -> dict[str, Any]:
         if part.type == "output_text"
     )
     tools = [(i.name, _args(i.arguments)) for i in final.output if i.type == "function_call"]
-    if final.status == "completed":
-        stop = "tool_use" if tools else "end_turn"
-    else:
-        stop = "max_tokens"
+    stop = "max_tokens" if final.status != "completed" else "tool_use" if tools else "end_turn"
     return {"text": text, "tools": tools, "stop": stop}
 
 
