@@ -1,6 +1,7 @@
 """The real agent CLIs through the gateway: Claude Code (Anthropic format), Qwen Code
-(OpenAI Chat Completions) and Codex (OpenAI Responses), installed from npm at pinned versions, against the mock upstream's `agent`
-behaviour. Each case runs the CLI once, non-interactively, and waits for it to exit."""
+(OpenAI Chat Completions) and Codex (OpenAI Responses), installed from npm at pinned versions,
+against the mock upstream's `agent` behaviour. Each case runs the CLI once, non-interactively,
+and waits for it to exit."""
 
 from __future__ import annotations
 
