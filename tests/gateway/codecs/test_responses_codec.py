@@ -268,3 +268,13 @@ def test_events_of_another_format_make_a_valid_stream(name: str) -> None:
 
 def test_codec_for_knows_the_format() -> None:
     assert codec_for("responses") is RESPONSES_CODEC
+
+
+def test_a_failed_response_is_relayed_as_failed() -> None:
+    events = decode_stream(RESPONSES_CODEC.stream_decoder(), stream_bytes("responses", "failed"))
+    end = events[-1]
+    assert isinstance(end, MessageEnd) and end.stop_reason == "failed"
+    final = checked(encode_stream(events))[-1]
+    assert final.type == "response.failed" and final.response.status == "failed"
+    assert final.response.error.code == "server_error"
+    assert RESPONSES_CODEC.encode_response(events)["status"] == "failed"
