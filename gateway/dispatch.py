@@ -30,6 +30,7 @@ from gateway.responses import error_response, json_response
 from gateway.routes import (
     STORED_RESPONSE_ENDPOINTS,
     RouteMatch,
+    V1Route,
     client_format,
     match_route,
     served_endpoints,
@@ -57,18 +58,9 @@ async def _answer(request: InboundRequest, match: RouteMatch, method: str, query
     headers = {name.lower(): value for name, value in request.headers.items()}
     fmt = client_format(request.path, headers, route)
     path = request.path[:200]
-    stored = (
-        stored_response_endpoint(match.param)
-        if route and route.handler == "stored_response"
-        else None
-    )
+    stored = None
     if route is not None and route.handler == "stored_response":
-        if stored is None:
-            route = None
-        else:
-            allowed = STORED_RESPONSE_ENDPOINTS[stored[0]]
-            match = RouteMatch(route, method in allowed, match.param)
-            route = replace(route, methods=allowed)
+        route, match, stored = _stored_route(match, method)
     if route is None:
         known = served_endpoints()
         error: GatewayError = UnknownEndpoint(
@@ -97,6 +89,19 @@ async def _answer(request: InboundRequest, match: RouteMatch, method: str, query
         return _model(fmt, match.param)
     except GatewayError as error:
         return error_response(fmt, error, "")
+
+
+def _stored_route(
+    match: RouteMatch, method: str
+) -> tuple[V1Route | None, RouteMatch, tuple[str, str] | None]:
+    """A `/v1/responses/…` match narrowed to its shape: no route for an unknown shape (404),
+    the shape's own methods otherwise (405 for another)."""
+    stored = stored_response_endpoint(match.param)
+    if stored is None or match.route is None:
+        return None, RouteMatch(None), None
+    allowed = STORED_RESPONSE_ENDPOINTS[stored[0]]
+    route = replace(match.route, methods=allowed)
+    return route, RouteMatch(route, method in allowed, match.param), stored
 
 
 def _model_list(fmt: WireFormat, query: str) -> HttpResponse:

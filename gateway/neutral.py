@@ -30,6 +30,9 @@ TOOL_USE = "tool_use"
 MAX_TOKENS = "max_tokens"
 STOP_SEQUENCE = "stop_sequence"
 REFUSAL = "refusal"
+FAILED = "failed"
+"""The provider reports that the response failed after it began (Responses `response.failed`):
+relayed as such, recorded as an upstream error."""
 
 
 def _extra() -> dict[str, Any]:

@@ -13,7 +13,7 @@ from django.http import HttpResponse, StreamingHttpResponse
 
 from gateway.errors import GatewayError, UpstreamUnavailable
 from gateway.exchange import Exchange
-from gateway.neutral import Event, StreamError
+from gateway.neutral import FAILED, Event, MessageEnd, StreamError
 from gateway.replies import reply_events
 from gateway.responses import json_response, stream_response
 from gateway.stages import decode_events, encode_events, read_upstream, record_events
@@ -75,6 +75,9 @@ async def _stream_body(exchange: Exchange, response: httpx.Response) -> AsyncGen
         if isinstance(last, StreamError):
             status = "upstream_error"
             record.error = record.error or last.message  # what the client was told
+        elif isinstance(last, MessageEnd) and last.stop_reason == FAILED:
+            status = "upstream_error"
+            record.error = record.error or "the upstream reported the response failed"
         else:
             status = exchange.outcome()
     except Exception as error:  # a bug: end the stream cleanly with an error event, record it

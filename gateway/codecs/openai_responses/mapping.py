@@ -21,6 +21,7 @@ import orjson
 from gateway.codecs.common import as_int, compact_json, fill, rest
 from gateway.neutral import (
     END_TURN,
+    FAILED,
     MAX_TOKENS,
     REFUSAL,
     STOP_SEQUENCE,
@@ -64,7 +65,7 @@ _STOP_TO_INCOMPLETE: Final[dict[str, str]] = {
     "model_context_window_exceeded": "max_output_tokens",
     REFUSAL: "content_filter",
 }
-_OWN_STATUSES: Final = frozenset({"failed", "cancelled", "in_progress", "queued"})
+_OWN_STATUSES: Final = frozenset({FAILED, "cancelled", "in_progress", "queued"})
 TERMINAL_EVENTS: Final[dict[str, str]] = {
     "completed": "response.completed",
     "incomplete": "response.incomplete",

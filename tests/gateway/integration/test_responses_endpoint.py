@@ -301,3 +301,16 @@ async def test_other_shapes_are_refused_in_the_openai_format(
 async def test_a_stored_response_needs_the_gateway_key(v1: V1Client) -> None:
     reply = await v1.call("GET", "/v1/responses/resp_1", headers=auth("wrong"))
     assert reply.status == 401 and openai_error(reply)["code"] == "invalid_api_key"
+
+
+async def test_a_failed_response_is_relayed_and_recorded_as_an_upstream_error(
+    v1: V1Client, api_key: str, openai_upstream: Callable[[str], list[httpx.Request]]
+) -> None:
+    openai_upstream("failed")
+    reply = await v1.call("POST", PATH, body={**CODEX_LIKE, "stream": True}, headers=auth(api_key))
+    assert reply.status == 200
+    last = [line for line in reply.body.split(b"\n") if line.startswith(b"data:")][-1]
+    failed = EVENT.validate_json(last[5:])
+    assert failed.type == "response.failed" and failed.response.error.code == "server_error"
+    row = await stored(reply)
+    assert row.status == "upstream_error"
