@@ -314,3 +314,11 @@ async def test_a_failed_response_is_relayed_and_recorded_as_an_upstream_error(
     assert failed.type == "response.failed" and failed.response.error.code == "server_error"
     row = await stored(reply)
     assert row.status == "upstream_error"
+
+
+async def test_a_model_of_another_format_is_a_clear_400(v1: V1Client, api_key: str) -> None:
+    body = {"model": "claude-sonnet-4-5", "input": "hi"}
+    reply = await v1.call("POST", PATH, body=body, headers=auth(api_key))
+    assert reply.status == 400
+    error = openai_error(reply)
+    assert error["param"] == "model" and "/v1/messages" in error["message"]
