@@ -42,7 +42,7 @@ async def _answer(request: InboundRequest, match: RouteMatch, method: str, query
     route = match.route
     if route is not None and match.allowed and route.handler == "proxy":
         assert route.fmt is not None
-        return await proxy(request, route.fmt)  # the hot path: nothing else done before it
+        return await proxy(request, route.fmt, query)  # the hot path: nothing else done before it
     headers = {name.lower(): value for name, value in request.headers.items()}
     fmt = client_format(request.path, headers, route)
     path = request.path[:200]
@@ -60,7 +60,7 @@ async def _answer(request: InboundRequest, match: RouteMatch, method: str, query
         )
         return error_response(fmt, error, "")
     if route.handler == "count_tokens":
-        return await count_tokens(request, headers)
+        return await count_tokens(request, headers, query)
     try:
         identity = await client_authenticate(headers, fmt=fmt, path=request.path)
         rate_limiter().check(identity.name)

@@ -15,6 +15,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import orjson
 from django.conf import settings
@@ -37,7 +38,7 @@ from gateway.request_checks import (
 from gateway.respond import respond_complete, respond_reply, respond_stream
 from gateway.responses import error_response
 from gateway.upstream_call import open_upstream, read_body
-from gateway.upstreams import resolve_route
+from gateway.upstreams import resolve_route, with_query
 from policies.engine import apply_request
 from policies.engine.request import PolicyRefusedRequest
 from policies.runtime import resolve_policy
@@ -46,14 +47,15 @@ logger = logging.getLogger("gateway.pipeline")
 Response = HttpResponse | StreamingHttpResponse
 
 
-async def proxy(http_request: InboundRequest, fmt: WireFormat) -> Response:
-    """Handle one client call in wire format `fmt`."""
+async def proxy(http_request: InboundRequest, fmt: WireFormat, query: str = "") -> Response:
+    """Handle one client call in wire format `fmt`; `query` is the client's URL query string,
+    passed on to a same-format upstream."""
     headers = http_request.headers
     if not isinstance(headers, dict):  # Django's case-insensitive headers (the lane's are lower)
         headers = {k.lower(): v for k, v in headers.items()}
     exchange = Exchange(fmt, headers)
     return await run_guarded(
-        http_request, exchange, lambda identity: _proxy(http_request, exchange, identity)
+        http_request, exchange, lambda identity: _proxy(http_request, exchange, identity, query)
     )
 
 
@@ -90,7 +92,7 @@ async def run_guarded(
 
 
 async def _proxy(
-    http_request: InboundRequest, exchange: Exchange, identity: ClientIdentity
+    http_request: InboundRequest, exchange: Exchange, identity: ClientIdentity, query: str
 ) -> Response:
     record, headers = exchange.record, exchange.headers
     data = parse_body(http_request)
@@ -112,7 +114,9 @@ async def _proxy(
         request = exchange.request = await apply_request(active.policy, request, ctx)
     except PolicyRefusedRequest as refused:
         return respond_reply(exchange, refused.message, refused.status)
-    upstream_body = exchange.upstream_codec.encode_request(request)
+    same_format = route.format == exchange.fmt
+    encoded = exchange.upstream_codec.encode_request(request)
+    upstream_body = _as_sent(data, encoded) if same_format else encoded
     upstream_body["model"] = route.model
     if request.stream and route.format == "openai":
         # Ask for usage so it is recorded; the encoder shows it only to clients that asked.
@@ -122,7 +126,7 @@ async def _proxy(
     clock = exchange.clock
     clock.upstream_started = time.perf_counter()
     response = await open_upstream(
-        url=route.upstream.url_for(route.format),
+        url=with_query(route.upstream.url_for(route.format), query if same_format else ""),
         body=orjson.dumps(upstream_body),
         headers=upstream_request_headers(route.upstream, route.format, headers),
         upstream=route.upstream.name,
@@ -136,3 +140,10 @@ async def _proxy(
     raw = await read_body(response, route.upstream.name, waited, time_left_s=time_left)
     clock.upstream_wait += waited[0]
     return await respond_complete(exchange, raw, extra_headers)
+
+
+def _as_sent(client_body: dict[str, Any], encoded: dict[str, Any]) -> dict[str, Any]:
+    """The body to send upstream when client and upstream share a format: a copy of the
+    client's own body (its key order) when the policy left the request as it came, else the
+    re-encoded one. Compared by value, so an in-place change by a policy is never lost."""
+    return dict(client_body) if encoded == client_body else encoded

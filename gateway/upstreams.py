@@ -40,6 +40,13 @@ class Upstream:
         return base + "/v1/messages"
 
 
+def with_query(url: str, query: str) -> str:
+    """`url` with the client's query string appended (after any query the URL already has)."""
+    if not query:
+        return url
+    return f"{url}{'&' if '?' in url else '?'}{query}"
+
+
 @dataclass(frozen=True, slots=True)
 class Route:
     """Where one request goes: the upstream and the model name it should receive."""

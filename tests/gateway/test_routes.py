@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gateway.routes import client_format, match_route
+from gateway.upstreams import with_query
 
 
 @pytest.mark.parametrize(
@@ -40,3 +41,21 @@ def test_client_format_prefers_the_routes_own() -> None:
     assert client_format("/v1/models", {"anthropic-version": "1"}, models) == "anthropic"
     assert client_format("/v1/messages/batches", {}, None) == "anthropic"
     assert client_format("/v1/nope", {"authorization": "Bearer k"}, None) == "openai"
+
+
+@pytest.mark.parametrize(
+    ("url", "query", "expected"),
+    [
+        ("https://api.test/v1/messages", "", "https://api.test/v1/messages"),
+        ("https://api.test/v1/messages", "beta=true", "https://api.test/v1/messages?beta=true"),
+        (
+            "https://az.test/chat?api-version=1",
+            "beta=true",
+            "https://az.test/chat?api-version=1&beta=true",
+        ),
+    ],
+)
+def test_the_clients_query_is_appended_to_the_upstream_url(
+    url: str, query: str, expected: str
+) -> None:
+    assert with_query(url, query) == expected

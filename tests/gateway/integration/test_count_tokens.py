@@ -59,6 +59,18 @@ async def test_the_query_string_claude_code_adds_is_no_obstacle(
     assert (await stored(reply)).endpoint == path.partition("?")[0]
 
 
+@pytest.mark.parametrize("path", [PATH, "/v1/messages"])
+async def test_the_clients_query_string_reaches_the_upstream(
+    v1: V1Client, api_key: str, anthropic_upstream: list[httpx.Request], path: str
+) -> None:
+    body = {**BODY, "model": "claude-sonnet-4-5", "max_tokens": 5}
+    reply = await v1.call("POST", f"{path}?beta=true&x=a%20b", body=body, headers=headers(api_key))
+    assert reply.status == 200, reply.body
+    (call,) = anthropic_upstream
+    assert call.url.path == path
+    assert call.url.query == b"beta=true&x=a%20b"
+
+
 async def test_recorded_as_a_pass_through(v1: V1Client, api_key: str) -> None:
     reply = await v1.call(
         "POST", PATH, body=BODY, headers=headers(api_key, **{"x-session-id": "s1"})
