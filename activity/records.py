@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from gateway.neutral import Event, WireFormat
+from wire.neutral import Event, WireFormat
 
 _RAND_A_BITS, _RAND_B_BITS = 12, 62
 # A private generator seeded from the OS, reseeded in every forked worker: nothing that seeds

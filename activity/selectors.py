@@ -24,7 +24,7 @@ from django.utils.dateparse import parse_datetime
 
 from activity.models import Transaction, TransactionBody
 from activity.records import STATUSES
-from gateway.routes import recorded_endpoints
+from wire.routes import recorded_endpoints
 
 BODY_FIELDS = ("request_original", "request_final", "response_original", "response_final")
 RANGES: dict[str, timedelta] = {

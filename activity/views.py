@@ -27,7 +27,7 @@ from activity.selectors import (
     transaction_page,
 )
 from activity.sse import live_event_stream
-from gateway.routes import recorded_endpoints
+from wire.routes import recorded_endpoints
 
 MONITOR_MAX_ROWS = 500
 

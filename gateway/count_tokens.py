@@ -21,16 +21,16 @@ from django.conf import settings
 from django.http import HttpResponse
 
 from activity import taps
-from gateway.codecs.common import require_model
-from gateway.errors import InvalidRequest, UpstreamUnavailable
 from gateway.exchange import Exchange
-from gateway.headers import client_response_headers, upstream_request_headers
 from gateway.inbound import InboundRequest
 from gateway.pipeline import Response, run_guarded
 from gateway.request_checks import header_session_id, parse_body
 from gateway.responses import json_response
 from gateway.upstream_call import open_upstream, read_body
-from gateway.upstreams import pick_upstream, with_query
+from wire.codecs.common import require_model
+from wire.errors import InvalidRequest, UpstreamUnavailable
+from wire.headers import client_response_headers, upstream_request_headers
+from wire.upstreams import pick_upstream, with_query
 
 logger = logging.getLogger("gateway.count_tokens")
 

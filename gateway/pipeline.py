@@ -22,12 +22,9 @@ from django.conf import settings
 from django.http import HttpResponse, StreamingHttpResponse
 
 from gateway.client_auth import client_authenticate
-from gateway.errors import AuthenticationFailed, GatewayError
 from gateway.exchange import Exchange
-from gateway.headers import client_response_headers, upstream_request_headers
 from gateway.inbound import InboundRequest
 from gateway.keys import ClientIdentity
-from gateway.neutral import WireFormat
 from gateway.rate_limit import rate_limiter
 from gateway.request_checks import (
     check_message_count,
@@ -38,10 +35,13 @@ from gateway.request_checks import (
 from gateway.respond import respond_complete, respond_reply, respond_stream
 from gateway.responses import error_response
 from gateway.upstream_call import open_upstream, read_body
-from gateway.upstreams import resolve_route, with_query
 from policies.engine import apply_request
 from policies.engine.request import PolicyRefusedRequest
 from policies.runtime import resolve_policy
+from wire.errors import AuthenticationFailed, GatewayError
+from wire.headers import client_response_headers, upstream_request_headers
+from wire.neutral import WireFormat
+from wire.upstreams import resolve_route, with_query
 
 logger = logging.getLogger("gateway.pipeline")
 Response = HttpResponse | StreamingHttpResponse

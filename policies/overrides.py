@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import logging
 
-from gateway.errors import NotFound, PolicyFailed
 from policies.runtime import ActivePolicy, policy_runtime, run_db_once
 from policies.validation import PolicyNotFound, PolicyValidationError
+from wire.errors import NotFound, PolicyFailed
 
 logger = logging.getLogger("policies.overrides")
 

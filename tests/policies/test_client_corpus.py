@@ -19,7 +19,6 @@ from typing import Any
 import httpx
 import pytest
 
-from gateway.mock.transport import MockUpstreamTransport
 from policies.registry import registry
 from policies.runtime import ActivePolicy, policy_runtime
 from tests.e2e.clients.scrub import FIXTURE_KEY
@@ -37,6 +36,7 @@ from tests.policies.client_corpus import (
     with_stream,
     without_model,
 )
+from wire.mock.transport import MockUpstreamTransport
 
 FIXTURES = fixture_paths()
 RESPONSES_MISSING = (

@@ -19,10 +19,10 @@ from activity.live_events import (
     answer_preview,
 )
 from activity.records import TransactionRecord
-from gateway.neutral import BlockStart, TextBlock, TextDelta, ToolCallBlock
 from policies.context import Decision
 from tests.activity.live.conftest import add_watcher, layer_settings
 from tests.activity.live.layers import HangingLayer, RecordingLayer
+from wire.neutral import BlockStart, TextBlock, TextDelta, ToolCallBlock
 
 
 def _record(**fields: Any) -> TransactionRecord:
