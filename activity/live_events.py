@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 
 import orjson
 
-from activity.records import TransactionRecord
+from gateway.transaction_record import TransactionRecord
 from policies.context import Decision
 from wire.neutral import BlockStart, Event, TextDelta, ToolCallBlock
 

@@ -20,7 +20,7 @@ import orjson
 from django.conf import settings
 from django.http import HttpResponse
 
-from activity import taps
+from gateway import taps
 from gateway.exchange import Exchange
 from gateway.inbound import InboundRequest
 from gateway.pipeline import Response, run_guarded

@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from activity import taps
-from activity.records import TransactionRecord, new_transaction_id
+from gateway import taps
 from gateway.timing import RequestClock
+from gateway.transaction_record import TransactionRecord, new_transaction_id
 from policies.base import Policy
 from policies.context import Decision, PolicyContext
 from wire.codecs import Codec, codec_for

@@ -37,7 +37,7 @@ from gateway.responses import error_response
 from gateway.upstream_call import open_upstream, read_body
 from policies.engine import apply_request
 from policies.engine.request import PolicyRefusedRequest
-from policies.runtime import resolve_policy
+from policies.selection import resolve_policy
 from wire.errors import AuthenticationFailed, GatewayError
 from wire.headers import client_response_headers, upstream_request_headers
 from wire.neutral import WireFormat

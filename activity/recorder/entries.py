@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from activity.records import TransactionRecord
+from gateway.transaction_record import TransactionRecord
 from wire.codecs.base import Codec
 from wire.neutral import Event
 

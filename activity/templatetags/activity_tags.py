@@ -7,7 +7,7 @@ from typing import Any
 
 from django import template
 
-from activity.records import STATUSES
+from gateway.transaction_record import STATUSES
 from wire.routes import pass_through_endpoints
 
 register = template.Library()

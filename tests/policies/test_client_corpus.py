@@ -19,8 +19,9 @@ from typing import Any
 import httpx
 import pytest
 
+from policies.active import ActivePolicy
 from policies.registry import registry
-from policies.runtime import ActivePolicy, policy_runtime
+from policies.runtime import policy_runtime
 from tests.e2e.clients.scrub import FIXTURE_KEY
 from tests.policies.client_corpus import (
     NOT_FORWARDED,

@@ -18,7 +18,7 @@ from activity.live_events import (
     TransactionStarted,
     answer_preview,
 )
-from activity.records import TransactionRecord
+from gateway.transaction_record import TransactionRecord
 from policies.context import Decision
 from tests.activity.live.conftest import add_watcher, layer_settings
 from tests.activity.live.layers import HangingLayer, RecordingLayer

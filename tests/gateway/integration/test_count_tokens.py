@@ -13,8 +13,9 @@ from asgiref.sync import sync_to_async
 from activity.models import Transaction
 from activity.recorder import recorder
 from gateway import upstream_call
+from policies.active import ActivePolicy
 from policies.builtin.string_replace import StringReplacePolicy
-from policies.runtime import ActivePolicy, policy_runtime
+from policies.runtime import policy_runtime
 from tests.gateway.integration.conftest import Reply, V1Client
 from tests.gateway.integration.test_v1_routes import anthropic_error
 from wire.upstreams import upstreams

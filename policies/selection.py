@@ -1,4 +1,5 @@
-"""Per-request policy override by saved name (`X-Luthien-Policy`).
+"""Which policy one request runs: the override by saved name (`X-Luthien-Policy`), else the
+active one.
 
 The pipeline has already checked that the key may override. Saved policies are cached per
 process in the runtime (keyed by name, holding the version) and forgotten whenever the shared
@@ -9,11 +10,13 @@ from __future__ import annotations
 
 import logging
 
-from policies.runtime import ActivePolicy, policy_runtime, run_db_once
+from policies.active import ActivePolicy
+from policies.loading import saved_policy_load
+from policies.runtime import policy_runtime, run_db_once
 from policies.validation import PolicyNotFound, PolicyValidationError
 from wire.errors import NotFound, PolicyFailed
 
-logger = logging.getLogger("policies.overrides")
+logger = logging.getLogger("policies.selection")
 
 
 async def policy_by_name(name: str) -> ActivePolicy:
@@ -23,8 +26,6 @@ async def policy_by_name(name: str) -> ActivePolicy:
     if cached is not None:
         return cached
     generation = runtime.generation
-    from policies.loading import saved_policy_load
-
     try:
         active = await run_db_once(lambda: saved_policy_load(name))
     except PolicyNotFound as error:
@@ -33,4 +34,15 @@ async def policy_by_name(name: str) -> ActivePolicy:
         logger.error("saved policy %r no longer validates: %s", name, error)
         raise PolicyFailed(f"saved policy {name!r} is invalid: {error}") from error
     runtime.remember(active, generation=generation)
+    return active
+
+
+async def resolve_policy(override: str | None) -> ActivePolicy:
+    """The policy for one request: the override (already authorized) or the active one."""
+    if override:
+        return await policy_by_name(override)
+    runtime = policy_runtime()
+    active = runtime.loaded()
+    if active is None:  # first request of a process without lifespan (tests)
+        active = await run_db_once(runtime.current)
     return active
