@@ -15,7 +15,6 @@ import anthropic
 import openai
 import orjson
 import pytest
-from django.test import AsyncClient
 from pydantic import TypeAdapter
 
 from gateway import taps
@@ -28,6 +27,7 @@ from tests.gateway.integration.sse_helpers import (
     openai_stream_text,
     sse_events,
 )
+from tests.lane import LaneClient
 
 KEY = "parity-key"
 SCENARIOS = {
@@ -101,7 +101,7 @@ def anthropic_result(response: Any, raw: bytes, stream: bool) -> dict[str, Any]:
 
 
 async def call(fmt: str, stream: bool, model: str, user: str) -> dict[str, Any]:
-    client = AsyncClient()
+    client = LaneClient()
     body: dict[str, Any] = {
         "model": model,
         "stream": stream,
