@@ -1,6 +1,6 @@
 """The proxy API (django-ninja): the Django entry to `/v1/`, for the OpenAPI docs and Django's
 test client. Production traffic takes the ASGI lane (`gateway.asgi_lane`); both hand the raw
-request to `gateway.dispatch`, which answers from the route table (`gateway.routes`).
+request to `gateway.dispatch`, which answers from the route table (`wire.routes`).
 
 The documented operations below are the served routes; hidden operations send every other
 method on those paths, and every other path under `/v1/`, to the same dispatcher, which answers
@@ -16,7 +16,8 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from ninja import Router
 
 from gateway.dispatch import dispatch
-from gateway.routes import ROUTES
+from gateway.proxy_response import ProxyResponse
+from wire.routes import ROUTES
 
 router = Router(tags=["proxy"])
 Response = HttpResponse | StreamingHttpResponse
@@ -37,7 +38,21 @@ _BODY_DOC: dict[str, Any] = {
 
 async def _dispatch(request: HttpRequest) -> Response:
     method = request.method or "GET"
-    return await dispatch(request, method=method, query=request.META.get("QUERY_STRING", ""))
+    answer = await dispatch(request, method=method, query=request.META.get("QUERY_STRING", ""))
+    return as_django_response(answer)
+
+
+def as_django_response(answer: ProxyResponse) -> Response:
+    """The gateway's answer as a Django response (the same status, headers and bytes)."""
+    response: Response
+    if answer.stream is not None:
+        response = StreamingHttpResponse(answer.stream)
+    else:
+        response = HttpResponse(answer.body, status=answer.status)
+    response.status_code = answer.status
+    for name, value in answer.headers.items():
+        response[name] = value
+    return response
 
 
 @router.post(

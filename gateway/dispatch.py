@@ -1,5 +1,5 @@
 """Every request under `/v1/`, whichever entry path it took (the ASGI lane in production, the
-ninja API in Django), is answered here from the route table in `gateway.routes`.
+ninja API in Django), is answered here from the route table in `wire.routes`.
 
     proxy          → gateway.pipeline.proxy (policy applied, recorded)
     count_tokens   → gateway.count_tokens (pass-through, recorded)
@@ -16,18 +16,17 @@ from __future__ import annotations
 from dataclasses import replace
 from urllib.parse import parse_qsl
 
-from django.http import HttpResponse, StreamingHttpResponse
-
 from gateway.client_auth import client_authenticate
 from gateway.count_tokens import count_tokens
-from gateway.errors import GatewayError, MethodNotAllowed, NotFound, UnknownEndpoint
 from gateway.inbound import InboundRequest
 from gateway.models_list import anthropic_model_page, model_find, openai_model_list
-from gateway.neutral import WireFormat
 from gateway.pipeline import proxy
+from gateway.proxy_response import ProxyResponse, error_response, json_response
 from gateway.rate_limit import rate_limiter
-from gateway.responses import error_response, json_response
-from gateway.routes import (
+from gateway.stored_responses import stored_response
+from wire.errors import GatewayError, MethodNotAllowed, NotFound, UnknownEndpoint
+from wire.neutral import WireFormat
+from wire.routes import (
     STORED_RESPONSE_ENDPOINTS,
     RouteMatch,
     V1Route,
@@ -36,25 +35,24 @@ from gateway.routes import (
     served_endpoints,
     stored_response_endpoint,
 )
-from gateway.stored_responses import stored_response
-
-Response = HttpResponse | StreamingHttpResponse
 
 
-async def dispatch(request: InboundRequest, *, method: str, query: str = "") -> Response:
+async def dispatch(request: InboundRequest, *, method: str, query: str = "") -> ProxyResponse:
     """Answer `method request.path?query`."""
     match = match_route(method, request.path)
     response = await _answer(request, match, method, query)
-    if method == "HEAD" and isinstance(response, HttpResponse):
-        response.content = b""
+    if method == "HEAD" and response.stream is None:
+        response.body = b""
     return response
 
 
-async def _answer(request: InboundRequest, match: RouteMatch, method: str, query: str) -> Response:
+async def _answer(
+    request: InboundRequest, match: RouteMatch, method: str, query: str
+) -> ProxyResponse:
     route = match.route
     if route is not None and match.allowed and route.handler == "proxy":
         assert route.fmt is not None
-        return await proxy(request, route.fmt)  # the hot path: nothing else done before it
+        return await proxy(request, route.fmt, query)  # the hot path: nothing else done before it
     headers = {name.lower(): value for name, value in request.headers.items()}
     fmt = client_format(request.path, headers, route)
     path = request.path[:200]
@@ -75,7 +73,7 @@ async def _answer(request: InboundRequest, match: RouteMatch, method: str, query
         )
         return error_response(fmt, error, "")
     if route.handler == "count_tokens":
-        return await count_tokens(request, headers)
+        return await count_tokens(request, headers, query)
     if stored is not None:
         endpoint, response_id = stored
         return await stored_response(
@@ -104,13 +102,13 @@ def _stored_route(
     return route, RouteMatch(route, method in allowed, match.param), stored
 
 
-def _model_list(fmt: WireFormat, query: str) -> HttpResponse:
+def _model_list(fmt: WireFormat, query: str) -> ProxyResponse:
     if fmt == "anthropic":
         return json_response(anthropic_model_page(dict(parse_qsl(query))), "", None, {})
     return json_response(openai_model_list(), "", None, {})
 
 
-def _model(fmt: WireFormat, model_id: str) -> HttpResponse:
+def _model(fmt: WireFormat, model_id: str) -> ProxyResponse:
     entry = model_find(model_id)
     if entry is None:
         raise NotFound(

@@ -15,18 +15,15 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import orjson
-from django.conf import settings
-from django.http import HttpResponse, StreamingHttpResponse
 
 from gateway.client_auth import client_authenticate
-from gateway.errors import AuthenticationFailed, GatewayError
 from gateway.exchange import Exchange
-from gateway.headers import client_response_headers, upstream_request_headers
 from gateway.inbound import InboundRequest
 from gateway.keys import ClientIdentity
-from gateway.neutral import WireFormat
+from gateway.proxy_response import ProxyResponse, error_response
 from gateway.rate_limit import rate_limiter
 from gateway.request_checks import (
     check_message_count,
@@ -35,33 +32,35 @@ from gateway.request_checks import (
     session_id,
 )
 from gateway.respond import respond_complete, respond_reply, respond_stream
-from gateway.responses import error_response
 from gateway.upstream_call import open_upstream, read_body
-from gateway.upstreams import resolve_route
 from policies.engine import apply_request
 from policies.engine.request import PolicyRefusedRequest
-from policies.runtime import resolve_policy
+from policies.selection import resolve_policy
+from wire.errors import AuthenticationFailed, GatewayError
+from wire.headers import client_response_headers, upstream_request_headers
+from wire.neutral import WireFormat
+from wire.upstreams import resolve_route, with_query
 
 logger = logging.getLogger("gateway.pipeline")
-Response = HttpResponse | StreamingHttpResponse
 
 
-async def proxy(http_request: InboundRequest, fmt: WireFormat) -> Response:
-    """Handle one client call in wire format `fmt`."""
+async def proxy(http_request: InboundRequest, fmt: WireFormat, query: str = "") -> ProxyResponse:
+    """Handle one client call in wire format `fmt`; `query` is the client's URL query string,
+    passed on to a same-format upstream."""
     headers = http_request.headers
     if not isinstance(headers, dict):  # Django's case-insensitive headers (the lane's are lower)
         headers = {k.lower(): v for k, v in headers.items()}
     exchange = Exchange(fmt, headers)
     return await run_guarded(
-        http_request, exchange, lambda identity: _proxy(http_request, exchange, identity)
+        http_request, exchange, lambda identity: _proxy(http_request, exchange, identity, query)
     )
 
 
 async def run_guarded(
     http_request: InboundRequest,
     exchange: Exchange,
-    work: Callable[[ClientIdentity], Awaitable[Response]],
-) -> Response:
+    work: Callable[[ClientIdentity], Awaitable[ProxyResponse]],
+) -> ProxyResponse:
     """Authenticate and rate-limit the call, run `work`, and answer every failure in the
     client's format with the transaction finished (gateway errors, a client gone, a bug)."""
     fmt = exchange.fmt
@@ -90,8 +89,8 @@ async def run_guarded(
 
 
 async def _proxy(
-    http_request: InboundRequest, exchange: Exchange, identity: ClientIdentity
-) -> Response:
+    http_request: InboundRequest, exchange: Exchange, identity: ClientIdentity, query: str
+) -> ProxyResponse:
     record, headers = exchange.record, exchange.headers
     data = parse_body(http_request)
     record.request_original = http_request.body
@@ -112,7 +111,9 @@ async def _proxy(
         request = exchange.request = await apply_request(active.policy, request, ctx)
     except PolicyRefusedRequest as refused:
         return respond_reply(exchange, refused.message, refused.status)
-    upstream_body = exchange.upstream_codec.encode_request(request)
+    same_format = route.format == exchange.fmt
+    encoded = exchange.upstream_codec.encode_request(request)
+    upstream_body = _as_sent(data, encoded) if same_format else encoded
     upstream_body["model"] = route.model
     if request.stream and route.format == "openai":
         # Ask for usage so it is recorded; the encoder shows it only to clients that asked.
@@ -122,7 +123,7 @@ async def _proxy(
     clock = exchange.clock
     clock.upstream_started = time.perf_counter()
     response = await open_upstream(
-        url=route.upstream.url_for(route.format),
+        url=with_query(route.upstream.url_for(route.format), query if same_format else ""),
         body=orjson.dumps(upstream_body),
         headers=upstream_request_headers(route.upstream, route.format, headers),
         upstream=route.upstream.name,
@@ -131,8 +132,12 @@ async def _proxy(
     extra_headers = client_response_headers(response.headers.multi_items())
     if request.stream:
         return respond_stream(exchange, response, extra_headers)
-    waited = [0.0]
-    time_left = settings.LUTHIEN_UPSTREAM_TOTAL_TIMEOUT_S - (time.perf_counter() - clock.started)
-    raw = await read_body(response, route.upstream.name, waited, time_left_s=time_left)
-    clock.upstream_wait += waited[0]
+    raw = await read_body(response, route.upstream.name, clock)
     return await respond_complete(exchange, raw, extra_headers)
+
+
+def _as_sent(client_body: dict[str, Any], encoded: dict[str, Any]) -> dict[str, Any]:
+    """The body to send upstream when client and upstream share a format: a copy of the
+    client's own body (its key order) when the policy left the request as it came, else the
+    re-encoded one. Compared by value, so an in-place change by a policy is never lost."""
+    return dict(client_body) if encoded == client_body else encoded

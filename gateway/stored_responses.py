@@ -23,19 +23,18 @@ from urllib.parse import quote
 
 import httpx
 import orjson
-from django.conf import settings
 
-from activity import taps
-from gateway.errors import UpstreamFailure
+from gateway import taps
 from gateway.exchange import Exchange
-from gateway.headers import client_response_headers, upstream_request_headers
 from gateway.inbound import InboundRequest
-from gateway.pipeline import Response, run_guarded
+from gateway.pipeline import run_guarded
+from gateway.proxy_response import ProxyResponse, json_response, stream_response
 from gateway.request_checks import header_session_id
-from gateway.responses import json_response, stream_response
 from gateway.stages import read_upstream
 from gateway.upstream_call import open_upstream, read_body
-from gateway.upstreams import upstreams
+from wire.errors import UpstreamFailure
+from wire.headers import client_response_headers, upstream_request_headers
+from wire.upstreams import upstreams, with_query
 
 
 async def stored_response(
@@ -46,11 +45,11 @@ async def stored_response(
     endpoint: str,
     response_id: str,
     query: str,
-) -> Response:
+) -> ProxyResponse:
     """Relay one call on a stored response; `headers` has lower-case names."""
     exchange = Exchange("responses", headers)
 
-    async def work(_: object) -> Response:
+    async def work(_: object) -> ProxyResponse:
         return await _relay(http_request, exchange, method, endpoint, response_id, query)
 
     return await run_guarded(http_request, exchange, work)
@@ -63,7 +62,7 @@ async def _relay(
     endpoint: str,
     response_id: str,
     query: str,
-) -> Response:
+) -> ProxyResponse:
     record, clock = exchange.record, exchange.clock
     record.endpoint = endpoint
     record.request_original = http_request.body
@@ -73,11 +72,9 @@ async def _relay(
     taps.transaction_started(record)
     suffix = endpoint.removeprefix("/v1/responses/{id}")
     url = f"{upstream.url_for('responses')}/{quote(response_id, safe='')}{suffix}"
-    if query:
-        url += f"?{query}"
     clock.upstream_started = time.perf_counter()
     response = await open_upstream(
-        url=url,
+        url=with_query(url, query),
         body=http_request.body if method == "POST" else b"",
         headers=upstream_request_headers(upstream, "responses", exchange.headers),
         upstream=upstream.name,
@@ -86,13 +83,10 @@ async def _relay(
     clock.upstream_wait += time.perf_counter() - clock.upstream_started
     extra = client_response_headers(response.headers.multi_items())
     if response.headers.get("content-type", "").startswith("text/event-stream"):
-        relayed_stream = stream_response(_stream(exchange, response), record.id, extra)
-        relayed_stream.status_code = response.status_code
-        return relayed_stream
-    waited = [0.0]
-    time_left = settings.LUTHIEN_UPSTREAM_TOTAL_TIMEOUT_S - (time.perf_counter() - clock.started)
-    raw = await read_body(response, upstream.name, waited, time_left_s=time_left)
-    clock.upstream_wait += waited[0]
+        relayed = stream_response(_stream(exchange, response), record.id, extra)
+        relayed.status = response.status_code
+        return relayed
+    raw = await read_body(response, upstream.name, clock)
     record.response_original = raw
     try:
         answer = orjson.loads(raw) if raw else None
@@ -100,9 +94,7 @@ async def _relay(
         answer = None
     record.response_final = answer if isinstance(answer, dict) else None
     exchange.finish(status="completed", http_status=response.status_code)
-    relayed = json_response(raw, record.id, record.overhead_ms, extra)
-    relayed.status_code = response.status_code
-    return relayed
+    return json_response(raw, record.id, record.overhead_ms, extra, status=response.status_code)
 
 
 async def _stream(exchange: Exchange, response: httpx.Response) -> AsyncGenerator[bytes, None]:

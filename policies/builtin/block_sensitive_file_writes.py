@@ -13,8 +13,7 @@ from typing import Any
 
 from pydantic import Field
 
-from gateway.neutral import ToolCallBlock
-from policies.base import PolicyConfig
+from policies.base import PolicyConfigSchema
 from policies.preset import PresetConfig, RulePresetPolicy
 from policies.registry import register
 from policies.rules.findings import Finding, incomplete_finding
@@ -31,6 +30,7 @@ from policies.rules.toolcalls import (
     tool_keys,
 )
 from policies.rules.writes import patch_paths, written_paths
+from wire.neutral import ToolCallBlock
 
 DEFAULT_FILE_TOOLS = (
     "Write", "Edit", "MultiEdit", "NotebookEdit", "str_replace_based_edit_tool",
@@ -91,7 +91,9 @@ class BlockSensitiveFileWritesPolicy(RulePresetPolicy):
             "`command`/`cmd` string or `argv` list are checked whatever their name).",
         )
 
-    def __init__(self, config: PolicyConfig | None = None, *, label: str | None = None) -> None:
+    def __init__(
+        self, config: PolicyConfigSchema | None = None, *, label: str | None = None
+    ) -> None:
         super().__init__(config, label=label)
         assert isinstance(self.config, BlockSensitiveFileWritesPolicy.Config)
         self.patterns = GlobSet(self.config.patterns)

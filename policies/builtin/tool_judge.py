@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
-from gateway.neutral import Block, ToolCallBlock
-from policies.base import Policy, PolicyConfig, StreamingMode
+from policies.base import Policy, PolicyConfigSchema, StreamingMode
 from policies.context import PolicyContext
 from policies.engine.notices import blocked_tool_call_text, pretty_arguments
 from policies.judge_client import (
@@ -27,6 +26,7 @@ from policies.judge_client import (
     template_render,
 )
 from policies.registry import register
+from wire.neutral import Block, ToolCallBlock
 
 TEMPLATE_FIELDS = frozenset({"tool_name", "arguments", "user_request"})
 
@@ -80,7 +80,9 @@ class ToolJudgePolicy(Policy):
         def _placeholders(cls, value: str) -> str:
             return template_check(value, allowed=TEMPLATE_FIELDS, required=frozenset({"arguments"}))
 
-    def __init__(self, config: PolicyConfig | None = None, *, label: str | None = None) -> None:
+    def __init__(
+        self, config: PolicyConfigSchema | None = None, *, label: str | None = None
+    ) -> None:
         super().__init__(config, label=label)
         assert isinstance(self.config, ToolJudgePolicy.Config)
         self.options: ToolJudgePolicy.Config = self.config

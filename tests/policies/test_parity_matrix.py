@@ -16,18 +16,19 @@ import anthropic
 import openai
 import orjson
 import pytest
-from django.test import AsyncClient
 from pydantic import TypeAdapter
 
-from activity import taps
-from activity.records import TransactionRecord
+from gateway import taps
+from gateway.transaction_record import TransactionRecord
+from policies.active import ActivePolicy
 from policies.registry import registry
-from policies.runtime import ActivePolicy, policy_runtime
+from policies.runtime import policy_runtime
 from tests.gateway.integration.sse_helpers import (
     anthropic_stream_text,
     openai_stream_text,
     sse_events,
 )
+from tests.lane import LaneClient
 
 KEY = "parity-key"
 SCENARIOS = {
@@ -128,7 +129,7 @@ def responses_result(response: Any, raw: bytes, stream: bool) -> dict[str, Any]:
 
 
 async def call(fmt: str, stream: bool, model: str, user: str) -> dict[str, Any]:
-    client = AsyncClient()
+    client = LaneClient()
     body: dict[str, Any] = {
         "model": model,
         "stream": stream,

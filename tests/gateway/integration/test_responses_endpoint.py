@@ -18,12 +18,12 @@ from activity.diffs.text import request_lines, response_lines
 from activity.models import Transaction
 from activity.recorder import recorder
 from gateway import upstream_call
-from gateway.upstreams import upstreams
 from policies.registry import registry
 from policies.runtime import ActivePolicy, policy_runtime
-from tests.gateway.codecs.helpers import stream_bytes
 from tests.gateway.integration.conftest import Reply, V1Client
 from tests.gateway.integration.test_v1_routes import openai_error
+from tests.wire.codecs.helpers import stream_bytes
+from wire.upstreams import upstreams
 
 PATH = "/v1/responses"
 EVENT = TypeAdapter(openai.types.responses.ResponseStreamEvent)
