@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
+import httpx
 import openai
 import pytest
 
@@ -30,6 +31,25 @@ SHELL_TOOL = {
 
 
 @pytest.fixture
+def client(gateway_server: Server, e2e_key: str) -> Iterator[openai.OpenAI]:
+    """An SDK client whose calls are all recorded before the test ends (the gateway process
+    writes in the background; the database is flushed after each test)."""
+    ids: list[str] = []
+
+    def keep_id(response: httpx.Response) -> None:
+        if "x-luthien-transaction-id" in response.headers:
+            ids.append(response.headers["x-luthien-transaction-id"])
+
+    http = httpx.Client(event_hooks={"response": [keep_id]})
+    yield openai.OpenAI(
+        base_url=gateway_server.url + "/v1", api_key=e2e_key, max_retries=0, http_client=http
+    )
+    http.close()
+    for transaction_id in ids:
+        wait_recorded(transaction_id)
+
+
+@pytest.fixture
 def blocking(transactional_db: None) -> Iterator[dict[str, str]]:
     """Headers choosing a saved `block-dangerous-commands` policy for one call."""
     from policies.services import policy_config_create
@@ -38,8 +58,8 @@ def blocking(transactional_db: None) -> Iterator[dict[str, str]]:
     yield {"X-Luthien-Policy": "no-rm"}
 
 
-def test_create_text_and_recorded(gateway_server: Server, e2e_key: str) -> None:
-    raw = oai(gateway_server, e2e_key).responses.with_raw_response.create(
+def test_create_text_and_recorded(client: openai.OpenAI) -> None:
+    raw = client.responses.with_raw_response.create(
         model="mock/echo", input="hi responses", instructions="be brief"
     )
     response = raw.parse()
@@ -53,8 +73,7 @@ def test_create_text_and_recorded(gateway_server: Server, e2e_key: str) -> None:
     )
 
 
-def test_stream_function_call(gateway_server: Server, e2e_key: str) -> None:
-    client = oai(gateway_server, e2e_key)
+def test_stream_function_call(client: openai.OpenAI) -> None:
     with client.responses.stream(
         model="mock/agent", input="RUN: git status", tools=[SHELL_TOOL]
     ) as stream:
@@ -68,11 +87,9 @@ def test_stream_function_call(gateway_server: Server, e2e_key: str) -> None:
     assert final.output_text == "Running `git status` now."
 
 
-def test_create_streamed_reasoning_with_encrypted_content(
-    gateway_server: Server, e2e_key: str
-) -> None:
+def test_create_streamed_reasoning_with_encrypted_content(client: openai.OpenAI) -> None:
     events = list(
-        oai(gateway_server, e2e_key).responses.create(
+        client.responses.create(
             model="mock/thinking",
             input="think first",
             include=["reasoning.encrypted_content"],
@@ -89,9 +106,8 @@ def test_create_streamed_reasoning_with_encrypted_content(
 
 @pytest.mark.parametrize("stream", [False, True])
 def test_a_blocked_call_reads_as_text(
-    gateway_server: Server, e2e_key: str, blocking: dict[str, str], stream: bool
+    client: openai.OpenAI, blocking: dict[str, str], stream: bool
 ) -> None:
-    client = oai(gateway_server, e2e_key)
     kwargs = {"model": "mock/agent", "input": "RUN: rm -rf ~", "tools": [SHELL_TOOL]}
     if stream:
         with client.responses.stream(**kwargs, extra_headers=blocking) as events:
@@ -105,12 +121,13 @@ def test_a_blocked_call_reads_as_text(
     assert final.status == "completed"
 
 
-def test_errors(gateway_server: Server, e2e_key: str) -> None:
-    client = oai(gateway_server, e2e_key)
+def test_errors(client: openai.OpenAI, gateway_server: Server) -> None:
     with pytest.raises(openai.RateLimitError):
         client.responses.create(model="mock/error?status=429", input="x")
     with pytest.raises(openai.AuthenticationError):
-        oai(gateway_server, "lk-not-a-key").responses.create(model="mock/echo", input="x")
+        oai(gateway_server, "lk-not-a-key").responses.create(
+            model="mock/echo", input="x"
+        )  # unrecorded
     with pytest.raises(openai.BadRequestError) as bad:
         client.responses.create(model="mock/echo", input=3)  # type: ignore[arg-type]
     assert "input" in str(bad.value)
