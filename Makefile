@@ -36,10 +36,13 @@ else
 		--workers $(WORKERS) --lifespan on --no-access-log --log-level warning
 endif
 
-# Everything (upstream transport: the gateway's own HTTP/1.1), then the integration tier and the
-# end-to-end tests that reach the upstream over sockets once more on httpx's transport.
-TRANSPORT_TIERS := tests/gateway/integration tests/e2e/test_gateway_sdks.py \
-	tests/e2e/test_upstream_faults.py tests/e2e/test_v1_endpoints.py
+# Everything (upstream transport: the gateway's own HTTP/1.1), then the tests whose upstream
+# calls leave the process once more on httpx's transport: the end-to-end files that proxy to the
+# mock process and the integration files that call real sockets (the rest of the integration
+# tier is answered by the in-process mock, which no transport carries).
+TRANSPORT_TIERS := tests/e2e/test_gateway_sdks.py tests/e2e/test_upstream_faults.py \
+	tests/e2e/test_v1_endpoints.py tests/gateway/integration/test_proxy_errors.py \
+	tests/gateway/integration/test_count_tokens.py
 
 test: install
 	$(BIN)/python -m pytest -q -ra
