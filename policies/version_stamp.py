@@ -98,7 +98,8 @@ def _redis_stamp(value: bytes | str | None) -> str:
     return f"redis:{text}"
 
 
-_owed = threading.Event()  # a bump failed (Redis down): the reloader retries it
+# Set while a bump failed (Redis down) and no later one succeeded: the reloader retries it.
+_OWED = Service("policy stamp bump owed", threading.Event)
 
 
 def stamp_bump() -> bool:
@@ -113,19 +114,21 @@ def stamp_bump() -> bool:
         value = f"{time.time_ns()}-{secrets.token_hex(4)}"
         _SYNC_CLIENT.get().get(settings.REDIS_URL).set(STAMP_KEY, value)
     except redis.RedisError:
-        if not _owed.is_set():
+        owed = _OWED.get()
+        if not owed.is_set():
             logger.exception("could not bump the policy version stamp in Redis; will retry")
-        _owed.set()
+        owed.set()
         return False
-    if _owed.is_set():
+    owed = _OWED.get()
+    if owed.is_set():
         logger.warning("policy version stamp bumped after a Redis outage")
-    _owed.clear()
+    owed.clear()
     return True
 
 
 def stamp_bump_owed() -> bool:
     """Whether a bump failed and no later one succeeded yet."""
-    return _owed.is_set()
+    return _OWED.get().is_set()
 
 
 def stamp_read() -> str:
