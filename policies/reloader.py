@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
@@ -33,6 +34,25 @@ def _load_fresh() -> ActivePolicy:
 
     close_old_connections()
     return active_policy_load()
+
+
+_listeners: list[Callable[[], None]] = []
+
+
+def reload_listener_add(listener: Callable[[], None]) -> None:
+    """Call `listener` (no I/O, no exceptions) whenever this worker sees saved policies or key
+    assignments change: the gateway clears its key cache, which holds assigned policy names."""
+    if listener not in _listeners:
+        _listeners.append(listener)
+
+
+def reload_listeners_call() -> None:
+    """Run the reload listeners (a failing one is logged; the others still run)."""
+    for listener in list(_listeners):
+        try:
+            listener()
+        except Exception:
+            logger.exception("reload listener %r failed", listener)
 
 
 class PolicyReloader:
@@ -73,6 +93,7 @@ class PolicyReloader:
                 logger.info(
                     "policy %s v%s (%s) in force", active.name, active.version, active.source
                 )
+            reload_listeners_call()
             self._seen = stamp
             self._recovered()
             return True

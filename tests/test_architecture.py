@@ -52,6 +52,10 @@ PUBLIC: dict[str, frozenset[str]] = {
             "policies.runtime",
             "policies.reloader",
             "policies.api",
+            "policies.api_auth",
+            "policies.assignments",
+            "policies.models",
+            "policies.session",
         }
     ),
     "gateway": frozenset(
@@ -61,6 +65,7 @@ PUBLIC: dict[str, frozenset[str]] = {
             "gateway.models",
             "gateway.asgi_lane",
             "gateway.api",
+            "gateway.admin_api",
         }
     ),
     "activity": frozenset(
@@ -70,6 +75,7 @@ PUBLIC: dict[str, frozenset[str]] = {
             "activity.audience",
             "activity.consumers",
             "activity.api",
+            "activity.session_api",
         }
     ),
     "luthien_site": frozenset(),
