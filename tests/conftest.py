@@ -47,7 +47,9 @@ def _fresh_singletons(tmp_path: Path, settings: Any) -> Iterator[None]:
     from activity.recorder import reset_recorder
     from gateway.keys import key_cache
     from gateway.rate_limit import rate_limiter
+    from gateway.sessions import gap_sessions
     from policies.runtime import policy_runtime
+    from policies.session import session_store
     from wire.upstreams import upstreams
 
     settings.LUTHIEN_SPILL_DIR = str(tmp_path / "spill")
@@ -55,11 +57,15 @@ def _fresh_singletons(tmp_path: Path, settings: Any) -> Iterator[None]:
     key_cache().clear()
     upstreams.cache_clear()
     policy_runtime().reset()
+    session_store().clear()
+    gap_sessions().clear()
     yield
     reset_recorder()
     key_cache().clear()
     upstreams.cache_clear()
     policy_runtime().reset()
+    session_store().clear()
+    gap_sessions().clear()
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ parse with the official SDK types.
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 import anthropic
@@ -101,7 +102,9 @@ def anthropic_result(response: Any, raw: bytes, stream: bool) -> dict[str, Any]:
 
 
 async def call(fmt: str, stream: bool, model: str, user: str) -> dict[str, Any]:
+    """One call on one path, in a session of its own (trajectory rules start afresh)."""
     client = LaneClient()
+    session = {"x-luthien-session-id": uuid.uuid4().hex}
     body: dict[str, Any] = {
         "model": model,
         "stream": stream,
@@ -112,7 +115,7 @@ async def call(fmt: str, stream: bool, model: str, user: str) -> dict[str, Any]:
             "/v1/chat/completions",
             data=orjson.dumps(body),
             content_type="application/json",
-            headers={"authorization": f"Bearer {KEY}"},
+            headers={"authorization": f"Bearer {KEY}", **session},
         )
     else:
         body["max_tokens"] = 256
@@ -120,7 +123,7 @@ async def call(fmt: str, stream: bool, model: str, user: str) -> dict[str, Any]:
             "/v1/messages",
             data=orjson.dumps(body),
             content_type="application/json",
-            headers={"x-api-key": KEY},
+            headers={"x-api-key": KEY, **session},
         )
     assert response.status_code == 200, response.content
     raw = b"".join([c async for c in response.streaming_content]) if stream else response.content
