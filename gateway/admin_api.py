@@ -15,7 +15,7 @@ key, or a staff session; writes need the permission to change policies). Thin ov
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
 from gateway.key_policies import (
@@ -138,13 +138,13 @@ def group_list(request: HttpRequest) -> list[GroupOut]:
 
 
 @router.post("/key-groups", response={201: GroupOut}, summary="Create a key group")
-def group_create(request: HttpRequest, payload: GroupIn) -> tuple[int, GroupOut]:
+def group_create(request: HttpRequest, payload: GroupIn) -> Status:
     if ApiKeyGroup.objects.filter(name=payload.name).exists():
         raise HttpError(409, f"a key group named {payload.name!r} exists")
     group = ApiKeyGroup(
         name=payload.name, description=payload.description, policy=_policy(payload.policy)
     )
-    return 201, _group_out(api_key_group_save(group=group))
+    return Status(201, _group_out(api_key_group_save(group=group)))
 
 
 @router.put(

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from policies.models import AssignmentStamp
-from policies.reloader import reload_listeners_call
+from policies.reload_listeners import reload_listeners_call
 from policies.runtime import policy_runtime
 from policies.version_stamp import stamp_bump
 

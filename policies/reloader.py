@@ -14,18 +14,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connections
 
 from policies.active import ActivePolicy
+from policies.reload_listeners import reload_listener_add, reload_listeners_call
 from policies.runtime import policy_runtime, run_db_once
 from policies.validation import PolicyValidationError
 from policies.version_stamp import StampReader
 
 logger = logging.getLogger("policies.reloader")
+__all__ = ["PolicyReloader", "reload_listener_add", "reload_listeners_call"]
 
 
 def _load_fresh() -> ActivePolicy:
@@ -34,25 +35,6 @@ def _load_fresh() -> ActivePolicy:
 
     close_old_connections()
     return active_policy_load()
-
-
-_listeners: list[Callable[[], None]] = []
-
-
-def reload_listener_add(listener: Callable[[], None]) -> None:
-    """Call `listener` (no I/O, no exceptions) whenever this worker sees saved policies or key
-    assignments change: the gateway clears its key cache, which holds assigned policy names."""
-    if listener not in _listeners:
-        _listeners.append(listener)
-
-
-def reload_listeners_call() -> None:
-    """Run the reload listeners (a failing one is logged; the others still run)."""
-    for listener in list(_listeners):
-        try:
-            listener()
-        except Exception:
-            logger.exception("reload listener %r failed", listener)
 
 
 class PolicyReloader:
