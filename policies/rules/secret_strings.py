@@ -21,7 +21,7 @@ SECRET_PATTERNS: tuple[tuple[str, str], ...] = (
     ("stripe-key", r"\b[sr]k_live_[0-9A-Za-z]{20,}\b"),
     (
         "assigned-secret",
-        r"(?i)\b(?:password|passwd|secret|api[_-]?key|access[_-]?key|auth[_-]?token|token)"
+        r"(?i)(?:password|passwd|secret|api[_-]?key|access[_-]?key|auth[_-]?token|token)"
         r"\s*[=:]\s*['\"]?[^\s'\"$<>{}]{8,}",
     ),
 )
