@@ -146,3 +146,35 @@ def test_admin_api_assigns_keys_and_groups(world: dict[str, Any], bearer: dict[s
     assert client.get("/api/admin/keys").status_code == 401
     groups = client.get("/api/admin/key-groups", **bearer).json()
     assert groups == [{"name": "team", "description": "", "policy": "rep"}]
+
+
+def test_django_admin_assigns_a_policy_to_a_key_and_a_group(
+    world: dict[str, Any], admin_client: Client
+) -> None:
+    from gateway.keys import ClientIdentity, key_cache
+
+    key = world["key"]
+    rep, quiet = _policy("rep"), _policy("quiet")
+    key_cache().put("stale", ClientIdentity(key.pk, key.name))
+    response = admin_client.post(
+        f"/admin/gateway/apikey/{key.pk}/change/",
+        {"name": key.name, "may_override_policy": "on", "policy": rep.pk, "group": ""},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    key.refresh_from_db()
+    assert key.policy == rep
+    assert key_cache().get("stale") == (False, None)  # every worker re-reads the key
+    assert AssignmentStamp.objects.count() == 1
+
+    added = admin_client.post(
+        "/admin/gateway/apikeygroup/add/",
+        {"name": "team", "description": "", "policy": quiet.pk},
+    )
+    assert added.status_code == 302
+    group = ApiKeyGroup.objects.get(name="team")
+    admin_client.post(
+        "/admin/gateway/apikeygroup/",
+        {"action": "clear_policy", "_selected_action": [group.pk]},
+    )
+    group.refresh_from_db()
+    assert group.policy is None
