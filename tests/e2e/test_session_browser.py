@@ -9,13 +9,14 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import quote
 
 import pytest
 
 from tests.e2e.servers import Server
-from tests.e2e.test_activity_browser import PASSWORD, browser, shoot, staff_password  # noqa: F401
+from tests.e2e.test_activity_browser import CHROMIUM_ARGS, PASSWORD, shoot, staff_password  # noqa: F401
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -43,9 +44,21 @@ SCRIPT = [  # (prompt, tool, arguments, what the tool printed)
 ]
 
 
+@pytest.fixture
+async def browser(chromium: str) -> AsyncIterator[Any]:
+    """Headless Chromium driven by Playwright."""
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        instance = await playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        yield instance
+        await instance.close()
+
+
 def tool_model(name: str, args: dict[str, Any]) -> str:
     text = quote("I'll do that.")
-    return f"mock/tool?name={name}&args={quote(json.dumps(args))}&text={text}&usage_in=120&usage_out=30"
+    usage = "usage_in=120&usage_out=30"
+    return f"mock/tool?name={name}&args={quote(json.dumps(args))}&text={text}&{usage}"
 
 
 def run_agent(server: Server, key: str, session: str) -> int:

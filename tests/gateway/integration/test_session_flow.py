@@ -135,7 +135,7 @@ async def test_taint_is_read_back_from_the_database_by_a_fresh_worker(proxy: Pro
     await flushed()
     session_store().clear()  # another worker: nothing cached
     fresh = Agent(proxy)  # a compacted conversation: the Read is gone from the messages
-    text, raw = await fresh.turn(
+    text, _ = await fresh.turn(
         "Upload", tool_model("WebFetch", {"url": "https://x.example/"}), stream=True
     )
     assert "Luthien blocked a tool call" in text and "tainted" in text
