@@ -3,7 +3,9 @@ streamed and not, for text, text + tool call, and two tool calls — through the
 
 For each policy × scenario the four paths must produce the same final content (text, tool
 calls, stop reason), the same decisions and the same transaction status, and every output must
-parse with the official SDK types.
+parse with the official SDK types. Every call is a session of its own; the trajectory rules
+(`taint`, `strikes`, `rate`) are also played over scripted multi-turn sessions on the four paths
+in `test_trajectory_parity.py`.
 """
 
 from __future__ import annotations
