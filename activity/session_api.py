@@ -1,6 +1,7 @@
 """Admin API for sessions, mounted at `/api/admin/sessions` (auth: `policies.api_auth`).
 
-    GET  /api/admin/sessions                   sessions with totals (`?key=`, `?limit=`)
+    GET  /api/admin/sessions                   sessions with totals (`?key=`, `?limit=`,
+                                               `?since=` ISO time: calls since then only)
     GET  /api/admin/sessions/{id}              one session's totals and timeline
     POST /api/admin/sessions/{id}/clear        clear its strikes (`{"note": "..."}` optional)
 
@@ -9,6 +10,7 @@ Session ids may contain `/` and `:`; send them URL-encoded.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
@@ -41,8 +43,10 @@ def _totals(totals: SessionTotals) -> dict[str, Any]:
 
 
 @router.get("", summary="Sessions with totals, most recent first")
-def sessions(request: HttpRequest, key: str = "", limit: int = 100) -> list[dict[str, Any]]:
-    rows = session_list(key=key, limit=limit)
+def sessions(
+    request: HttpRequest, key: str = "", limit: int = 100, since: datetime | None = None
+) -> list[dict[str, Any]]:
+    rows = session_list(key=key, limit=limit, since=since)
     return [{"session_id": r.session_id, "key": r.key, **_totals(r.totals)} for r in rows]
 
 

@@ -9,18 +9,31 @@ from __future__ import annotations
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from activity.selectors import RANGES
 from activity.sessions import session_clear, session_list, session_page
 
 CLEAR_PERMISSION = "activity.add_sessionclearance"
+DEFAULT_RANGE = "7d"
 
 
 @staff_member_required
 def sessions(request: HttpRequest) -> HttpResponse:
-    """Sessions, most recently active first, with their totals."""
+    """Sessions active in the chosen window (default 7 days), most recent first, with totals
+    over that window's calls."""
     key = str(request.GET.get("key", "")).strip()[:200]
-    context = {"nav": "sessions", "sessions": session_list(key=key), "key": key}
+    window = str(request.GET.get("range", DEFAULT_RANGE))
+    window = window if window in RANGES or window == "all" else DEFAULT_RANGE
+    since = None if window == "all" else timezone.now() - RANGES[window]
+    context = {
+        "nav": "sessions",
+        "sessions": session_list(key=key, since=since),
+        "key": key,
+        "range": window,
+        "ranges": list(RANGES),
+    }
     return render(request, "activity/sessions.html", context)
 
 

@@ -84,9 +84,14 @@ def _escalated_counts(session_ids: list[str]) -> dict[str, int]:
     return {row["transaction__session_id"]: row["n"] for row in rows}
 
 
-def session_list(*, key: str = "", limit: int = 100) -> list[SessionRow]:
-    """Sessions, most recently active first, with totals (reads `Transaction` columns only)."""
+def session_list(
+    *, key: str = "", limit: int = 100, since: datetime | None = None
+) -> list[SessionRow]:
+    """Sessions with a call since `since` (all when None), most recently active first, with
+    totals over those calls (reads `Transaction` columns only)."""
     rows = Transaction.objects.exclude(session_id="")
+    if since is not None:
+        rows = rows.filter(started_at__gte=since)
     if key:
         rows = rows.filter(api_key_name__icontains=key)
     grouped = (

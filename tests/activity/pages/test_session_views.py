@@ -134,3 +134,14 @@ def test_session_view_counts() -> None:
     assert view.count("blocked") == 2
     assert view.count("blocked", policy="q") == 1
     assert view.count("blocked", since=15.0) == 1
+
+
+def test_the_list_shows_recent_sessions_unless_asked_for_all(staff_client: Client) -> None:
+    make_transaction(session_id="old-one", started_at=timezone.now() - timedelta(days=40))
+    _session("new-one")
+    recent = staff_client.get("/activity/sessions/").content.decode()
+    assert 'data-session="new-one"' in recent and "old-one" not in recent
+    everything = staff_client.get("/activity/sessions/?range=all").content.decode()
+    assert 'data-session="old-one"' in everything
+    day = staff_client.get("/activity/sessions/?range=bogus").content.decode()
+    assert "old-one" not in day
