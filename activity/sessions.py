@@ -21,8 +21,8 @@ from django.db import transaction as db_transaction
 from django.db.models import Count, Max, Min, Q, Sum
 from django.utils import timezone
 
-from activity.models import SessionClearance, Transaction, TransactionEvent
-from activity.timeline import TimelineItem, transaction_items
+from activity.models import SessionClearance, Transaction, TransactionBody, TransactionEvent
+from activity.timeline import TimelineItem, reply_tool_calls, transaction_items
 from policies.session import SessionEvent, SessionSnapshot, session_store
 
 ESCALATED_ACTIONS = ("escalate", "escalated")
@@ -168,10 +168,12 @@ def session_clear(*, session_id: str, actor: str, note: str = "") -> SessionClea
 
 
 class DatabaseSessionHistory:
-    """Reads a session's recorded decisions and latest clearance for trajectory rules."""
+    """Reads a session's recorded decisions, latest clearance and its recent replies' tool
+    calls for trajectory rules (final responses only: they are small; requests are not read)."""
 
     def load(self, session_id: str, *, limit: int) -> SessionSnapshot:
-        """The session's last `limit` decisions (oldest first) and its latest clearance."""
+        """The session's last `limit` decisions (oldest first), its latest clearance and the
+        tool calls of its last `limit // 5` replies (oldest first)."""
         rows = (
             TransactionEvent.objects.filter(transaction__session_id=session_id)
             .order_by("-at", "-id")
@@ -191,4 +193,10 @@ class DatabaseSessionHistory:
         cleared: Any = SessionClearance.objects.filter(session_id=session_id).aggregate(
             at=Max("cleared_at")
         )["at"]
-        return SessionSnapshot(events, cleared.timestamp() if cleared else 0.0)
+        replies = (
+            TransactionBody.objects.filter(transaction__session_id=session_id)
+            .order_by("-transaction__started_at")
+            .values_list("transaction__client_format", "response_final")[: max(1, limit // 5)]
+        )
+        calls = [c for fmt, body in reversed(list(replies)) for c in reply_tool_calls(fmt, body)]
+        return SessionSnapshot(events, cleared.timestamp() if cleared else 0.0, calls)

@@ -76,7 +76,8 @@ def _request_items(row: Transaction, body: dict[str, Any]) -> list[TimelineItem]
     return items
 
 
-def _assemble(events: list[Event]) -> list[Block]:
+def assemble_blocks(events: list[Event]) -> list[Block]:
+    """The blocks of a decoded response (text and tool calls completed from their deltas)."""
     blocks: dict[int, Block] = {}
     for event in events:
         if isinstance(event, BlockStart):
@@ -106,7 +107,7 @@ def _response_items(row: Transaction, body: dict[str, Any]) -> list[TimelineItem
         return []
     at = row.ended_at or row.started_at
     items = []
-    for block in _assemble(events):
+    for block in assemble_blocks(events):
         if isinstance(block, ToolCallBlock):
             title = f"tool call: {block.name}"
             items.append(TimelineItem("tool_call", row.id, at, title, _clip(_arguments(block))))
@@ -140,3 +141,14 @@ def transaction_items(row: Transaction, events: list[TransactionEvent]) -> list[
             TimelineItem("error", row.id, row.ended_at or row.started_at, row.status, row.error)
         )
     return items
+
+
+def reply_tool_calls(client_format: str, body: Any) -> list[ToolCallBlock]:
+    """The tool calls of a stored final response ([] when it does not decode)."""
+    if not isinstance(body, dict):
+        return []
+    try:
+        events = codec_for(client_format).decode_response(body)  # type: ignore[arg-type]
+    except Exception:
+        return []
+    return [b for b in assemble_blocks(events) if isinstance(b, ToolCallBlock)]

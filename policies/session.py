@@ -1,15 +1,18 @@
 """Session history for trajectory rules: what earlier calls of the same agent session did.
 
 A policy that sets `needs_session = True` gets `ctx.session`, a `SessionView` built once per
-request before `on_request` runs: the session's earlier decisions (from every worker, read from
-the database through a registered `SessionHistory` provider, cached per worker) plus the tool
-calls and tool results of the request's own conversation. Decisions taken while this request
+request before `on_request` runs: the session's earlier decisions and the tool calls its
+earlier replies handed to the client (from every worker, read from the database through a
+registered `SessionHistory` provider, cached per worker), plus the tool calls and tool results
+of the request's own conversation (tool results are only known from the conversation: they live
+in the large request bodies, which are not read back). Decisions taken while this request
 runs are added to this worker's cache at once (a later request in this worker sees them before
 the recorder persisted them), but not to the view of the request that took them, so a rule
 judges a call only by *earlier* transactions and behaves the same streamed or not.
 
     SessionEvent           one earlier decision (policy, action, reason, details, transaction, at)
-    SessionView            `ctx.session`: earlier decisions, conversation tool calls and results
+    SessionView            `ctx.session`: earlier decisions, tool calls (recorded replies and the
+                           conversation) and the conversation's tool results
     SessionHistory         the provider protocol (the activity app registers one at start-up)
     session_history_set()  register (or remove) the provider
     session_store()        this worker's bounded cache; `clear()` on a reload or clearance
@@ -38,6 +41,7 @@ logger = logging.getLogger("policies.session")
 
 MAX_SESSIONS = 5000
 MAX_EVENTS = 500
+MAX_CALLS = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,18 +63,22 @@ class SessionEvent:
 
 @dataclass(frozen=True, slots=True)
 class SessionSnapshot:
-    """What the provider read: the session's recent decisions (oldest first) and when a human
-    last cleared it (epoch seconds, 0 when never)."""
+    """What the provider read: the session's recent decisions (oldest first), when a human
+    last cleared it (epoch seconds, 0 when never), and the tool calls its recent replies
+    handed to the client (oldest first)."""
 
     events: list[SessionEvent]
     cleared_at: float = 0.0
+    tool_calls: list[ToolCallBlock] = field(default_factory=list)
 
 
 class SessionHistory(Protocol):
-    """Reads a session's recorded decisions; called on a worker thread (may query)."""
+    """Reads a session's recorded decisions and tool calls; called on a worker thread (may
+    query)."""
 
     def load(self, session_id: str, *, limit: int) -> SessionSnapshot:
-        """The session's last `limit` decisions and its latest clearance."""
+        """The session's last `limit` decisions, its latest clearance, and the tool calls of
+        its last `limit` // 5 replies."""
         ...
 
 
@@ -78,6 +86,7 @@ class SessionHistory(Protocol):
 class _Entry:
     events: deque[SessionEvent] = field(default_factory=lambda: deque(maxlen=MAX_EVENTS))
     keys: set[tuple[str, str, str, float]] = field(default_factory=set)
+    calls: list[ToolCallBlock] = field(default_factory=list)
     loaded_at: float | None = None
     cleared_at: float = 0.0
 
@@ -99,6 +108,7 @@ class _Entry:
         for event in sorted(merged.values(), key=lambda e: e.at)[-MAX_EVENTS:]:
             self.add(event)
         self.cleared_at = max(self.cleared_at, snapshot.cleared_at)
+        self.calls = snapshot.tool_calls[-MAX_CALLS:]
 
 
 class SessionStore:
@@ -145,6 +155,12 @@ class SessionStore:
         entry = self.entry(session_id)
         with self._lock:
             return list(entry.events), entry.cleared_at
+
+    def recorded_calls(self, session_id: str) -> list[ToolCallBlock]:
+        """The tool calls the database had for the session when it was last read."""
+        entry = self.entry(session_id)
+        with self._lock:
+            return list(entry.calls)
 
 
 _store = SessionStore()
@@ -243,6 +259,12 @@ async def session_view_load(session_id: str, request: Request) -> SessionView:
         else:
             store.merge(session_id, snapshot, loaded_at=now)
     events, cleared_at = store.snapshot(session_id)
+    in_conversation = {call.id for call in calls}
+    recorded = [c for c in store.recorded_calls(session_id) if c.id not in in_conversation]
     return SessionView(
-        session_id, events=events, tool_calls=calls, results=results, cleared_at=cleared_at
+        session_id,
+        events=events,
+        tool_calls=[*recorded, *calls],
+        results=results,
+        cleared_at=cleared_at,
     )

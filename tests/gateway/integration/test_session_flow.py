@@ -187,3 +187,21 @@ async def test_strikes_lock_until_a_person_clears_the_session(proxy: Proxy, sett
     assert page.status_code == 302
     text, _ = await agent.turn("List", tool_model("Bash", {"command": "ls"}))
     assert "locked" not in text
+
+
+async def test_a_fresh_worker_reads_earlier_tool_calls_from_the_database(proxy: Proxy) -> None:
+    from policies.session import session_view_load
+    from wire.neutral import Request
+
+    agent = Agent(proxy)
+    await agent.turn("List", tool_model("Bash", {"command": "ls"}), result="a.txt")
+    await agent.turn("Read", tool_model("Read", {"file_path": "a.txt"}), result="hello")
+    await flushed()
+    session_store().clear()
+    compacted = Request(format="anthropic", model="m", messages=[])
+    view = await session_view_load(SESSION, compacted)
+    assert [(c.name, c.parsed_arguments()) for c in view.tool_calls] == [
+        ("Bash", {"command": "ls"}),
+        ("Read", {"file_path": "a.txt"}),
+    ]
+    assert view.results == []  # results are only known from the conversation
