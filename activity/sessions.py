@@ -14,7 +14,7 @@ text and tool calls.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db import transaction as db_transaction
@@ -200,3 +200,19 @@ class DatabaseSessionHistory:
         )
         calls = [c for fmt, body in reversed(list(replies)) for c in reply_tool_calls(fmt, body)]
         return SessionSnapshot(events, cleared.timestamp() if cleared else 0.0, calls)
+
+
+def gap_session_latest(key_name: str, since: float) -> str | None:
+    """The key's latest gap session (`key:<name>:…`) with a call started since `since` (epoch
+    seconds), for `gateway.sessions`: workers continue each other's sessions."""
+    moment = datetime.fromtimestamp(since, tz=UTC)
+    return (
+        Transaction.objects.filter(
+            started_at__gte=moment,
+            api_key_name=key_name,
+            session_id__startswith=f"key:{key_name}:",
+        )
+        .order_by("-started_at")
+        .values_list("session_id", flat=True)
+        .first()
+    )

@@ -94,7 +94,7 @@ async def _proxy(
     record.request_original = http_request.body
     request = exchange.codec.decode_request(data)
     record.model, record.stream = request.model, request.stream
-    record.session_id = session_id(headers, request, identity.name)
+    record.session_id = await session_id(headers, request, identity.name)
     check_message_count(request)
     exchange.route = route = resolve_route(request.model, exchange.fmt)
     record.upstream, record.upstream_model = route.upstream.name, route.model

@@ -10,20 +10,27 @@ Client ids, first found wins (each cut to 200 characters):
                                `user_<hash>_account_<uuid>_session_<uuid>` form's last part
 
 Without one, a key's calls are one session until it pauses for `LUTHIEN_SESSION_GAP_S`; the id
-is `key:<key name>:<start, UTC>`. The gap is tracked per worker, so with several workers the
-calls of a key without client ids may split into one session per worker (the client ids, which
-every agent CLI sends, do not have this limit).
+is `key:<key name>:<start, UTC>`. Each worker tracks its keys' current sessions in memory; when
+it would start a new one (first call of a key in this worker, or after a pause here) it first
+asks the registered lookup (the activity app's: the key's latest recorded gap session within
+the gap), so workers continue each other's sessions. That costs one small query per key and
+session start, never one per call. Calls that start at the same instant on two workers can
+still open two sessions.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import orjson
+from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.db import close_old_connections
 
 from wire.neutral import Request
 
@@ -37,6 +44,10 @@ HEADERS = (
     "x-session-id",
 )
 _LEGACY_USER_ID = re.compile(r"_session_([0-9A-Za-z-]+)$")
+logger = logging.getLogger("gateway.sessions")
+
+#: (key name, earliest start in epoch seconds) -> the key's latest gap session id since then.
+GapLookup = Callable[[str, float], str | None]
 
 
 def header_session_id(headers: dict[str, str]) -> str:
@@ -76,21 +87,34 @@ class GapSessions:
     def __init__(self) -> None:
         self._sessions: dict[str, tuple[str, float]] = {}
         self._lock = threading.Lock()
+        self.lookup: GapLookup | None = None
 
-    def session_for(self, key: str, *, now: float | None = None) -> str:
-        """The key's session at `now` (epoch seconds): the current one, or a new one after
-        a pause longer than `LUTHIEN_SESSION_GAP_S`."""
-        now = time.time() if now is None else now
+    def current(self, key: str, *, now: float) -> str | None:
+        """The key's session if its last call here is within the gap (then extended)."""
         gap = float(settings.LUTHIEN_SESSION_GAP_S)
         with self._lock:
-            current = self._sessions.pop(key, None)
-            if current is None or now - current[1] > gap:
-                start = datetime.fromtimestamp(now, UTC).strftime("%Y%m%dT%H%M%SZ")
-                current = (f"key:{key}:{start}"[:MAX_LEN], now)
-            self._sessions[key] = (current[0], now)
+            found = self._sessions.get(key)
+            if found is None or now - found[1] > gap:
+                return None
+            self._sessions[key] = (found[0], now)
+            return found[0]
+
+    def start(self, key: str, *, now: float, session: str | None = None) -> str:
+        """Make `session` (or a new id starting `now`) the key's current session."""
+        if not session:
+            start = datetime.fromtimestamp(now, UTC).strftime("%Y%m%dT%H%M%SZ")
+            session = f"key:{key}:{start}"[:MAX_LEN]
+        with self._lock:
+            self._sessions.pop(key, None)
+            self._sessions[key] = (session, now)
             if len(self._sessions) > MAX_KEYS:
                 self._sessions.pop(next(iter(self._sessions)))
-            return current[0]
+        return session
+
+    def session_for(self, key: str, *, now: float | None = None) -> str:
+        """The key's session at `now` without asking the lookup (tests, no database)."""
+        now = time.time() if now is None else now
+        return self.current(key, now=now) or self.start(key, now=now)
 
     def clear(self) -> None:
         """Forget every key's session (tests)."""
@@ -106,6 +130,34 @@ def gap_sessions() -> GapSessions:
     return _gap_sessions
 
 
-def session_id(headers: dict[str, str], request: Request, key_name: str) -> str:
-    """The call's session: the client's id, else the key's current gap session."""
-    return client_session_id(headers, request) or gap_sessions().session_for(key_name)
+def gap_lookup_set(lookup: GapLookup | None) -> None:
+    """Register how a worker finds a key's recent gap session (the activity app does)."""
+    _gap_sessions.lookup = lookup
+
+
+async def _looked_up(lookup: GapLookup, key: str, since: float) -> str | None:
+    def call() -> str | None:
+        close_old_connections()
+        return lookup(key, since)
+
+    try:
+        return await sync_to_async(call, thread_sensitive=False)()
+    except Exception as error:  # the database is down: start a session of this worker's own
+        logger.warning("gap session of key %r not looked up (%s)", key, error)
+        return None
+
+
+async def session_id(headers: dict[str, str], request: Request, key_name: str) -> str:
+    """The call's session: the client's id, else the key's current gap session (continuing a
+    recent one of another worker when this worker has none)."""
+    client = client_session_id(headers, request)
+    if client:
+        return client
+    tracker, now = gap_sessions(), time.time()
+    current = tracker.current(key_name, now=now)
+    if current is not None:
+        return current
+    found = None
+    if tracker.lookup is not None:
+        found = await _looked_up(tracker.lookup, key_name, now - settings.LUTHIEN_SESSION_GAP_S)
+    return tracker.start(key_name, now=now, session=found)

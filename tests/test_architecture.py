@@ -66,6 +66,7 @@ PUBLIC: dict[str, frozenset[str]] = {
             "gateway.asgi_lane",
             "gateway.api",
             "gateway.admin_api",
+            "gateway.sessions",
         }
     ),
     "activity": frozenset(

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from gateway.sessions import GapSessions, client_session_id, session_id
+from gateway.sessions import GapSessions, client_session_id, gap_lookup_set, session_id
 from wire.codecs import codec_for
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "clients"
@@ -79,6 +79,34 @@ def test_a_key_without_ids_keeps_one_session_until_a_pause(settings: Any) -> Non
     assert gaps.session_for("other", now=1_000_161.0) != later
 
 
-def test_session_id_prefers_the_client_id() -> None:
-    assert session_id({"session-id": "cx"}, request(), "k") == "cx"
-    assert session_id({}, request(), "k").startswith("key:k:")
+async def test_session_id_prefers_the_client_id() -> None:
+    assert await session_id({"session-id": "cx"}, request(), "k") == "cx"
+    assert (await session_id({}, request(), "k")).startswith("key:k:")
+
+
+async def test_a_new_gap_session_first_asks_the_lookup() -> None:
+    asked: list[tuple[str, float]] = []
+
+    def lookup(key: str, since: float) -> str | None:
+        asked.append((key, since))
+        return "key:k:20260101T000000Z" if key == "k" else None
+
+    gap_lookup_set(lookup)
+    try:
+        assert await session_id({}, request(), "k") == "key:k:20260101T000000Z"
+        assert await session_id({}, request(), "k") == "key:k:20260101T000000Z"
+        assert len(asked) == 1  # only when this worker would start a session
+        assert (await session_id({}, request(), "new")).startswith("key:new:2")
+    finally:
+        gap_lookup_set(None)
+
+
+async def test_a_failing_lookup_starts_a_session_of_this_worker() -> None:
+    def lookup(key: str, since: float) -> str | None:
+        raise ConnectionError("database down")
+
+    gap_lookup_set(lookup)
+    try:
+        assert (await session_id({}, request(), "k")).startswith("key:k:")
+    finally:
+        gap_lookup_set(None)
