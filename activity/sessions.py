@@ -177,7 +177,7 @@ class DatabaseSessionHistory:
         rows = (
             TransactionEvent.objects.filter(transaction__session_id=session_id)
             .order_by("-at", "-id")
-            .values("transaction_id", "policy", "action", "reason", "details", "at")[:limit]
+            .values("transaction_id", "seq", "policy", "action", "reason", "details", "at")[:limit]
         )
         events = [
             SessionEvent(
@@ -187,6 +187,7 @@ class DatabaseSessionHistory:
                 at=row["at"].timestamp(),
                 reason=row["reason"],
                 details=row["details"] if isinstance(row["details"], dict) else {},
+                seq=row["seq"],
             )
             for row in reversed(list(rows))
         ]

@@ -82,10 +82,11 @@ class PolicyContext:
     def decide(self, policy: Policy, action: str, reason: str = "", **details: Any) -> Decision:
         """Report a decision: it lands in the transaction's event log and on the live page."""
         decision = Decision(policy=policy.label, action=action, reason=reason, details=details)
+        seq = len(self.decisions)
         self.decisions.append(decision)
         if self.session_id:
             event = SessionEvent(
-                self.transaction_id, decision.policy, action, decision.at, reason, details
+                self.transaction_id, decision.policy, action, decision.at, reason, details, seq
             )
             session_store().add(self.session_id, event)
         if self._listener is not None:

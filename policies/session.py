@@ -46,7 +46,8 @@ MAX_CALLS = 200
 
 @dataclass(frozen=True, slots=True)
 class SessionEvent:
-    """One decision of an earlier transaction of the session (`at` in epoch seconds)."""
+    """One decision of an earlier transaction of the session (`at` in epoch seconds; `seq` its
+    place among the transaction's decisions, as the recorder numbers them)."""
 
     transaction_id: str
     policy: str
@@ -54,11 +55,12 @@ class SessionEvent:
     at: float
     reason: str = ""
     details: dict[str, Any] = field(default_factory=dict)
+    seq: int = 0
 
     @property
-    def key(self) -> tuple[str, str, str, float]:
-        """Identity across the cache and the database (the database keeps microseconds)."""
-        return (self.transaction_id, self.policy, self.action, round(self.at, 3))
+    def key(self) -> tuple[str, int]:
+        """Identity across this worker's cache and the database."""
+        return (self.transaction_id, self.seq)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +87,7 @@ class SessionHistory(Protocol):
 @dataclass(slots=True)
 class _Entry:
     events: deque[SessionEvent] = field(default_factory=lambda: deque(maxlen=MAX_EVENTS))
-    keys: set[tuple[str, str, str, float]] = field(default_factory=set)
+    keys: set[tuple[str, int]] = field(default_factory=set)
     calls: list[ToolCallBlock] = field(default_factory=list)
     loaded_at: float | None = None
     cleared_at: float = 0.0

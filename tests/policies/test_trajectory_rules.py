@@ -187,3 +187,16 @@ def test_decisions_join_the_store_but_not_the_current_view() -> None:
     context.decide(policy, "blocked", "x")
     assert context.session.events == []
     assert [e.action for e in session_store().snapshot("s")[0]] == ["blocked"]
+
+
+async def test_the_database_copy_of_a_local_decision_is_not_counted_twice(settings: Any) -> None:
+    settings.LUTHIEN_SESSION_CACHE_TTL_S = 0
+    local = SessionEvent("t1", "p", "blocked", 1.0004999, seq=1)
+    stored = SessionEvent("t1", "p", "blocked", 1.0005001, seq=1)  # stored with microseconds
+    session_history_set(FakeHistory(SessionSnapshot([stored])))
+    try:
+        session_store().add("s", local)
+        view = await session_view_load("s", Request(format="openai", model="m", messages=[]))
+        assert view.count("blocked") == 1
+    finally:
+        session_history_set(None)
