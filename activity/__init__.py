@@ -2,5 +2,7 @@
 
 The top app: reads `wire`, `policies` and `gateway`; registers its recorder and broadcast with
 `gateway.taps` at start-up. Public modules, for `luthien_site`: `activity.recorder`,
-`activity.broadcast`, `activity.audience`, `activity.consumers`, `activity.api`.
+`activity.broadcast`, `activity.audience`, `activity.consumers`, `activity.api`,
+`activity.session_api`. At start-up it also registers the session history provider of
+trajectory rules (`policies.session.session_history_set`).
 """

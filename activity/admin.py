@@ -16,7 +16,8 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from activity.models import Transaction, TransactionEvent
+from activity.models import SessionClearance, Transaction, TransactionEvent
+from activity.sessions import session_clear
 from wire.routes import recorded_endpoints
 
 _BODY_FIELDS = ("request_original", "request_final", "response_original", "response_final")
@@ -117,6 +118,7 @@ class TransactionAdmin(ReadOnlyMixin, admin.ModelAdmin):
     show_full_result_count = False
     ordering = ("-started_at",)
     inlines = (TransactionEventInline,)
+    actions = ("clear_session_strikes",)
     fieldsets = (
         (
             None,
@@ -150,3 +152,35 @@ class TransactionAdmin(ReadOnlyMixin, admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         fields = [field.name for field in Transaction._meta.fields]
         return fields + [f"{name}_json" for name in _BODY_FIELDS]
+
+    @admin.action(
+        description="Clear the strikes of the selected calls' sessions",
+        permissions=["clear_session"],
+    )
+    def clear_session_strikes(self, request: HttpRequest, queryset: QuerySet[Transaction]) -> None:
+        """Clear each distinct session of the selection (`strikes` stops counting its blocks)."""
+        ids = sorted({s for s in queryset.values_list("session_id", flat=True) if s})
+        for session_id in ids:
+            session_clear(session_id=session_id, actor=request.user.get_username())
+        self.message_user(request, f"Cleared the strikes of {len(ids)} session(s).")
+
+    def has_clear_session_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm("activity.add_sessionclearance"))
+
+
+@admin.register(SessionClearance)
+class SessionClearanceAdmin(admin.ModelAdmin):
+    """Clearances of sessions' strikes; adding one clears a session (who and when recorded)."""
+
+    list_display = ("session_id", "cleared_at", "cleared_by", "note")
+    search_fields = ("session_id", "cleared_by")
+    fields = ("session_id", "note")
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        row = session_clear(
+            session_id=obj.session_id, actor=request.user.get_username(), note=obj.note
+        )
+        obj.pk, obj.cleared_at, obj.cleared_by = row.pk, row.cleared_at, row.cleared_by

@@ -110,3 +110,20 @@ class TransactionEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.transaction_id}#{self.seq} {self.policy} {self.action}"
+
+
+class SessionClearance(models.Model):
+    """A human cleared a session's strikes: trajectory rules count blocks after `cleared_at`
+    only (the `strikes` policy's lock lifts)."""
+
+    session_id = models.CharField(max_length=255, db_index=True)
+    cleared_at = models.DateTimeField()
+    cleared_by = models.CharField(max_length=150, blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-cleared_at"]
+        verbose_name = "session clearance"
+
+    def __str__(self) -> str:
+        return f"{self.session_id} cleared {self.cleared_at.isoformat()}"

@@ -7,4 +7,6 @@ through `gateway.taps`). Public modules, for the apps above:
 - `gateway.taps`: register a transaction observer (`observer_add`).
 - `gateway.models`: client API keys.
 - `gateway.asgi_lane`, `gateway.api`: the two entry paths under `/v1/`.
+- `gateway.admin_api`: the admin API router for keys, key groups and their policies.
+- `gateway.sessions`: which session a call belongs to (`gap_lookup_set` for the activity app).
 """

@@ -1,7 +1,9 @@
-"""Django admin for client API keys: create (secret shown once), revoke, last use.
+"""Django admin for client API keys and key groups: create (secret shown once), revoke, last
+use, and the saved policy a key or group runs.
 
 The secret exists only in the message shown after creation; the stored hash is never displayed.
-Creation and revocation go through `gateway.keys`.
+Creation and revocation go through `gateway.keys`, policy and group assignments through
+`gateway.key_policies` (so every worker picks them up).
 """
 
 from __future__ import annotations
@@ -13,8 +15,14 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from gateway.key_policies import (
+    api_key_group_policy_assign,
+    api_key_group_save,
+    api_key_group_set,
+    api_key_policy_assign,
+)
 from gateway.keys import api_key_create, api_key_revoke, key_cache
-from gateway.models import ApiKey
+from gateway.models import ApiKey, ApiKeyGroup
 
 
 class ApiKeyAddForm(forms.ModelForm):
@@ -34,10 +42,12 @@ class ApiKeyAdmin(admin.ModelAdmin):
         "prefix_shown",
         "is_active",
         "may_override_policy",
+        "group",
+        "policy",
         "created_at",
         "last_used_at",
     ]
-    list_filter = ["is_active", "may_override_policy"]
+    list_filter = ["is_active", "may_override_policy", "group", "policy"]
     search_fields = ["name", "prefix"]
     actions = ["revoke"]
     exclude = ["secret_hash"]
@@ -61,6 +71,8 @@ class ApiKeyAdmin(admin.ModelAdmin):
             "prefix_shown",
             "is_active",
             "may_override_policy",
+            "group",
+            "policy",
             "created_at",
             "last_used_at",
         ]
@@ -72,8 +84,13 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         if change:
+            assigned = {"group": obj.group, "policy": obj.policy}
             super().save_model(request, obj, form, change)
             key_cache().clear()
+            if "group" in form.changed_data:
+                api_key_group_set(key=obj, group=assigned["group"])
+            if "policy" in form.changed_data:
+                api_key_policy_assign(key=obj, policy=assigned["policy"])
             return
         key, secret = api_key_create(
             name=form.cleaned_data["name"],
@@ -94,3 +111,22 @@ class ApiKeyAdmin(admin.ModelAdmin):
             api_key_revoke(key=key)
             count += 1
         self.message_user(request, f"Revoked {count} key(s).")
+
+
+@admin.register(ApiKeyGroup)
+class ApiKeyGroupAdmin(admin.ModelAdmin):
+    """Key groups: the saved policy their keys run (a key's own assignment wins)."""
+
+    list_display = ["name", "policy", "description"]
+    list_filter = ["policy"]
+    search_fields = ["name"]
+    actions = ["clear_policy"]
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        api_key_group_save(group=obj)
+
+    @admin.action(description="Remove the policy assignment (run the active policy)")
+    def clear_policy(self, request: HttpRequest, queryset: QuerySet[ApiKeyGroup]) -> None:
+        for group in queryset:
+            api_key_group_policy_assign(group=group, policy=None)
+        self.message_user(request, f"Cleared the policy of {queryset.count()} group(s).")

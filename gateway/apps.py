@@ -8,3 +8,11 @@ class GatewayConfig(AppConfig):
 
     name = "gateway"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        """Drop cached key checks (they hold each key's assigned policy) whenever this worker
+        sees saved policies or assignments change."""
+        from gateway.keys import key_cache_clear
+        from policies.reloader import reload_listener_add
+
+        reload_listener_add(key_cache_clear)

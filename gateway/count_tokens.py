@@ -23,7 +23,8 @@ from gateway.exchange import Exchange
 from gateway.inbound import InboundRequest
 from gateway.pipeline import run_guarded
 from gateway.proxy_response import ProxyResponse, json_response
-from gateway.request_checks import header_session_id, parse_body
+from gateway.request_checks import parse_body
+from gateway.sessions import header_session_id
 from gateway.upstream_call import open_upstream, read_body
 from wire.codecs.common import require_model
 from wire.errors import InvalidRequest, UpstreamUnavailable

@@ -10,6 +10,7 @@ from gateway.timing import RequestClock
 from gateway.transaction_record import TransactionRecord, new_transaction_id
 from policies.base import Policy
 from policies.context import Decision, PolicyContext
+from policies.session import SessionView
 from wire.codecs import Codec, codec_for
 from wire.neutral import Event, MessageEnd, Request, WireFormat
 from wire.upstreams import Route
@@ -39,11 +40,17 @@ class Exchange:
         assert self.route is not None
         return codec_for(self.route.format)
 
-    def start_policy(self, request: Request, policy: Policy) -> PolicyContext:
+    def start_policy(
+        self, request: Request, policy: Policy, session: SessionView | None = None
+    ) -> PolicyContext:
         """Create the policy context (decisions go to the taps) and announce the start."""
         self.request, self.policy = request, policy
         self.ctx = PolicyContext(
-            transaction_id=self.record.id, request=request, listener=self._decided
+            transaction_id=self.record.id,
+            request=request,
+            listener=self._decided,
+            session_id=self.record.session_id,
+            session=session,
         )
         taps.transaction_started(self.record)
         return self.ctx

@@ -30,11 +30,13 @@ PREFIX_LEN = 8
 @dataclass(frozen=True, slots=True)
 class ClientIdentity:
     """Who is calling: the key's id (None for the bootstrap keys), name and rights. Only keys an
-    admin granted it, and `PROXY_OVERRIDE_API_KEY`, may override the policy."""
+    admin granted it, and `PROXY_OVERRIDE_API_KEY`, may override the policy. `policy` is the
+    saved policy assigned to the key or its group ("" for none)."""
 
     key_id: int | None
     name: str
     may_override_policy: bool = False
+    policy: str = ""
 
 
 def hash_secret(secret: str) -> str:
@@ -76,9 +78,14 @@ def _lookup(secret: str) -> ClientIdentity | None:
         return None
     prefix = secret[len(SECRET_PREFIX) : len(SECRET_PREFIX) + PREFIX_LEN]
     wanted = hash_secret(secret)
-    for key in ApiKey.objects.filter(prefix=prefix, is_active=True):
+    rows = ApiKey.objects.filter(prefix=prefix, is_active=True).select_related(
+        "policy", "group__policy"
+    )
+    for key in rows:
         if hmac.compare_digest(key.secret_hash, wanted):
-            return ClientIdentity(key.pk, key.name, key.may_override_policy)
+            return ClientIdentity(
+                key.pk, key.name, key.may_override_policy, key.assigned_policy_name
+            )
     return None
 
 
@@ -114,6 +121,11 @@ _CACHE = Service("key cache", KeyCache)
 def key_cache() -> KeyCache:
     """The process's key cache."""
     return _CACHE.get()
+
+
+def key_cache_clear() -> None:
+    """Forget every cached key check of this process (whichever cache is current)."""
+    key_cache().clear()
 
 
 async def client_key_authenticate(secret: str) -> ClientIdentity | None:

@@ -1,6 +1,7 @@
 """The proxy pipeline, top to bottom, for both wire formats, streaming and not.
 
-    authenticate → check size, parse JSON → decode (client format) → route → pick policy
+    authenticate → check size, parse JSON → decode (client format) → session → route
+    → pick policy (override, key's, active) → load the session's history if it needs it
     → policy.on_request → encode (upstream format) → upstream call
     → stream:     read → SSE → neutral events → engine → encode → client   (gateway.respond)
     → non-stream: body → the same events → the same engine → assemble → client
@@ -25,17 +26,14 @@ from gateway.inbound import InboundRequest
 from gateway.keys import ClientIdentity
 from gateway.proxy_response import ProxyResponse, error_response
 from gateway.rate_limit import rate_limiter
-from gateway.request_checks import (
-    check_message_count,
-    check_override_allowed,
-    parse_body,
-    session_id,
-)
+from gateway.request_checks import check_message_count, check_override_allowed, parse_body
 from gateway.respond import respond_complete, respond_reply, respond_stream
+from gateway.sessions import session_id
 from gateway.upstream_call import open_upstream, read_body
 from policies.engine import apply_request
 from policies.engine.request import PolicyRefusedRequest
 from policies.selection import resolve_policy
+from policies.session import session_view_load
 from wire.errors import AuthenticationFailed, GatewayError
 from wire.headers import client_response_headers, upstream_request_headers
 from wire.neutral import WireFormat
@@ -96,17 +94,20 @@ async def _proxy(
     record.request_original = http_request.body
     request = exchange.codec.decode_request(data)
     record.model, record.stream = request.model, request.stream
-    record.session_id = session_id(headers, request)
+    record.session_id = await session_id(headers, request, identity.name)
     check_message_count(request)
     exchange.route = route = resolve_route(request.model, exchange.fmt)
     record.upstream, record.upstream_model = route.upstream.name, route.model
     override = headers.get("x-luthien-policy")
     if override:
         check_override_allowed(identity)
-    active = await resolve_policy(override)
+    active = await resolve_policy(override, key_policy=identity.policy)
     record.policy_name, record.policy_version = active.name, active.version
     record.policy_overridden = bool(override)
-    ctx = exchange.start_policy(request, active.policy)
+    session = None
+    if active.policy.uses_session:
+        session = await session_view_load(record.session_id, request)
+    ctx = exchange.start_policy(request, active.policy, session)
     try:
         request = exchange.request = await apply_request(active.policy, request, ctx)
     except PolicyRefusedRequest as refused:

@@ -1,4 +1,4 @@
-"""Checks on the client's request before it is decoded: size, JSON, message count, session."""
+"""Checks on the client's request before it is decoded: size, JSON, message count, override."""
 
 from __future__ import annotations
 
@@ -54,18 +54,3 @@ def check_override_allowed(identity: ClientIdentity) -> None:
             "right per key)",
             param="X-Luthien-Policy",
         )
-
-
-def session_id(headers: dict[str, str], request: Request) -> str:
-    """The client's session id: `x-luthien-session-id`, `x-session-id`, or metadata.user_id."""
-    session = header_session_id(headers)
-    if not session:
-        metadata = request.params.get("metadata")
-        if isinstance(metadata, dict) and isinstance(metadata.get("user_id"), str):
-            session = metadata["user_id"]
-    return session[:200]
-
-
-def header_session_id(headers: dict[str, str]) -> str:
-    """The session id the client sent as a header (`x-luthien-session-id`, `x-session-id`)."""
-    return (headers.get("x-luthien-session-id") or headers.get("x-session-id", ""))[:200]

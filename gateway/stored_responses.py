@@ -29,7 +29,7 @@ from gateway.exchange import Exchange
 from gateway.inbound import InboundRequest
 from gateway.pipeline import run_guarded
 from gateway.proxy_response import ProxyResponse, json_response, stream_response
-from gateway.request_checks import header_session_id
+from gateway.sessions import header_session_id
 from gateway.stages import read_upstream
 from gateway.upstream_call import open_upstream, read_body
 from wire.errors import UpstreamFailure

@@ -5,6 +5,8 @@ from __future__ import annotations
 from ninja import NinjaAPI
 
 from activity.api import router as activity_debug_router
+from activity.session_api import router as sessions_router
+from gateway.admin_api import router as keys_router
 from gateway.api import router as proxy_router
 from policies.api import router as policies_router
 
@@ -21,11 +23,14 @@ proxy_api.add_router("/", proxy_router)
 admin_api = NinjaAPI(
     title="Luthien admin API",
     version="1",
-    description="Manage policies. `Authorization: Bearer $ADMIN_API_KEY` or a staff session.",
+    description="Manage policies, key assignments and sessions. "
+    "`Authorization: Bearer $ADMIN_API_KEY` or a staff session.",
     urls_namespace="admin_api",
     docs_url="/docs",
 )
 
 
 admin_api.add_router("/", policies_router)
+admin_api.add_router("/", keys_router)
+admin_api.add_router("/sessions", sessions_router)
 admin_api.add_router("/debug", activity_debug_router)

@@ -204,6 +204,10 @@ POLICY_CONFIG: str = _env_str("POLICY_CONFIG", "")
 LUTHIEN_POLICY_MODULES: list[str] = env.list("LUTHIEN_POLICY_MODULES", default=[])
 LUTHIEN_POLICY_TIMEOUT_S: float = env.float("LUTHIEN_POLICY_TIMEOUT_S", 30.0)
 LUTHIEN_POLICY_POLL_INTERVAL_S: float = env.float("LUTHIEN_POLICY_POLL_INTERVAL_S", 0.25)
+# Sessions: a key's calls without a client session id are one session until this long a pause.
+LUTHIEN_SESSION_GAP_S: float = env.float("LUTHIEN_SESSION_GAP_S", 1800.0)
+# How old a worker's cached copy of a session's decisions may be before trajectory rules re-read it.
+LUTHIEN_SESSION_CACHE_TTL_S: float = env.float("LUTHIEN_SESSION_CACHE_TTL_S", 2.0)
 # Hosts (`host` or `host:port`) a judge may call by `base_url`; empty: judges only call models
 # the gateway routes, with the gateway's own upstream keys.
 LUTHIEN_JUDGE_ALLOWED_HOSTS: list[str] = [

@@ -7,5 +7,9 @@ through). Public modules, for the apps above:
 - `policies.engine` (`engine.request`, `engine.blocks`): runs a policy over a request and a stream.
 - `policies.selection`: which policy one request runs (`resolve_policy`).
 - `policies.runtime`, `policies.reloader`: the process's active policy and how changes arrive.
-- `policies.api`: the admin API router.
+- `policies.api`, `policies.api_auth`: the admin API router and its authentication.
+- `policies.models`: saved policies (the gateway's keys and groups point at them).
+- `policies.assignments`: tell every worker that a key's or group's policy assignment changed.
+- `policies.session`: session history for trajectory rules (`SessionView`, the `SessionHistory`
+  provider protocol the activity app implements and registers at start-up).
 """

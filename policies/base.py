@@ -73,6 +73,9 @@ class Policy:
     Config: ClassVar[type[PolicyConfigSchema]] = PolicyConfigSchema
     streaming_mode: ClassVar[StreamingMode] = StreamingMode.PASS_THROUGH
     example_config: ClassVar[dict[str, Any]] = {}
+    #: Trajectory rules set this: the pipeline then loads `ctx.session` (the session's earlier
+    #: decisions, `policies.session`) before `on_request`.
+    needs_session: ClassVar[bool] = False
 
     def __init__(
         self, config: PolicyConfigSchema | None = None, *, label: str | None = None
@@ -99,6 +102,11 @@ class Policy:
     def mode(self) -> StreamingMode:
         """The streaming mode the engine uses for this instance (a chain computes it)."""
         return self.streaming_mode
+
+    @property
+    def uses_session(self) -> bool:
+        """Whether requests need `ctx.session` loaded (a chain asks its members)."""
+        return self.needs_session
 
     # --- hooks: override what you need -------------------------------------------------------
 

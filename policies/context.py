@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
+from policies.session import SessionEvent, SessionView, session_store
 from wire.neutral import Request
 
 S = TypeVar("S")
@@ -44,9 +45,19 @@ class Decision:
 
 class PolicyContext:
     """Everything one request's policy hooks share. The policy instance itself is shared by
-    concurrent requests, so per-request state lives here (`state_for`)."""
+    concurrent requests, so per-request state lives here (`state_for`). `session` is the
+    session's history (`policies.session.SessionView`): filled from the database for policies
+    with `needs_session`, else just the session id."""
 
-    __slots__ = ("_listener", "_states", "decisions", "request", "transaction_id")
+    __slots__ = (
+        "_listener",
+        "_states",
+        "decisions",
+        "request",
+        "session",
+        "session_id",
+        "transaction_id",
+    )
 
     def __init__(
         self,
@@ -54,9 +65,13 @@ class PolicyContext:
         transaction_id: str,
         request: Request,
         listener: Callable[[Decision], None] | None = None,
+        session_id: str = "",
+        session: SessionView | None = None,
     ) -> None:
         self.transaction_id = transaction_id
         self.request = request
+        self.session_id = session_id
+        self.session = session if session is not None else SessionView(session_id)
         self.decisions: list[Decision] = []
         self._states: dict[int, Any] = {}
         self._listener = listener
@@ -73,7 +88,13 @@ class PolicyContext:
     def decide(self, policy: Labelled, action: str, reason: str = "", **details: Any) -> Decision:
         """Report a decision: it lands in the transaction's event log and on the live page."""
         decision = Decision(policy=policy.label, action=action, reason=reason, details=details)
+        seq = len(self.decisions)
         self.decisions.append(decision)
+        if self.session_id:
+            event = SessionEvent(
+                self.transaction_id, decision.policy, action, decision.at, reason, details, seq
+            )
+            session_store().add(self.session_id, event)
         if self._listener is not None:
             self._listener(decision)
         return decision

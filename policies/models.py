@@ -105,3 +105,16 @@ class PolicyConfigHistory(models.Model):
 
     def __str__(self) -> str:
         return f"{self.policy_name} {self.action} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class AssignmentStamp(models.Model):
+    """One row: when a key's or key group's policy assignment last changed. Part of the
+    database version stamp, so workers without Redis notice assignment changes too."""
+
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "policy assignment stamp"
+
+    def __str__(self) -> str:
+        return f"assignments changed {self.changed_at.isoformat()}"

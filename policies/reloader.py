@@ -20,12 +20,14 @@ from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connections
 
 from policies.active import ActivePolicy
+from policies.reload_listeners import reload_listener_add, reload_listeners_call
 from policies.runtime import policy_runtime, run_db_once
 from policies.validation import PolicyValidationError
 from policies.version_stamp import StampReader, stamp_bump, stamp_bump_owed
 from wire.process_wide import Service
 
 logger = logging.getLogger("policies.reloader")
+__all__ = ["PolicyReloader", "reload_listener_add", "reload_listeners_call"]
 
 
 def _load_fresh() -> ActivePolicy:
@@ -76,6 +78,7 @@ class PolicyReloader:
                 logger.info(
                     "policy %s v%s (%s) in force", active.name, active.version, active.source
                 )
+            reload_listeners_call()
             self._seen = stamp
             self._recovered()
             return True

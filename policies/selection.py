@@ -1,5 +1,12 @@
-"""Which policy one request runs: the override by saved name (`X-Luthien-Policy`), else the
-active one.
+"""Which policy one request runs. Precedence, highest first:
+
+    1. the override by saved name (`X-Luthien-Policy`, for keys granted it)
+    2. the saved policy assigned to the client's key (or to the key's group)
+    3. the active saved policy
+    4. the `POLICY_CONFIG` file
+    5. pass-through (`noop`)
+
+(3–5 are the runtime's `current()`.)
 
 The pipeline has already checked that the key may override. Saved policies are cached per
 process in the runtime (keyed by name, holding the version) and forgotten whenever the shared
@@ -19,8 +26,8 @@ from wire.errors import NotFound, PolicyFailed
 logger = logging.getLogger("policies.selection")
 
 
-async def policy_by_name(name: str) -> ActivePolicy:
-    """The saved policy called `name`; NotFound if there is none."""
+async def policy_by_name(name: str, *, param: str = "X-Luthien-Policy") -> ActivePolicy:
+    """The saved policy called `name`; NotFound (naming `param`) if there is none."""
     runtime = policy_runtime()
     cached = runtime.saved(name)
     if cached is not None:
@@ -29,7 +36,7 @@ async def policy_by_name(name: str) -> ActivePolicy:
     try:
         active = await run_db_once(lambda: saved_policy_load(name))
     except PolicyNotFound as error:
-        raise NotFound(str(error), param="X-Luthien-Policy") from error
+        raise NotFound(str(error), param=param) from error
     except PolicyValidationError as error:
         logger.error("saved policy %r no longer validates: %s", name, error)
         raise PolicyFailed(f"saved policy {name!r} is invalid: {error}") from error
@@ -37,10 +44,13 @@ async def policy_by_name(name: str) -> ActivePolicy:
     return active
 
 
-async def resolve_policy(override: str | None) -> ActivePolicy:
-    """The policy for one request: the override (already authorized) or the active one."""
+async def resolve_policy(override: str | None, *, key_policy: str = "") -> ActivePolicy:
+    """The policy for one request: the override (already authorized), else the key's assigned
+    policy, else the active one (or the file, or pass-through)."""
     if override:
         return await policy_by_name(override)
+    if key_policy:
+        return await policy_by_name(key_policy, param="api key policy")
     runtime = policy_runtime()
     active = runtime.loaded()
     if active is None:  # first request of a process without lifespan (tests)

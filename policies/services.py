@@ -28,6 +28,7 @@ from policies.config_secrets import config_mask
 from policies.loading import active_from_row
 from policies.models import PolicyConfig, PolicyConfigHistory
 from policies.policy_file import PolicySpec, load_policy_file
+from policies.reload_listeners import reload_listeners_call
 from policies.runtime import policy_runtime
 from policies.selectors import policy_config_stored
 from policies.validation import PolicyConflict, PolicyNotFound, policy_spec_validate
@@ -304,6 +305,7 @@ def _publish_on_commit(active: ActivePolicy | None) -> None:
         if active is not None:
             runtime.set(active)
         runtime.forget_saved()
+        reload_listeners_call()
         stamp_bump()
 
     transaction.on_commit(publish)

@@ -72,8 +72,8 @@ _SYNC_CLIENT = Service(
 
 
 def database_stamp() -> str:
-    """The aggregate stamp over saved policies (one indexed query)."""
-    from policies.models import PolicyConfig
+    """The aggregate stamp over saved policies and key assignments (two small queries)."""
+    from policies.models import AssignmentStamp, PolicyConfig
 
     row = PolicyConfig.objects.aggregate(
         count=Count("id"),
@@ -84,7 +84,12 @@ def database_stamp() -> str:
     )
     updated = row["updated"].isoformat() if row["updated"] else ""
     activated = row["activated"].isoformat() if row["activated"] else ""
-    return f"db:{row['count']}:{row['versions'] or 0}:{row['active'] or 0}:{updated}:{activated}"
+    assigned = AssignmentStamp.objects.aggregate(at=Max("changed_at"))["at"]
+    assigned_text = assigned.isoformat() if assigned else ""
+    return (
+        f"db:{row['count']}:{row['versions'] or 0}:{row['active'] or 0}:{updated}:{activated}"
+        f":{assigned_text}"
+    )
 
 
 def _database_stamp_fresh() -> str:

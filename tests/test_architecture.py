@@ -53,6 +53,10 @@ PUBLIC: dict[str, frozenset[str]] = {
             "policies.runtime",
             "policies.reloader",
             "policies.api",
+            "policies.api_auth",
+            "policies.assignments",
+            "policies.models",
+            "policies.session",
         }
     ),
     "gateway": frozenset(
@@ -62,6 +66,8 @@ PUBLIC: dict[str, frozenset[str]] = {
             "gateway.models",
             "gateway.asgi_lane",
             "gateway.api",
+            "gateway.admin_api",
+            "gateway.sessions",
         }
     ),
     "activity": frozenset(
@@ -71,6 +77,7 @@ PUBLIC: dict[str, frozenset[str]] = {
             "activity.audience",
             "activity.consumers",
             "activity.api",
+            "activity.session_api",
         }
     ),
     "luthien_site": frozenset(),

@@ -86,6 +86,10 @@ class ChainPolicy(Policy):
         return max((m.mode for m in self.members), default=StreamingMode.PASS_THROUGH)
 
     @property
+    def uses_session(self) -> bool:
+        return any(m.uses_session for m in self.members)
+
+    @property
     def fail_open(self) -> bool:
         """Never: each member is guarded with its own `fail_open` and timeout."""
         return False

@@ -4,12 +4,15 @@ not, for text, text + tool call, and two tool calls — through the real pipelin
 
 For each policy × scenario the six paths must produce the same final content (text, tool
 calls, stop reason), the same decisions and the same transaction status, and every output must
-parse with the official SDK types.
+parse with the official SDK types. Every call is a session of its own; the trajectory rules
+(`taint`, `strikes`, `rate`) are also played over scripted multi-turn sessions on the four paths
+in `test_trajectory_parity.py`.
 """
 
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 import anthropic
@@ -129,7 +132,9 @@ def responses_result(response: Any, raw: bytes, stream: bool) -> dict[str, Any]:
 
 
 async def call(fmt: str, stream: bool, model: str, user: str) -> dict[str, Any]:
+    """One call on one path, in a session of its own (trajectory rules start afresh)."""
     client = LaneClient()
+    session = {"x-luthien-session-id": uuid.uuid4().hex}
     body: dict[str, Any] = {
         "model": model,
         "stream": stream,
@@ -141,14 +146,14 @@ async def call(fmt: str, stream: bool, model: str, user: str) -> dict[str, Any]:
             "/v1/responses",
             data=orjson.dumps(body),
             content_type="application/json",
-            headers={"authorization": f"Bearer {KEY}"},
+            headers={"authorization": f"Bearer {KEY}", **session},
         )
     elif fmt == "openai":
         response = await client.post(
             "/v1/chat/completions",
             data=orjson.dumps(body),
             content_type="application/json",
-            headers={"authorization": f"Bearer {KEY}"},
+            headers={"authorization": f"Bearer {KEY}", **session},
         )
     else:
         body["max_tokens"] = 256
@@ -156,7 +161,7 @@ async def call(fmt: str, stream: bool, model: str, user: str) -> dict[str, Any]:
             "/v1/messages",
             data=orjson.dumps(body),
             content_type="application/json",
-            headers={"x-api-key": KEY},
+            headers={"x-api-key": KEY, **session},
         )
     assert response.status_code == 200, response.content
     raw = b"".join([c async for c in response.streaming_content]) if stream else response.content
