@@ -10,6 +10,7 @@ from activity.records import TransactionRecord, new_transaction_id
 from gateway.codecs import Codec, codec_for
 from gateway.neutral import Event, MessageEnd, Request, WireFormat
 from gateway.timing import RequestClock
+from gateway.translation import Translation
 from gateway.upstreams import Route
 from policies.base import Policy
 from policies.context import Decision, PolicyContext
@@ -26,6 +27,7 @@ class Exchange:
     codec: Codec = field(init=False)
     request: Request | None = None
     route: Route | None = None
+    translation: Translation | None = None  # set when the upstream speaks another format
     policy: Policy | None = None
     ctx: PolicyContext | None = None
 
@@ -64,6 +66,9 @@ class Exchange:
         record, clock = self.record, self.clock
         if record.ended_at is not None:
             return
+        if self.translation is not None:
+            for note in self.translation.notes.items:
+                taps.transaction_decision(record, Decision("translation", "note", note))
         record.status, record.http_status, record.error = status, http_status, error
         record.ended_at = time.time()
         now = time.perf_counter()

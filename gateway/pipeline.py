@@ -1,9 +1,13 @@
 """The proxy pipeline, top to bottom, for both wire formats, streaming and not.
 
     authenticate → check size, parse JSON → decode (client format) → route → pick policy
-    → policy.on_request → encode (upstream format) → upstream call
+    → policy.on_request → [translate] → encode (upstream format) → upstream call
     → stream:     read → SSE → neutral events → engine → encode → client   (gateway.respond)
     → non-stream: body → the same events → the same engine → assemble → client
+
+When the routed upstream speaks another format than the client, `gateway.translation` reshapes
+the request after the policy and the upstream's events before it (and its error statuses);
+same-format calls skip it entirely.
 
 Errors raised before the first byte are rendered in the client's format; after streaming
 began they become a format-correct error event (see `gateway.stages`).
@@ -21,7 +25,7 @@ from django.conf import settings
 from django.http import HttpResponse, StreamingHttpResponse
 
 from gateway.client_auth import client_authenticate
-from gateway.errors import AuthenticationFailed, GatewayError
+from gateway.errors import AuthenticationFailed, GatewayError, UpstreamError
 from gateway.exchange import Exchange
 from gateway.headers import client_response_headers, upstream_request_headers
 from gateway.inbound import InboundRequest
@@ -36,6 +40,7 @@ from gateway.request_checks import (
 )
 from gateway.respond import respond_complete, respond_reply, respond_stream
 from gateway.responses import error_response
+from gateway.translation import translation_for
 from gateway.upstream_call import open_upstream, read_body
 from gateway.upstreams import resolve_route
 from policies.engine import apply_request
@@ -101,6 +106,8 @@ async def _proxy(
     check_message_count(request)
     exchange.route = route = resolve_route(request.model, exchange.fmt)
     record.upstream, record.upstream_model = route.upstream.name, route.model
+    record.upstream_format = route.format
+    exchange.translation = translation = translation_for(exchange.fmt, route.format)
     override = headers.get("x-luthien-policy")
     if override:
         check_override_allowed(identity)
@@ -112,7 +119,8 @@ async def _proxy(
         request = exchange.request = await apply_request(active.policy, request, ctx)
     except PolicyRefusedRequest as refused:
         return respond_reply(exchange, refused.message, refused.status)
-    upstream_body = exchange.upstream_codec.encode_request(request)
+    outgoing = request if translation is None else translation.request(request)
+    upstream_body = exchange.upstream_codec.encode_request(outgoing)
     upstream_body["model"] = route.model
     if request.stream and route.format == "openai":
         # Ask for usage so it is recorded; the encoder shows it only to clients that asked.
@@ -121,12 +129,17 @@ async def _proxy(
     record.request_final = upstream_body
     clock = exchange.clock
     clock.upstream_started = time.perf_counter()
-    response = await open_upstream(
-        url=route.upstream.url_for(route.format),
-        body=orjson.dumps(upstream_body),
-        headers=upstream_request_headers(route.upstream, route.format, headers),
-        upstream=route.upstream.name,
-    )
+    try:
+        response = await open_upstream(
+            url=route.upstream.url_for(route.format),
+            body=orjson.dumps(upstream_body),
+            headers=upstream_request_headers(route.upstream, route.format, headers),
+            upstream=route.upstream.name,
+        )
+    except UpstreamError as error:
+        if translation is None:
+            raise
+        raise translation.error(error) from error
     clock.upstream_wait += time.perf_counter() - clock.upstream_started
     extra_headers = client_response_headers(response.headers.multi_items())
     if request.stream:

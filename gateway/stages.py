@@ -1,6 +1,7 @@
 """The streaming stages, each a small async generator; `pipeline` composes them.
 
-    upstream bytes → read_upstream → decode_events (SSE + codec) → record_events (tap)
+    upstream bytes → read_upstream → decode_events (SSE + codec) → [translate_events]
+                   → record_events (tap)
                    → apply_policy (policies.engine) → record_events (tap) → encode_events → bytes
 
 A batch is whatever arrived together: stages pass lists of events so work is per read, not per
@@ -21,6 +22,7 @@ from gateway.errors import UpstreamFailure, UpstreamTimeout, UpstreamUnavailable
 from gateway.neutral import Event, StreamError, WireFormat
 from gateway.sse import SSEDecoder, SSEEvent
 from gateway.timing import RequestClock
+from gateway.translation.events import EventTranslator
 from gateway.upstream_call import map_transport_error
 
 
@@ -83,6 +85,17 @@ async def decode_events(
 
 def _is_terminator(frame: SSEEvent) -> bool:
     return frame.data == "[DONE]" or frame.event == "message_stop" or frame.event == "error"
+
+
+async def translate_events(
+    batches: AsyncGenerator[list[Event], None], translator: EventTranslator
+) -> AsyncGenerator[list[Event], None]:
+    """Only when the upstream speaks another format: its events reshaped for the client's."""
+    async with aclosing(batches) as source:
+        async for batch in source:
+            events = translator.feed(batch)
+            if events:
+                yield events
 
 
 async def record_events(

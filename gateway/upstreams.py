@@ -2,8 +2,10 @@
 
 Routing (first match wins): an explicit `<upstream>/` prefix (stripped); `claude-*` →
 anthropic; `gpt-*`, `o<digit>*`, `chatgpt-*` → openai; otherwise the upstream of the client's
-own format (`resolve_route`, the proxy). Policies that call a model themselves (judges) use
-`resolve_named_route`: the same rules without the last one, in the upstream's own format.
+own format (`resolve_route`, the proxy). A route may lead to an upstream of another format than
+the client's: the pipeline then translates (`gateway.translation`); the mock speaks both.
+Policies that call a model themselves (judges) use `resolve_named_route`: the same rules without
+the last one, in the upstream's own format.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from functools import lru_cache
 
 from django.conf import settings
 
-from gateway.errors import InvalidRequest, NotFound
+from gateway.errors import NotFound
 from gateway.neutral import WireFormat
 
 MOCK_HOST = "http://luthien-mock.internal"
@@ -122,14 +124,7 @@ def pick_upstream(model: str, client_format: WireFormat) -> tuple[Upstream, str]
 
 
 def resolve_route(model: str, client_format: WireFormat) -> Route:
-    """Pick the upstream for `model`; raises NotFound / InvalidRequest with a clear message."""
+    """Pick the upstream for `model`, whatever format it speaks (the pipeline translates when
+    it is not the client's); raises NotFound with a clear message."""
     upstream, upstream_model = pick_upstream(model, client_format)
-    fmt = upstream.format or client_format
-    if fmt != client_format:
-        raise InvalidRequest(
-            f"model {model!r} is served by the {upstream.name} upstream, which speaks the {fmt} "
-            f"format; call it through the {fmt} endpoint "
-            f"({'/v1/messages' if fmt == 'anthropic' else '/v1/chat/completions'}) instead",
-            param="model",
-        )
-    return Route(upstream=upstream, model=upstream_model, format=fmt)
+    return Route(upstream=upstream, model=upstream_model, format=upstream.format or client_format)
