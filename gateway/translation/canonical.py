@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from gateway.neutral import Message, OpaqueBlock, TextBlock, ToolSpec
+from gateway.neutral import Block, Message, OpaqueBlock, TextBlock, ToolSpec
 
 ChoiceMode = Literal["auto", "any", "none", "tool"]
 
@@ -72,6 +72,12 @@ def image_block(source: dict[str, Any]) -> OpaqueBlock:
     """The canonical image: `source` is `{"type": "base64", "media_type", "data"}` or
     `{"type": "url", "url"}`."""
     return OpaqueBlock({"type": "image", "source": source})
+
+
+def without_empty_text(blocks: list[Block]) -> list[Block]:
+    """`blocks` without empty text blocks (Chat Completions sends `content: ""` next to tool
+    calls; the Messages API refuses empty text blocks)."""
+    return [b for b in blocks if not (isinstance(b, TextBlock) and not b.text)]
 
 
 def thinking_budget_to_effort(budget: int) -> str:

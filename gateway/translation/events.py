@@ -40,13 +40,22 @@ from gateway.translation.support import Notes
 
 UsageMap = Callable[[Usage], Usage]
 _NOTED_FIELDS = ("reasoning_content", "reasoning", "refusal")
+_NONE_IN_CLIENT = "(the client's format has none)"
 
 
 class EventTranslator:
     """One response's events from the upstream's format to the client's (stateful: block
     indexes are renumbered as blocks are dropped)."""
 
-    __slots__ = ("_client", "_index", "_lift_usage", "_lower_usage", "_next", "_notes")
+    __slots__ = (
+        "_client",
+        "_index",
+        "_lift_usage",
+        "_lower_usage",
+        "_next",
+        "_notes",
+        "_start_usage",
+    )
 
     def __init__(
         self, client: WireFormat, lift_usage: UsageMap, lower_usage: UsageMap, notes: Notes
@@ -56,6 +65,7 @@ class EventTranslator:
         self._notes = notes
         self._index: dict[int, int | None] = {}  # upstream index → client index (None: dropped)
         self._next = 0
+        self._start_usage: Usage | None = None  # canonical usage of MessageStart
 
     def feed(self, events: list[Event]) -> list[Event]:
         """Translate one batch."""
@@ -76,10 +86,13 @@ class EventTranslator:
         if isinstance(event, BlockStart):
             return self._start(event)
         if isinstance(event, MessageStart):
-            return MessageStart(event.id, event.model, self._usage(event.usage))
+            if event.usage is not None:
+                self._start_usage = self._lift_usage(event.usage)
+            usage = None if self._start_usage is None else self._lower_usage(self._start_usage)
+            return MessageStart(event.id, event.model, usage)
         if isinstance(event, MessageEnd):
             self._note_message_fields(event)
-            return MessageEnd(event.stop_reason, event.stop_sequence, self._usage(event.usage))
+            return MessageEnd(event.stop_reason, event.stop_sequence, self._end_usage(event.usage))
         if isinstance(event, StreamError):
             kind = error_type_for_status(self._client, event.status)
             return StreamError(event.status, kind, event.message)
@@ -95,7 +108,7 @@ class EventTranslator:
             kept = ToolCallBlock(block.id, block.name, block.arguments)
         else:
             kind = block.type if isinstance(block, OpaqueBlock) else block.extra.get("type")
-            self._notes.add(f"{kind} blocks of the answer were dropped (the client's has none)")
+            self._notes.add(f"{kind} blocks of the answer were dropped {_NONE_IN_CLIENT}")
         if kept is None:
             self._index[event.index] = None
             return None
@@ -103,8 +116,19 @@ class EventTranslator:
         self._next += 1
         return BlockStart(self._index[event.index] or 0, kept)
 
-    def _usage(self, usage: Usage | None) -> Usage | None:
-        return None if usage is None else self._lower_usage(self._lift_usage(usage))
+    def _end_usage(self, usage: Usage | None) -> Usage | None:
+        """The final usage; what only the start said (Anthropic streams give input tokens and
+        cache counts in `message_start`) fills the gaps."""
+        end = None if usage is None else self._lift_usage(usage)
+        start = self._start_usage
+        if start is None:
+            return None if end is None else self._lower_usage(end)
+        if end is None:
+            return self._lower_usage(start)
+        counts = {**(start.raw or {}), **(end.raw or {})}
+        input_tokens = end.input_tokens if end.input_tokens is not None else start.input_tokens
+        output = end.output_tokens if end.output_tokens is not None else start.output_tokens
+        return self._lower_usage(Usage(input_tokens, output, counts))
 
     def _note_opaque_event(self, event: OpaqueEvent) -> None:
         delta = event.raw.get("delta") if event.name is None else None
@@ -119,4 +143,4 @@ class EventTranslator:
     def _note_fields(self, fields: dict[str, object]) -> None:
         for key in _NOTED_FIELDS:
             if fields.get(key):
-                self._notes.add(f"'{key}' of the answer was dropped (the client's format has none)")
+                self._notes.add(f"'{key}' of the answer was dropped {_NONE_IN_CLIENT}")

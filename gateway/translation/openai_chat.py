@@ -31,6 +31,7 @@ from gateway.translation.canonical import (
     ToolChoice,
     image_block,
     thinking_budget_to_effort,
+    without_empty_text,
 )
 from gateway.translation.support import Notes, number, positive_int, refuse, string_list
 
@@ -67,13 +68,15 @@ def lift_request(request: Request, notes: Notes) -> Canonical:
             system.append(TextBlock(_plain_text(message.content, f"messages[{i}].content")))
         elif role == "user":
             param = f"messages[{i}].content"
-            _append_user(messages, [_lift_part(b, param) for b in message.content])
+            parts = [_lift_part(b, param) for b in message.content]
+            _append_user(messages, without_empty_text(parts))
         elif role == "assistant":
-            messages.append(Message("assistant", _lift_assistant(message, i, notes)))
+            blocks = without_empty_text(_lift_assistant(message, i, notes))
+            messages.append(Message("assistant", blocks))
         elif role == "tool":
             result = next(b for b in message.content if isinstance(b, ToolResultBlock))
-            content = _lift_result_content(result.content, f"messages[{i}].content")
-            _append_user(messages, [ToolResultBlock(result.tool_call_id, content)])
+            output = _lift_result_content(result.content, f"messages[{i}].content")
+            _append_user(messages, [ToolResultBlock(result.tool_call_id, output)])
         else:
             refuse(f"messages[{i}].role", f"role {role!r} has no equivalent")
     return Canonical(
