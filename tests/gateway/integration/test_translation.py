@@ -93,7 +93,7 @@ async def test_openai_client_tool_calls_from_anthropic_upstream_stream(proxy: Pr
     for _, data in sse_events(raw):
         if data != "[DONE]":
             openai.types.chat.ChatCompletionChunk.model_validate_json(data)
-    text, calls, finish = openai_stream_text(raw)
+    _, calls, finish = openai_stream_text(raw)
     assert [c["name"] for c in calls] == ["Bash", "Read"]
     assert json.loads(calls[0]["arguments"]) == {"command": "rm -rf /tmp/x"}
     assert finish == "tool_calls"

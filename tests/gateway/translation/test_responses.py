@@ -201,14 +201,29 @@ def test_stream_events_are_renumbered_and_usage_carried_from_the_start() -> None
 
 
 def test_stream_of_an_anthropic_upstream_encodes_as_openai_chunks() -> None:
-    sse = (
-        b'event: message_start\ndata: {"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","model":"claude-x","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":3,"output_tokens":1}}}\n\n'
-        b'event: content_block_start\ndata: {"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"toolu_1","name":"Bash","input":{}}}\n\n'
-        b'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":"{\\"command\\":"}}\n\n'
-        b'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":"\\"ls\\"}"}}\n\n'
-        b'event: content_block_stop\ndata: {"type":"content_block_stop","index":0}\n\n'
-        b'event: message_delta\ndata: {"type":"message_delta","delta":{"stop_reason":"tool_use","stop_sequence":null},"usage":{"output_tokens":9}}\n\n'
-        b'event: message_stop\ndata: {"type":"message_stop"}\n\n'
+    start = {
+        "id": "msg_1",
+        "type": "message",
+        "role": "assistant",
+        "model": "claude-x",
+        "content": [],
+        "stop_reason": None,
+        "stop_sequence": None,
+        "usage": {"input_tokens": 3, "output_tokens": 1},
+    }
+    call = {"type": "tool_use", "id": "toolu_1", "name": "Bash", "input": {}}
+    sse = _sse(
+        {"type": "message_start", "message": start},
+        {"type": "content_block_start", "index": 0, "content_block": call},
+        _args_delta('{"command":'),
+        _args_delta('"ls"}'),
+        {"type": "content_block_stop", "index": 0},
+        {
+            "type": "message_delta",
+            "delta": {"stop_reason": "tool_use", "stop_sequence": None},
+            "usage": {"output_tokens": 9},
+        },
+        {"type": "message_stop"},
     )
     decoder = codec_for("anthropic").stream_decoder()
     translator = Translation("openai", "anthropic").events()
@@ -234,6 +249,17 @@ def test_stream_of_an_anthropic_upstream_encodes_as_openai_chunks() -> None:
     assert "".join(c["function"].get("arguments", "") for c in calls) == '{"command":"ls"}'
     assert [ch["finish_reason"] for chunk in chunks for ch in chunk["choices"]][-1] == "tool_calls"
     assert chunks[-1]["usage"] == {"prompt_tokens": 3, "completion_tokens": 9, "total_tokens": 12}
+
+
+def _sse(*events: dict[str, Any]) -> bytes:
+    return b"".join(
+        b"event: " + e["type"].encode() + b"\ndata: " + orjson.dumps(e) + b"\n\n" for e in events
+    )
+
+
+def _args_delta(text: str) -> dict[str, Any]:
+    delta = {"type": "input_json_delta", "partial_json": text}
+    return {"type": "content_block_delta", "index": 0, "delta": delta}
 
 
 def test_mid_stream_error_type_follows_the_client_format() -> None:
@@ -266,7 +292,8 @@ def test_mid_stream_error_type_follows_the_client_format() -> None:
             "anthropic",
             "openai",
             401,
-            b'{"error":{"message":"Incorrect API key","type":"invalid_request_error","param":null,"code":"invalid_api_key"}}',
+            b'{"error":{"message":"Incorrect API key","type":"invalid_request_error",'
+            b'"param":null,"code":"invalid_api_key"}}',
             {
                 "type": "error",
                 "error": {"type": "authentication_error", "message": "Incorrect API key"},
