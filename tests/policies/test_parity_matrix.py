@@ -1,14 +1,19 @@
-"""The parity matrix: every registered policy behaves the same on OpenAI and Anthropic,
-streamed and not, for text, text + tool call, and two tool calls — through the real pipeline.
+"""The parity matrix: every registered policy behaves the same on OpenAI and Anthropic clients,
+each against an upstream of its own format and one of the other (translated), streamed and not,
+for text, text + tool call, and two tool calls — through the real pipeline.
 
-For each policy × scenario the four paths must produce the same final content (text, tool
+For each policy × scenario the eight paths must produce the same final content (text, tool
 calls, stop reason), the same decisions and the same transaction status, and every output must
-parse with the official SDK types.
+parse with the official SDK types. The translated paths reach the in-process mock through the
+`openai` / `anthropic` upstreams (`anthropic/<behaviour>`, `openai/<behaviour>`); the notes a
+translation records (e.g. the `max_tokens` it filled in) are not policy decisions and are left
+out of the comparison.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import anthropic
@@ -20,6 +25,7 @@ from pydantic import TypeAdapter
 
 from activity import taps
 from activity.records import TransactionRecord
+from gateway.upstreams import MOCK_HOST, upstreams
 from policies.registry import registry
 from policies.runtime import ActivePolicy, policy_runtime
 from tests.gateway.integration.sse_helpers import (
@@ -43,7 +49,7 @@ def all_policies() -> list[str]:
 
 
 @pytest.fixture
-def captured(settings: Any, monkeypatch: pytest.MonkeyPatch) -> list[TransactionRecord]:
+def captured(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[TransactionRecord]]:
     """Run without a database: bootstrap key, recording off, finished records captured."""
     settings.PROXY_API_KEY = KEY
     settings.LUTHIEN_RECORDING = False
@@ -55,7 +61,11 @@ def captured(settings: Any, monkeypatch: pytest.MonkeyPatch) -> list[Transaction
         original(record)
 
     monkeypatch.setattr(taps, "transaction_finished", capture)
-    return records
+    settings.ANTHROPIC_BASE_URL = MOCK_HOST  # the translated paths: both upstreams are the mock
+    settings.OPENAI_BASE_URL = MOCK_HOST + "/v1"
+    upstreams.cache_clear()
+    yield records
+    upstreams.cache_clear()
 
 
 def activate(name: str) -> None:
@@ -99,6 +109,14 @@ def anthropic_result(response: Any, raw: bytes, stream: bool) -> dict[str, Any]:
     return {"text": text, "tools": tools, "stop": stop}
 
 
+def routed(fmt: str, model: str, translated: bool) -> str:
+    """`mock/<behaviour>` (the mock answers in the client's format), or the behaviour behind
+    the upstream of the other format (`anthropic/…` for an OpenAI client), translated."""
+    if not translated:
+        return model
+    return ("anthropic/" if fmt == "openai" else "openai/") + model.removeprefix("mock/")
+
+
 async def call(fmt: str, stream: bool, model: str, user: str) -> dict[str, Any]:
     client = AsyncClient()
     body: dict[str, Any] = {
@@ -136,17 +154,22 @@ async def test_policy_parity(
     model, user = SCENARIOS[scenario]
     results = {}
     for fmt in ("openai", "anthropic"):
-        for stream in (False, True):
-            captured.clear()
-            result = await call(fmt, stream, model, user)
-            (record,) = captured
-            result["status"] = record.status
-            result["decisions"] = sorted(
-                (d["policy"], d["action"], d.get("details", {}).get("tool", ""))
-                for d in record.decisions
-            )
-            results[(fmt, stream)] = result
-    reference = results[("openai", False)]
+        for translated in (False, True):
+            for stream in (False, True):
+                captured.clear()
+                result = await call(fmt, stream, routed(fmt, model, translated), user)
+                (record,) = captured
+                assert record.upstream_format == (
+                    ({"openai": "anthropic", "anthropic": "openai"}[fmt]) if translated else fmt
+                )
+                result["status"] = record.status
+                result["decisions"] = sorted(
+                    (d["policy"], d["action"], d.get("details", {}).get("tool", ""))
+                    for d in record.decisions
+                    if d["policy"] != "translation"
+                )
+                results[(fmt, translated, stream)] = result
+    reference = results[("openai", False, False)]
     for path, result in results.items():
         assert result == reference, f"{policy_name}/{scenario}: {path} differs from openai/json"
     if scenario != "text" and reference["status"] == "completed" and not reference["decisions"]:
