@@ -33,7 +33,10 @@ from gateway.translation.canonical import (
 )
 from gateway.translation.support import Notes, number, positive_int, refuse, string_list
 
-_DROPPED: Final = frozenset({"service_tier", "cache_control"})
+_DROPPED: Final = frozenset({"service_tier", "cache_control", "context_management"})
+"""Fields whose loss leaves the answer as asked (`context_management` only trims context on
+Anthropic's side): dropped, noted."""
+_EFFORTS: Final[dict[str, str]] = {"low": "low", "medium": "medium", "high": "high", "max": "high"}
 _KEPT_OPAQUE: Final = frozenset({"thinking", "redacted_thinking"})
 _CHOICES: Final = frozenset({"auto", "any", "none"})
 
@@ -146,6 +149,8 @@ def _lift_params(params: dict[str, Any], notes: Notes) -> CommonParams:
             _lift_thinking(value, common, notes)
         elif key == "metadata":
             _lift_metadata(value, common, notes)
+        elif key == "output_config":
+            _lift_output_config(value, common)
         elif key in _DROPPED:
             notes.add(f"'{key}' was dropped: the upstream's format has no equivalent")
         else:
@@ -170,7 +175,22 @@ def _lift_thinking(value: Any, common: CommonParams, notes: Notes) -> None:
     if kind == "enabled":
         common.thinking_budget = positive_int(value.get("budget_tokens"), "thinking.budget_tokens")
     elif kind != "disabled":
-        notes.add(f"thinking {kind!r} was dropped: only an enabled budget can be translated")
+        notes.add(
+            f"thinking {kind!r} was dropped: only a budget or an effort (output_config.effort) "
+            "can be translated"
+        )
+
+
+def _lift_output_config(value: Any, common: CommonParams) -> None:
+    """`output_config.effort` (Claude Code sends it) → the reasoning effort; other settings
+    (e.g. a JSON schema `format`) are refused."""
+    if not isinstance(value, dict):
+        refuse("output_config", f"expected an object, got {value!r}")
+    for key, setting in value.items():
+        if key == "effort" and setting in _EFFORTS:
+            common.reasoning_effort = _EFFORTS[setting]
+        elif setting is not None:
+            refuse(f"output_config.{key}", "the upstream's format has no equivalent")
 
 
 def _lift_metadata(value: Any, common: CommonParams, notes: Notes) -> None:
