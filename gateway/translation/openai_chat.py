@@ -58,7 +58,7 @@ _EMPTY_SCHEMA: Final[dict[str, Any]] = {"type": "object", "properties": {}}
 
 def lift_request(request: Request, notes: Notes) -> Canonical:
     """The client's decoded request in canonical form; 400 naming what cannot be translated."""
-    system: list[TextBlock] = []
+    system = [TextBlock(_plain_text([b], "system")) for b in request.system or []]  # a policy's
     messages: list[Message] = []
     for i, message in enumerate(request.messages):
         if RAW in message.hints:

@@ -231,3 +231,24 @@ def test_untranslatable_is_a_400_naming_the_field(body: dict[str, Any], param: s
 def test_unknown_message_fields_are_dropped() -> None:
     sent = _sent({"messages": [{"role": "user", "content": "a", "name": "bob"}]})
     assert sent["messages"] == [{"role": "user", "content": "a"}]
+
+
+def test_a_system_prompt_a_policy_set_comes_first() -> None:
+    from gateway.codecs import codec_for
+    from gateway.neutral import TextBlock
+    from gateway.translation import Translation
+
+    request = codec_for("openai").decode_request(
+        {
+            "model": "claude-x",
+            "messages": [{"role": "system", "content": "client"}, {"role": "user", "content": "a"}],
+        }
+    )
+    request.system = [TextBlock("policy")]
+    sent = codec_for("anthropic").encode_request(
+        Translation("openai", "anthropic").request(request)
+    )
+    assert sent["system"] == [
+        {"type": "text", "text": "policy"},
+        {"type": "text", "text": "client"},
+    ]
