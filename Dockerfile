@@ -8,6 +8,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY luthien_site ./luthien_site
+COPY wire ./wire
 COPY gateway ./gateway
 COPY policies ./policies
 COPY activity ./activity

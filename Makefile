@@ -41,7 +41,7 @@ lint: install
 	$(BIN)/ruff format --check .
 
 typecheck: install
-	$(BIN)/mypy luthien_site gateway policies activity
+	$(BIN)/mypy luthien_site wire gateway policies activity
 
 bench: install
 	$(BIN)/python -m bench

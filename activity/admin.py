@@ -17,7 +17,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from activity.models import Transaction, TransactionEvent
-from gateway.routes import recorded_endpoints
+from wire.routes import recorded_endpoints
 
 _BODY_FIELDS = ("request_original", "request_final", "response_original", "response_final")
 

@@ -43,8 +43,8 @@ from activity.live_events import (
     TransactionFinished,
     TransactionStarted,
 )
-from activity.records import TransactionRecord
 from activity.singleton import ProcessSingleton
+from gateway.transaction_record import TransactionRecord
 from policies.context import Decision
 
 logger = logging.getLogger("activity.broadcast")

@@ -20,9 +20,9 @@ from typing import Any, ClassVar
 
 import orjson
 
-from activity.records import TransactionRecord
-from gateway.neutral import BlockStart, Event, TextDelta, ToolCallBlock
+from gateway.transaction_record import TransactionRecord
 from policies.context import Decision
+from wire.neutral import BlockStart, Event, TextDelta, ToolCallBlock
 
 GROUP = "activity"
 PREVIEW_CHARS = 200

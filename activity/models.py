@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from activity.records import STATUSES
+from gateway.transaction_record import STATUSES
 
 STATUS_CHOICES = [(status, status.replace("_", " ")) for status in STATUSES]
 

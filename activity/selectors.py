@@ -23,8 +23,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from activity.models import Transaction, TransactionBody
-from activity.records import STATUSES
-from gateway.routes import recorded_endpoints
+from gateway.transaction_record import STATUSES
+from wire.routes import recorded_endpoints
 
 BODY_FIELDS = ("request_original", "request_final", "response_original", "response_final")
 RANGES: dict[str, timedelta] = {
@@ -216,3 +216,19 @@ def transaction_as_dict(transaction: Transaction) -> dict[str, Any]:
         value = getattr(transaction, field.attname)
         data[field.attname] = value.isoformat() if isinstance(value, datetime) else value
     return data
+
+
+def transaction_first_for_policy(
+    *, policy_name: str, version: int, after: datetime
+) -> dict[str, Any] | None:
+    """The first transaction handled by `policy_name` v`version` that started at or after
+    `after` (id, status, model, started_at), or None. Reads no bodies."""
+    row = (
+        Transaction.objects.filter(
+            policy_name=policy_name, policy_version=version, started_at__gte=after
+        )
+        .order_by("started_at")
+        .values("id", "status", "model", "started_at")
+        .first()
+    )
+    return dict(row) if row else None

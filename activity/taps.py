@@ -1,7 +1,8 @@
-"""Side taps of the pipeline: the recorder and the live broadcast receive lifecycle events here.
+"""The activity app's transaction observer: the recorder and the live broadcast.
 
-The pipeline calls these three functions and nothing else of `activity`. Each must return at
-once: taps copy into bounded queues (`put_nowait`) and never raise into the client's path.
+Registered with `gateway.taps` when Django starts (`activity.apps`); the gateway never imports
+this app. Each method returns at once: the recorder and the broadcaster copy into bounded
+queues (`put_nowait`), and a failure of one never stops the other.
 """
 
 from __future__ import annotations
@@ -10,36 +11,36 @@ import logging
 
 from activity.broadcast import broadcaster
 from activity.recorder import recorder
-from activity.records import TransactionRecord
+from gateway.transaction_record import TransactionRecord
 from policies.context import Decision
 
 logger = logging.getLogger("activity.taps")
 
 
-def transaction_started(record: TransactionRecord) -> None:
-    """A client call was accepted and is about to be processed."""
-    try:
+class ActivityObserver:
+    """Records every finished transaction and broadcasts each lifecycle event live."""
+
+    def __repr__(self) -> str:
+        return "ActivityObserver()"
+
+    def __eq__(self, other: object) -> bool:  # one per process, however often apps load
+        return isinstance(other, ActivityObserver)
+
+    def __hash__(self) -> int:
+        return hash(ActivityObserver)
+
+    def started(self, record: TransactionRecord) -> None:
+        """Announce the start live."""
         broadcaster().started(record)
-    except Exception:  # a tap must never break the proxy
-        logger.exception("broadcast tap failed")
 
-
-def transaction_decision(record: TransactionRecord, decision: Decision) -> None:
-    """A policy took a decision in this call."""
-    record.decisions.append(decision.as_dict())
-    try:
+    def decision(self, record: TransactionRecord, decision: Decision) -> None:
+        """Announce a policy decision live."""
         broadcaster().decision(record, decision)
-    except Exception:
-        logger.exception("broadcast tap failed")
 
-
-def transaction_finished(record: TransactionRecord) -> None:
-    """The call ended (any status): record it and announce it."""
-    try:
-        recorder().submit(record)
-    except Exception:
-        logger.exception("recorder tap failed")
-    try:
+    def finished(self, record: TransactionRecord) -> None:
+        """Queue the record for the database, then announce the end live."""
+        try:
+            recorder().submit(record)
+        except Exception:  # the broadcast still goes out
+            logger.exception("recorder tap failed")
         broadcaster().finished(record)
-    except Exception:
-        logger.exception("broadcast tap failed")

@@ -16,5 +16,6 @@ urlpatterns = [
     path("", views.history, name="history"),
     re_path(r"^monitor/?$", views.monitor, name="monitor"),
     re_path(r"^stream/?$", views.stream, name="stream"),
+    path("first-for-policy", views.first_for_policy, name="first-for-policy"),
     path("<str:transaction_id>/", views.detail, name="detail"),
 ]

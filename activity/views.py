@@ -7,27 +7,34 @@ Views are thin: filters, queries and diffs come from `activity.selectors` and
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC
+from functools import wraps
 from typing import Any
 
 from django.contrib.admin.views.decorators import staff_member_required
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.http import require_GET
 
 from activity.api import admin_key_matches, may_watch
 from activity.diffs import transaction_diffs
 from activity.live_events import PREVIEW_CHARS
-from activity.records import STATUSES
 from activity.selectors import (
     RANGES,
     TransactionFilters,
     transaction_body,
     transaction_detail,
+    transaction_first_for_policy,
     transaction_list,
     transaction_page,
 )
 from activity.sse import live_event_stream
-from gateway.routes import recorded_endpoints
+from gateway.transaction_record import STATUSES
+from wire.routes import recorded_endpoints
 
 MONITOR_MAX_ROWS = 500
 
@@ -99,3 +106,39 @@ async def stream(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     events["Cache-Control"] = "no-cache"
     events["X-Accel-Buffering"] = "no"
     return events
+
+
+def staff_json(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Like `staff_member_required`, but answers JSON 403 instead of redirecting."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user
+        if not (user.is_authenticated and user.is_active and user.is_staff):
+            return JsonResponse({"detail": "staff only"}, status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@require_GET
+@staff_json
+def first_for_policy(request: HttpRequest) -> JsonResponse:
+    """`?policy=<name>&version=<v>&after=<iso time>`: the first transaction that policy version
+    handled (the policy page polls it to show a test request arriving)."""
+    after = parse_datetime(request.GET.get("after", "").replace(" ", "+"))
+    if after is not None and timezone.is_naive(after):
+        after = timezone.make_aware(after, UTC)
+    version = request.GET.get("version", "")
+    if after is None or not version.lstrip("-").isdigit() or not request.GET.get("policy"):
+        return JsonResponse(
+            {"detail": "policy, version and after (ISO time) are required"}, status=400
+        )
+    found = transaction_first_for_policy(
+        policy_name=request.GET["policy"], version=int(version), after=after
+    )
+    if found is None:
+        return JsonResponse({"found": False})
+    found["started_at"] = found["started_at"].isoformat()
+    found["url"] = f"/activity/{found['id']}/"
+    return JsonResponse({"found": True, "transaction": found})

@@ -1,6 +1,6 @@
 """`python -m bench`: measure what the gateway adds on top of talking to the upstream directly.
 
-The mock upstream (`python -m gateway.mock`) and the gateway (uvicorn) run as separate processes
+The mock upstream (`python -m wire.mock`) and the gateway (uvicorn) run as separate processes
 pinned to different CPUs; a lean keep-alive HTTP/1.1 client (`bench.loadgen`) sends each scenario
 twice, DIRECT (client → mock) and THROUGH (client → gateway → mock), and `bench.report` prints
 the difference next to the targets. See `docs/performance.md`.

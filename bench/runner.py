@@ -162,7 +162,7 @@ async def _run_all(
             raw = request_bytes(through, api, model, scenario)
             result.gateway = await _measure(scenario, through, raw, budget, gateway.cpu_seconds)
             _show(result, "gateway", result.gateway)
-            if result.gateway.errors and not shown_log:
+            if result.wire.errors and not shown_log:
                 shown_log = True
                 progress(f"gateway log tail:\n{gateway.log_tail()}")
 

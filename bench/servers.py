@@ -30,7 +30,7 @@ _DROPPED_ENV = (
 def start_mock(workdir: Path) -> ServerProcess:
     """The mock upstream, pinned to `MOCK_CPU`; ready when `GET /v1/models` answers."""
     port = free_port()
-    command = [str(VENV_BIN / "python"), "-m", "gateway.mock", "--port", str(port)]
+    command = [str(VENV_BIN / "python"), "-m", "wire.mock", "--port", str(port)]
     return start_server(
         "mock upstream",
         pinned(command, MOCK_CPU),

@@ -1,6 +1,6 @@
 """The proxy API (django-ninja): the Django entry to `/v1/`, for the OpenAPI docs and Django's
 test client. Production traffic takes the ASGI lane (`gateway.asgi_lane`); both hand the raw
-request to `gateway.dispatch`, which answers from the route table (`gateway.routes`).
+request to `gateway.dispatch`, which answers from the route table (`wire.routes`).
 
 The documented operations below are the served routes; hidden operations send every other
 method on those paths, and every other path under `/v1/`, to the same dispatcher, which answers
@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from ninja import Router
 
 from gateway.dispatch import dispatch
-from gateway.routes import ROUTES
+from wire.routes import ROUTES
 
 router = Router(tags=["proxy"])
 Response = HttpResponse | StreamingHttpResponse

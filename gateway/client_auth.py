@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from gateway.errors import AuthenticationFailed
 from gateway.keys import ClientIdentity, client_key_authenticate, secret_from_headers
 from gateway.metrics import count_auth_failure
-from gateway.neutral import WireFormat
+from wire.errors import AuthenticationFailed
+from wire.neutral import WireFormat
 
 logger = logging.getLogger("gateway.auth")
 

@@ -20,28 +20,32 @@ import orjson
 from django.conf import settings
 from django.http import HttpResponse
 
-from activity import taps
-from gateway.codecs.common import require_model
-from gateway.errors import InvalidRequest, UpstreamUnavailable
+from gateway import taps
 from gateway.exchange import Exchange
-from gateway.headers import client_response_headers, upstream_request_headers
 from gateway.inbound import InboundRequest
 from gateway.pipeline import Response, run_guarded
 from gateway.request_checks import header_session_id, parse_body
 from gateway.responses import json_response
 from gateway.upstream_call import open_upstream, read_body
-from gateway.upstreams import pick_upstream
+from wire.codecs.common import require_model
+from wire.errors import InvalidRequest, UpstreamUnavailable
+from wire.headers import client_response_headers, upstream_request_headers
+from wire.upstreams import pick_upstream, with_query
 
 logger = logging.getLogger("gateway.count_tokens")
 
 
-async def count_tokens(http_request: InboundRequest, headers: dict[str, str]) -> Response:
-    """Answer one count_tokens call; `headers` has lower-case names."""
+async def count_tokens(
+    http_request: InboundRequest, headers: dict[str, str], query: str = ""
+) -> Response:
+    """Answer one count_tokens call; `headers` has lower-case names, `query` is passed on."""
     exchange = Exchange("anthropic", headers)
-    return await run_guarded(http_request, exchange, lambda _: _count(http_request, exchange))
+    return await run_guarded(
+        http_request, exchange, lambda _: _count(http_request, exchange, query)
+    )
 
 
-async def _count(http_request: InboundRequest, exchange: Exchange) -> HttpResponse:
+async def _count(http_request: InboundRequest, exchange: Exchange, query: str) -> HttpResponse:
     record, clock = exchange.record, exchange.clock
     data = parse_body(http_request)
     record.request_original = http_request.body
@@ -61,7 +65,7 @@ async def _count(http_request: InboundRequest, exchange: Exchange) -> HttpRespon
     record.request_final = final
     clock.upstream_started = time.perf_counter()
     response = await open_upstream(
-        url=upstream.url_for("anthropic") + "/count_tokens",
+        url=with_query(upstream.url_for("anthropic") + "/count_tokens", query),
         body=http_request.body if final is data else orjson.dumps(final),
         headers=upstream_request_headers(upstream, "anthropic", exchange.headers),
         upstream=upstream.name,

@@ -1,5 +1,5 @@
 """Every request under `/v1/`, whichever entry path it took (the ASGI lane in production, the
-ninja API in Django), is answered here from the route table in `gateway.routes`.
+ninja API in Django), is answered here from the route table in `wire.routes`.
 
     proxy          → gateway.pipeline.proxy (policy applied, recorded)
     count_tokens   → gateway.count_tokens (pass-through, recorded)
@@ -17,14 +17,14 @@ from django.http import HttpResponse, StreamingHttpResponse
 
 from gateway.client_auth import client_authenticate
 from gateway.count_tokens import count_tokens
-from gateway.errors import GatewayError, MethodNotAllowed, NotFound, UnknownEndpoint
 from gateway.inbound import InboundRequest
 from gateway.models_list import anthropic_model_page, model_find, openai_model_list
-from gateway.neutral import WireFormat
 from gateway.pipeline import proxy
 from gateway.rate_limit import rate_limiter
 from gateway.responses import error_response, json_response
-from gateway.routes import RouteMatch, client_format, match_route, served_endpoints
+from wire.errors import GatewayError, MethodNotAllowed, NotFound, UnknownEndpoint
+from wire.neutral import WireFormat
+from wire.routes import RouteMatch, client_format, match_route, served_endpoints
 
 Response = HttpResponse | StreamingHttpResponse
 
@@ -42,7 +42,7 @@ async def _answer(request: InboundRequest, match: RouteMatch, method: str, query
     route = match.route
     if route is not None and match.allowed and route.handler == "proxy":
         assert route.fmt is not None
-        return await proxy(request, route.fmt)  # the hot path: nothing else done before it
+        return await proxy(request, route.fmt, query)  # the hot path: nothing else done before it
     headers = {name.lower(): value for name, value in request.headers.items()}
     fmt = client_format(request.path, headers, route)
     path = request.path[:200]
@@ -60,7 +60,7 @@ async def _answer(request: InboundRequest, match: RouteMatch, method: str, query
         )
         return error_response(fmt, error, "")
     if route.handler == "count_tokens":
-        return await count_tokens(request, headers)
+        return await count_tokens(request, headers, query)
     try:
         identity = await client_authenticate(headers, fmt=fmt, path=request.path)
         rate_limiter().check(identity.name)

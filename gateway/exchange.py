@@ -5,15 +5,15 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from activity import taps
-from activity.records import TransactionRecord, new_transaction_id
-from gateway.codecs import Codec, codec_for
-from gateway.neutral import Event, MessageEnd, Request, WireFormat
+from gateway import taps
 from gateway.timing import RequestClock
-from gateway.translation import Translation
-from gateway.upstreams import Route
+from gateway.transaction_record import TransactionRecord, new_transaction_id
 from policies.base import Policy
 from policies.context import Decision, PolicyContext
+from wire.codecs import Codec, codec_for
+from wire.neutral import Event, MessageEnd, Request, WireFormat
+from wire.translation import Translation
+from wire.upstreams import Route
 
 
 @dataclass(slots=True)

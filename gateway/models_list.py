@@ -1,6 +1,6 @@
 """The models `/v1/models` lists, in the OpenAI and the Anthropic shape.
 
-The gateway routes by name (see `gateway.upstreams`), so it lists what it knows without asking
+The gateway routes by name (see `wire.upstreams`), so it lists what it knows without asking
 any upstream: the built-in mock's models and one `<upstream>/*` entry per other upstream, which
 stands for every model of that upstream. A `mock/` name with options (`mock/text?chunks=3`) is
 a model too when looked up by id.
@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from gateway.errors import InvalidRequest
-from gateway.mock.errors import MockSpecError
-from gateway.mock.spec import BEHAVIOURS, PREFIX, parse_model
-from gateway.upstreams import upstreams
+from wire.errors import InvalidRequest
+from wire.mock.errors import MockSpecError
+from wire.mock.spec import BEHAVIOURS, PREFIX, parse_model
+from wire.upstreams import upstreams
 
 ANTHROPIC_DEFAULT_LIMIT = 20
 ANTHROPIC_MAX_LIMIT = 1000

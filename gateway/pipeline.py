@@ -5,7 +5,7 @@
     → stream:     read → SSE → neutral events → engine → encode → client   (gateway.respond)
     → non-stream: body → the same events → the same engine → assemble → client
 
-When the routed upstream speaks another format than the client, `gateway.translation` reshapes
+When the routed upstream speaks another format than the client, `wire.translation` reshapes
 the request after the policy and the upstream's events before it (and its error statuses);
 same-format calls skip it entirely.
 
@@ -19,18 +19,16 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import orjson
 from django.conf import settings
 from django.http import HttpResponse, StreamingHttpResponse
 
 from gateway.client_auth import client_authenticate
-from gateway.errors import AuthenticationFailed, GatewayError, UpstreamError
 from gateway.exchange import Exchange
-from gateway.headers import client_response_headers, upstream_request_headers
 from gateway.inbound import InboundRequest
 from gateway.keys import ClientIdentity
-from gateway.neutral import WireFormat
 from gateway.rate_limit import rate_limiter
 from gateway.request_checks import (
     check_message_count,
@@ -40,25 +38,29 @@ from gateway.request_checks import (
 )
 from gateway.respond import respond_complete, respond_reply, respond_stream
 from gateway.responses import error_response
-from gateway.translation import translation_for
 from gateway.upstream_call import open_upstream, read_body
-from gateway.upstreams import resolve_route
 from policies.engine import apply_request
 from policies.engine.request import PolicyRefusedRequest
-from policies.runtime import resolve_policy
+from policies.selection import resolve_policy
+from wire.errors import AuthenticationFailed, GatewayError, UpstreamError
+from wire.headers import client_response_headers, upstream_request_headers
+from wire.neutral import WireFormat
+from wire.translation import translation_for
+from wire.upstreams import resolve_route, with_query
 
 logger = logging.getLogger("gateway.pipeline")
 Response = HttpResponse | StreamingHttpResponse
 
 
-async def proxy(http_request: InboundRequest, fmt: WireFormat) -> Response:
-    """Handle one client call in wire format `fmt`."""
+async def proxy(http_request: InboundRequest, fmt: WireFormat, query: str = "") -> Response:
+    """Handle one client call in wire format `fmt`; `query` is the client's URL query string,
+    passed on to a same-format upstream."""
     headers = http_request.headers
     if not isinstance(headers, dict):  # Django's case-insensitive headers (the lane's are lower)
         headers = {k.lower(): v for k, v in headers.items()}
     exchange = Exchange(fmt, headers)
     return await run_guarded(
-        http_request, exchange, lambda identity: _proxy(http_request, exchange, identity)
+        http_request, exchange, lambda identity: _proxy(http_request, exchange, identity, query)
     )
 
 
@@ -95,7 +97,7 @@ async def run_guarded(
 
 
 async def _proxy(
-    http_request: InboundRequest, exchange: Exchange, identity: ClientIdentity
+    http_request: InboundRequest, exchange: Exchange, identity: ClientIdentity, query: str
 ) -> Response:
     record, headers = exchange.record, exchange.headers
     data = parse_body(http_request)
@@ -119,8 +121,11 @@ async def _proxy(
         request = exchange.request = await apply_request(active.policy, request, ctx)
     except PolicyRefusedRequest as refused:
         return respond_reply(exchange, refused.message, refused.status)
-    outgoing = request if translation is None else translation.request(request)
-    upstream_body = exchange.upstream_codec.encode_request(outgoing)
+    if translation is None:
+        encoded = exchange.upstream_codec.encode_request(request)
+        upstream_body = _as_sent(data, encoded)
+    else:
+        upstream_body = exchange.upstream_codec.encode_request(translation.request(request))
     upstream_body["model"] = route.model
     if request.stream and route.format == "openai":
         # Ask for usage so it is recorded; the encoder shows it only to clients that asked.
@@ -131,7 +136,9 @@ async def _proxy(
     clock.upstream_started = time.perf_counter()
     try:
         response = await open_upstream(
-            url=route.upstream.url_for(route.format),
+            url=with_query(
+                route.upstream.url_for(route.format), query if translation is None else ""
+            ),
             body=orjson.dumps(upstream_body),
             headers=upstream_request_headers(route.upstream, route.format, headers),
             upstream=route.upstream.name,
@@ -149,3 +156,10 @@ async def _proxy(
     raw = await read_body(response, route.upstream.name, waited, time_left_s=time_left)
     clock.upstream_wait += waited[0]
     return await respond_complete(exchange, raw, extra_headers)
+
+
+def _as_sent(client_body: dict[str, Any], encoded: dict[str, Any]) -> dict[str, Any]:
+    """The body to send upstream when client and upstream share a format: a copy of the
+    client's own body (its key order) when the policy left the request as it came, else the
+    re-encoded one. Compared by value, so an in-place change by a policy is never lost."""
+    return dict(client_body) if encoded == client_body else encoded

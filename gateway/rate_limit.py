@@ -11,7 +11,7 @@ import time
 
 from django.conf import settings
 
-from gateway.errors import RateLimited
+from wire.errors import RateLimited
 
 
 class RateLimiter:

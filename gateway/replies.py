@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from gateway.neutral import END_TURN, Event, MessageEnd, MessageStart, TextBlock, Usage
 from policies.engine.blocks import block_events
+from wire.neutral import END_TURN, Event, MessageEnd, MessageStart, TextBlock, Usage
 
 
 def reply_events(transaction_id: str, model: str, text: str) -> list[Event]:

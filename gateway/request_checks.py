@@ -7,10 +7,10 @@ from typing import Any
 import orjson
 from django.conf import settings
 
-from gateway.errors import InvalidRequest, PayloadTooLarge, PermissionDenied, TooManyMessages
 from gateway.inbound import InboundRequest
 from gateway.keys import ClientIdentity
-from gateway.neutral import Request
+from wire.errors import InvalidRequest, PayloadTooLarge, PermissionDenied, TooManyMessages
+from wire.neutral import Request
 
 
 def parse_body(http_request: InboundRequest) -> dict[str, Any]:

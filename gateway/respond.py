@@ -11,9 +11,7 @@ import httpx
 import orjson
 from django.http import HttpResponse, StreamingHttpResponse
 
-from gateway.errors import GatewayError, UpstreamUnavailable
 from gateway.exchange import Exchange
-from gateway.neutral import Event, StreamError
 from gateway.replies import reply_events
 from gateway.responses import json_response, stream_response
 from gateway.stages import (
@@ -24,6 +22,8 @@ from gateway.stages import (
     translate_events,
 )
 from policies.engine import apply_policy
+from wire.errors import GatewayError, UpstreamUnavailable
+from wire.neutral import Event, StreamError
 
 logger = logging.getLogger("gateway.respond")
 

@@ -8,8 +8,8 @@ from typing import Any
 import orjson
 from django.http import HttpResponse, StreamingHttpResponse
 
-from gateway.errors import GatewayError, render_error
-from gateway.neutral import WireFormat
+from wire.errors import GatewayError, render_error
+from wire.neutral import WireFormat
 
 TRANSACTION_HEADER = "x-luthien-transaction-id"
 OVERHEAD_HEADER = "x-luthien-overhead-ms"

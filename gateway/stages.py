@@ -17,13 +17,13 @@ from contextlib import aclosing
 import httpx
 from django.conf import settings
 
-from gateway.codecs.base import StreamDecoder, StreamEncoder
-from gateway.errors import UpstreamFailure, UpstreamTimeout, UpstreamUnavailable
-from gateway.neutral import Event, StreamError, WireFormat
-from gateway.sse import SSEDecoder, SSEEvent
 from gateway.timing import RequestClock
-from gateway.translation.events import EventTranslator
 from gateway.upstream_call import map_transport_error
+from wire.codecs.base import StreamDecoder, StreamEncoder
+from wire.errors import UpstreamFailure, UpstreamTimeout, UpstreamUnavailable
+from wire.neutral import Event, StreamError, WireFormat
+from wire.sse import SSEDecoder, SSEEvent
+from wire.translation import EventTranslator
 
 
 async def read_upstream(

@@ -7,9 +7,9 @@ import time
 
 import httpx
 
-from gateway.egress.failures import UpstreamTlsError
-from gateway.errors import UpstreamError, UpstreamTimeout, UpstreamUnavailable
-from gateway.http_client import http_client
+from wire.egress.failures import UpstreamTlsError
+from wire.errors import UpstreamError, UpstreamTimeout, UpstreamUnavailable
+from wire.http_client import http_client
 
 
 def map_transport_error(
@@ -17,7 +17,7 @@ def map_transport_error(
 ) -> UpstreamTimeout | UpstreamUnavailable:
     """The gateway error for an httpx failure (`mid_response`: while reading the body).
 
-    Outbound proxy and TLS failures (`gateway.egress.failures`) carry their own explanation,
+    Outbound proxy and TLS failures (`wire.egress.failures`) carry their own explanation,
     which the client gets too: what failed and which setting fixes it."""
     kind = type(error).__name__
     if isinstance(error, httpx.TimeoutException):

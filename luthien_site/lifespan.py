@@ -16,8 +16,8 @@ async def on_startup() -> None:
     worker: the policy reloader, and the recorder (which replays spill files left by an
     earlier run)."""
     from activity.recorder import recorder
-    from gateway.egress.transports import check_egress_settings
     from policies.reloader import policy_startup
+    from wire.egress.transports import check_egress_settings
 
     check_egress_settings()
     await policy_startup()
@@ -29,8 +29,8 @@ async def on_shutdown() -> None:
     """Flush what is recorded and close connections."""
     from activity.audience import audience
     from activity.recorder import recorder
-    from gateway.http_client import close_http_client
     from policies.reloader import policy_shutdown
+    from wire.http_client import close_http_client
 
     await policy_shutdown()
     await audience().aclose()

@@ -142,6 +142,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
         "luthien": {"level": LOG_LEVEL, "propagate": True},
+        "wire": {"level": LOG_LEVEL, "propagate": True},
         "gateway": {"level": LOG_LEVEL, "propagate": True},
         "policies": {"level": LOG_LEVEL, "propagate": True},
         "activity": {"level": LOG_LEVEL, "propagate": True},
@@ -168,7 +169,7 @@ LUTHIEN_UPSTREAM_TRANSPORT: str = _env_str("LUTHIEN_UPSTREAM_TRANSPORT", "http11
 if LUTHIEN_UPSTREAM_TRANSPORT not in ("http11", "httpx"):
     raise ImproperlyConfigured("LUTHIEN_UPSTREAM_TRANSPORT must be 'http11' or 'httpx'")
 
-# --- Outbound proxy and TLS trust (gateway.egress; checked at start-up) --------------------------
+# --- Outbound proxy and TLS trust (wire.egress; checked at start-up) --------------------------
 # The standard variables: the lower-case name wins over the upper-case one (as curl reads them).
 HTTPS_PROXY: str = env.str("https_proxy", default="") or _env_str("HTTPS_PROXY", "")
 HTTP_PROXY: str = env.str("http_proxy", default="") or _env_str("HTTP_PROXY", "")

@@ -32,8 +32,8 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from gateway.neutral import Block, Request, TextBlock, ToolCallBlock
 from policies.context import PolicyContext
+from wire.neutral import Block, Request, TextBlock, ToolCallBlock
 
 
 class StreamingMode(enum.IntEnum):

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from gateway.neutral import Request
+from wire.neutral import Request
 
 if TYPE_CHECKING:
     from policies.base import Policy

@@ -5,7 +5,7 @@ both, and the forgiving reply parser, live in `policies.judge_verdict`). Where t
 `policies.judge_route`'s business: by default a model the gateway routes (`mock/judge`,
 `openai/gpt-4o-mini`, `anthropic/claude-…`), in that upstream's wire format with its key; an
 OpenAI-compatible `base_url` only on an allow-listed host. The call goes through the gateway's
-one shared upstream client (`gateway.http_client`), so its transport, outbound proxy and TLS
+one shared upstream client (`wire.http_client`), so its transport, outbound proxy and TLS
 settings apply to judges too, and `mock/*` is served in-process.
 """
 
@@ -21,9 +21,6 @@ import orjson
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from gateway.http_client import UpstreamClient, close_http_client, http_client
-from gateway.neutral import Request, TextBlock, ToolCallBlock
-from gateway.upstreams import MOCK_HOST
 from policies.base import PolicyConfig
 from policies.config_secrets import MASK, secret_field
 from policies.engine.notices import pretty_arguments
@@ -35,6 +32,9 @@ from policies.judge_route import (
     judge_target,
 )
 from policies.judge_verdict import JudgeError, JudgeVerdict, excerpt, parse_verdict
+from wire.http_client import UpstreamClient, close_http_client, http_client
+from wire.neutral import Request, TextBlock, ToolCallBlock
+from wire.upstreams import MOCK_HOST
 
 __all__ = [  # JudgeError, JudgeVerdict and parse_verdict are re-exported for the judge policies
     "CONTEXT_LIMIT",

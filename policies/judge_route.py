@@ -29,12 +29,12 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
-from gateway.errors import GatewayError
-from gateway.headers import upstream_request_headers
-from gateway.mock.spec import BEHAVIOURS
-from gateway.neutral import WireFormat
-from gateway.upstreams import MOCK_HOST, Upstream, resolve_named_route, upstreams
 from policies.judge_verdict import JudgeError
+from wire.errors import GatewayError
+from wire.headers import upstream_request_headers
+from wire.mock.spec import BEHAVIOURS
+from wire.neutral import WireFormat
+from wire.upstreams import MOCK_HOST, Upstream, resolve_named_route, upstreams
 
 GATEWAY_SECRET_ENVS = frozenset(
     {"SECRET_KEY", "ADMIN_API_KEY", "PROXY_API_KEY", "PROXY_OVERRIDE_API_KEY"}

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from policies.active import ActivePolicy, active_from_spec, default_active_policy
 from policies.models import PolicyConfig
-from policies.runtime import ActivePolicy, active_from_spec, default_active_policy
 from policies.validation import PolicyNotFound, policy_spec_validate
 
 

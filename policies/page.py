@@ -81,7 +81,7 @@ def page_context(request: HttpRequest, bound: PolicyEnableForm | None = None) ->
         "saved": list(policy_config_list()),
         "snippets": test_snippets(request.build_absolute_uri("/v1")),
         "detect": {
-            "url": reverse("policies:latest-transaction"),
+            "url": reverse("activity:first-for-policy"),
             "policy": current.name,
             "version": current.version,
             "after": since.isoformat(),

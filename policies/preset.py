@@ -21,12 +21,12 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from gateway.neutral import Block, ToolCallBlock
 from policies.base import Policy, PolicyConfig, StreamingMode
 from policies.builtin.tool_judge import ToolJudgePolicy
 from policies.context import PolicyContext
 from policies.engine.notices import blocked_tool_call_text
 from policies.rules.findings import Finding
+from wire.neutral import Block, ToolCallBlock
 
 UncertainAction = Literal["block", "allow", "judge"]
 

@@ -19,7 +19,8 @@ from concurrent.futures import ThreadPoolExecutor
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connections
 
-from policies.runtime import ActivePolicy, policy_runtime, run_db_once
+from policies.active import ActivePolicy
+from policies.runtime import policy_runtime, run_db_once
 from policies.validation import PolicyValidationError
 from policies.version_stamp import StampReader
 

@@ -7,51 +7,24 @@ it), the active database row, the `POLICY_CONFIG` file, the pass-through policy.
 row from the database (sync; `resolve_policy` runs it in a thread); after that the per-worker
 reloader (`policies.reloader`) and the services of this worker call `set()` when the shared
 version stamp changes. Saved policies used as overrides are cached here too, and forgotten on
-every change (`forget_saved()`).
+every change (`forget_saved()`); `policies.selection` picks the policy of each request.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TypeVar
 
 from asgiref.sync import sync_to_async
-from django.conf import settings
 from django.db import connections
 
-from policies.base import Policy
-from policies.policy_file import PolicySpec, load_policy_file
-from policies.registry import build_policy
+from policies.active import ActivePolicy, default_active_policy
+from policies.loading import database_active_policy
 
 logger = logging.getLogger("policies.runtime")
 MAX_SAVED = 256
 T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class ActivePolicy:
-    """A built policy instance and where it came from."""
-
-    policy: Policy
-    name: str
-    version: int
-    source: str  # database, file, default, override
-
-
-def active_from_spec(spec: PolicySpec, *, version: int, source: str) -> ActivePolicy:
-    """Build an `ActivePolicy` from a validated spec."""
-    policy = build_policy(spec.policy_class, spec.config, label=spec.name)
-    return ActivePolicy(policy=policy, name=spec.name, version=version, source=source)
-
-
-def default_active_policy() -> ActivePolicy:
-    """The policy when nothing is configured: `POLICY_CONFIG` if set, else pass-through."""
-    if settings.POLICY_CONFIG:
-        spec = load_policy_file(settings.POLICY_CONFIG)
-        return active_from_spec(spec, version=0, source="file")
-    return ActivePolicy(policy=build_policy("noop", {}), name="noop", version=0, source="default")
 
 
 def initial_active_policy() -> ActivePolicy:
@@ -59,8 +32,6 @@ def initial_active_policy() -> ActivePolicy:
 
     Without a usable database (plain unit tests, an outage) the fallback is used; the reloader
     replaces it as soon as the database answers."""
-    from policies.loading import database_active_policy
-
     try:
         active = database_active_policy()
     except Exception as error:
@@ -139,15 +110,3 @@ async def run_db_once(fn: Callable[[], T]) -> T:
             connections.close_all()
 
     return await sync_to_async(call, thread_sensitive=False)()
-
-
-async def resolve_policy(override: str | None) -> ActivePolicy:
-    """The policy for one request: the override (already authorized) or the active one."""
-    if override:
-        from policies.overrides import policy_by_name
-
-        return await policy_by_name(override)
-    active = _runtime.loaded()
-    if active is None:  # first request of a process without lifespan (tests)
-        active = await run_db_once(_runtime.current)
-    return active

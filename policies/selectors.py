@@ -108,21 +108,3 @@ def policy_current_get() -> CurrentPolicy:
 def policy_class_list() -> list[dict[str, Any]]:
     """Every registered class: name, description, config schema, example config."""
     return [registry().describe(name) for name in registry().names()]
-
-
-def policy_first_transaction(
-    *, policy_name: str, version: int, after: datetime
-) -> dict[str, Any] | None:
-    """The first transaction handled by `policy_name` v`version` that started at or after
-    `after` (id, status, model, started_at), or None. Reads no bodies."""
-    from activity.models import Transaction  # the activity app owns the transaction log
-
-    row = (
-        Transaction.objects.filter(
-            policy_name=policy_name, policy_version=version, started_at__gte=after
-        )
-        .order_by("started_at")
-        .values("id", "status", "model", "started_at")
-        .first()
-    )
-    return dict(row) if row else None

@@ -23,11 +23,12 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from policies.active import ActivePolicy, active_from_spec
 from policies.config_secrets import config_mask
 from policies.loading import active_from_row
 from policies.models import PolicyConfig, PolicyConfigHistory
 from policies.policy_file import PolicySpec, load_policy_file
-from policies.runtime import ActivePolicy, active_from_spec, policy_runtime
+from policies.runtime import policy_runtime
 from policies.selectors import policy_config_stored
 from policies.validation import PolicyConflict, PolicyNotFound, policy_spec_validate
 from policies.version_stamp import stamp_bump

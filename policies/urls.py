@@ -11,5 +11,4 @@ app_name = "policies"
 urlpatterns = [
     path("policies/", views.policy_page, name="page"),
     path("policies/enable", views.policy_enable_view, name="enable"),
-    path("policies/latest-transaction", views.latest_transaction, name="latest-transaction"),
 ]

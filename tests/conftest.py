@@ -47,8 +47,8 @@ def _fresh_singletons(tmp_path: Path, settings: Any) -> Iterator[None]:
     from activity.recorder import reset_recorder
     from gateway.keys import key_cache
     from gateway.rate_limit import rate_limiter
-    from gateway.upstreams import upstreams
     from policies.runtime import policy_runtime
+    from wire.upstreams import upstreams
 
     settings.LUTHIEN_SPILL_DIR = str(tmp_path / "spill")
     rate_limiter().reset()

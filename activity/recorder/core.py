@@ -22,8 +22,8 @@ from typing import Any
 from activity.recorder.database import database_write, reset_connections
 from activity.recorder.entries import CodecLookup, record_entry
 from activity.recorder.persist import Counters, Entry, Persister, WriteFn
-from activity.records import TransactionRecord
 from activity.spill import SpillStore
+from gateway.transaction_record import TransactionRecord
 
 logger = logging.getLogger("activity.recorder")
 

@@ -18,9 +18,9 @@ from typing import Any
 
 import orjson
 
-from activity.records import TransactionRecord
-from gateway.codecs.base import Codec
-from gateway.neutral import Event
+from gateway.transaction_record import TransactionRecord
+from wire.codecs.base import Codec
+from wire.neutral import Event
 
 logger = logging.getLogger("activity.recorder")
 
@@ -53,7 +53,7 @@ def _parsed(value: bytes) -> Any:
 
 def default_codec_lookup(client_format: str) -> Codec:
     """The codec of a wire format (imported lazily: codecs are another app's module)."""
-    from gateway.codecs import codec_for
+    from wire.codecs import codec_for
 
     return codec_for(client_format)  # type: ignore[arg-type]
 

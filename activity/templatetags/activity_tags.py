@@ -7,8 +7,8 @@ from typing import Any
 
 from django import template
 
-from activity.records import STATUSES
-from gateway.routes import pass_through_endpoints
+from gateway.transaction_record import STATUSES
+from wire.routes import pass_through_endpoints
 
 register = template.Library()
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
-from gateway.neutral import ToolCallBlock
 from policies.base import PolicyConfig
 from policies.preset import PresetConfig, RulePresetPolicy
 from policies.registry import register
@@ -27,6 +26,7 @@ from policies.rules.findings import (
 )
 from policies.rules.shell import parse_shell
 from policies.rules.toolcalls import DEFAULT_SHELL_TOOLS, ToolNames, shell_commands
+from wire.neutral import ToolCallBlock
 
 
 @register

@@ -13,7 +13,6 @@ from typing import Any
 
 from pydantic import Field
 
-from gateway.neutral import ToolCallBlock
 from policies.base import PolicyConfig
 from policies.preset import PresetConfig, RulePresetPolicy
 from policies.registry import register
@@ -31,6 +30,7 @@ from policies.rules.toolcalls import (
     tool_keys,
 )
 from policies.rules.writes import patch_paths, written_paths
+from wire.neutral import ToolCallBlock
 
 DEFAULT_FILE_TOOLS = (
     "Write", "Edit", "MultiEdit", "NotebookEdit", "str_replace_based_edit_tool",

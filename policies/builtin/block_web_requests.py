@@ -14,7 +14,6 @@ import re
 
 from pydantic import Field, field_validator
 
-from gateway.neutral import ToolCallBlock
 from policies.base import PolicyConfig
 from policies.preset import PresetConfig, RulePresetPolicy
 from policies.registry import register
@@ -29,6 +28,7 @@ from policies.rules.toolcalls import (
     url_values,
 )
 from policies.rules.urls import HostMatcher, command_hosts, host_of
+from wire.neutral import ToolCallBlock
 
 DEFAULT_ALLOWED_HOSTS = (
     "localhost", "127.0.0.1", "::1", "0.0.0.0",

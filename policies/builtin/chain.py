@@ -8,13 +8,13 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from gateway.neutral import Block, Request, TextBlock, ToolCallBlock
 from policies.base import Policy, PolicyConfig, Refusal, StreamingMode
 from policies.config_secrets import MASK, POLICY_CONFIG_OF
 from policies.context import PolicyContext
 from policies.engine.guard import HookFailed, guarded, report_failure
 from policies.engine.notices import policy_failure_text
 from policies.registry import build_policy, register, registry
+from wire.neutral import Block, Request, TextBlock, ToolCallBlock
 
 
 class ChainMember(BaseModel):

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 from pydantic import Field
 
-from gateway.neutral import Block, Request
 from policies.base import Policy, PolicyConfig, StreamingMode
 from policies.context import PolicyContext
 from policies.registry import register
+from wire.neutral import Block, Request
 
 logger = logging.getLogger("policies.debug")
 

@@ -21,7 +21,6 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from gateway.neutral import Block, Message, Request, TextBlock, ToolCallBlock
 from policies.base import Policy, PolicyConfig, Refusal, StreamingMode
 from policies.context import PolicyContext
 from policies.engine.notices import blocked_tool_call_text, pretty_arguments
@@ -37,6 +36,7 @@ from policies.judge_client import (
     template_render,
 )
 from policies.registry import register
+from wire.neutral import Block, Message, Request, TextBlock, ToolCallBlock
 
 DEFAULT_INSTRUCTIONS = (
     "You check content exchanged with an AI assistant against these rules:\n{rules}\n\n"

@@ -15,10 +15,10 @@ from dataclasses import dataclass, replace
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from gateway.neutral import Block, Message, Request, TextBlock
 from policies.base import Policy, PolicyConfig, StreamingMode
 from policies.context import PolicyContext
 from policies.registry import register
+from wire.neutral import Block, Message, Request, TextBlock
 
 NOT_PROMPT_ROLES = frozenset({"assistant"})
 """Roles whose text is the model's, not the prompt: every other role (user, system, developer,

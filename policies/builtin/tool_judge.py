@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
-from gateway.neutral import Block, ToolCallBlock
 from policies.base import Policy, PolicyConfig, StreamingMode
 from policies.context import PolicyContext
 from policies.engine.notices import blocked_tool_call_text, pretty_arguments
@@ -27,6 +26,7 @@ from policies.judge_client import (
     template_render,
 )
 from policies.registry import register
+from wire.neutral import Block, ToolCallBlock
 
 TEMPLATE_FIELDS = frozenset({"tool_name", "arguments", "user_request"})
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from gateway.neutral import (
+from policies.base import Policy
+from policies.context import PolicyContext
+from policies.engine.guard import HookFailed, guarded
+from policies.engine.notices import policy_failure_text
+from wire.neutral import (
     Block,
     BlockStart,
     BlockStop,
@@ -14,10 +18,6 @@ from gateway.neutral import (
     ToolCallBlock,
     ToolResultBlock,
 )
-from policies.base import Policy
-from policies.context import PolicyContext
-from policies.engine.guard import HookFailed, guarded
-from policies.engine.notices import policy_failure_text
 
 
 async def run_held_block(policy: Policy, ctx: PolicyContext, block: Block) -> list[Block]:

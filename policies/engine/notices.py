@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from gateway.neutral import TextBlock, ToolCallBlock
+from wire.neutral import TextBlock, ToolCallBlock
 
 
 def pretty_arguments(call: ToolCallBlock) -> str:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from gateway.neutral import Request
 from policies.base import Policy, Refusal
 from policies.context import PolicyContext
 from policies.engine.guard import HookFailed, guarded
 from policies.engine.notices import policy_failure_text
+from wire.neutral import Request
 
 
 class PolicyRefusedRequest(Exception):

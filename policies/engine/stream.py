@@ -19,7 +19,12 @@ from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass, field, replace
 
-from gateway.neutral import (
+from policies.base import Policy, StreamingMode
+from policies.context import PolicyContext
+from policies.engine.blocks import block_events, run_held_block
+from policies.engine.guard import HookFailed, guarded, report_failure
+from policies.engine.notices import policy_failure_text
+from wire.neutral import (
     END_TURN,
     TOOL_USE,
     Block,
@@ -36,11 +41,6 @@ from gateway.neutral import (
     ToolArgsDelta,
     ToolCallBlock,
 )
-from policies.base import Policy, StreamingMode
-from policies.context import PolicyContext
-from policies.engine.blocks import block_events, run_held_block
-from policies.engine.guard import HookFailed, guarded, report_failure
-from policies.engine.notices import policy_failure_text
 
 QueueItem = list[Event] | asyncio.Task[list[Block]]
 

@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 from django.conf import settings
 
-from gateway.neutral import ToolCallBlock
+from wire.neutral import ToolCallBlock
 
 LABELS = ("dangerous", "benign")
 SHELL_TOOL = "Bash"

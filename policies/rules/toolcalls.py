@@ -12,8 +12,8 @@ from typing import Any
 
 import orjson
 
-from gateway.neutral import ToolCallBlock
 from policies.rules.urls import urls_in_text
+from wire.neutral import ToolCallBlock
 
 DEFAULT_SHELL_TOOLS = (
     "Bash", "bash", "shell", "run_shell_command", "execute_command", "terminal", "exec",

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from activity.recorder import Recorder, reset_recorder
-from activity.records import TransactionRecord, new_transaction_id
+from gateway.transaction_record import TransactionRecord, new_transaction_id
 
 RecordFactory = Callable[..., TransactionRecord]
 RecorderFactory = Callable[..., Recorder]

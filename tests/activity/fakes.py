@@ -10,7 +10,7 @@ from django.db import OperationalError
 
 from activity.recorder.database import database_write
 from activity.services import BatchResult
-from gateway.neutral import Event, MessageEnd, MessageStart, TextDelta
+from wire.neutral import Event, MessageEnd, MessageStart, TextDelta
 
 
 class FakeCodec:

@@ -7,8 +7,8 @@ from typing import Any
 import orjson
 
 from activity.recorder.entries import jsonable, record_entry
-from gateway.neutral import BlockStart, BlockStop, MessageEnd, MessageStart, TextBlock, TextDelta
 from tests.activity.fakes import fake_codec_lookup
+from wire.neutral import BlockStart, BlockStop, MessageEnd, MessageStart, TextBlock, TextDelta
 
 
 def _events(text: str) -> list[Any]:

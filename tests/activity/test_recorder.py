@@ -15,9 +15,9 @@ from activity.models import Transaction, TransactionBody, TransactionEvent
 from activity.recorder import Recorder, record_entry, recorder, reset_recorder
 from activity.spill import SpillStore
 from gateway.models import ApiKey
-from gateway.neutral import BlockStart, BlockStop, MessageEnd, MessageStart, TextBlock, TextDelta
 from tests.activity.conftest import wait_for
 from tests.activity.fakes import SwitchableWrite, fake_codec_lookup
+from wire.neutral import BlockStart, BlockStop, MessageEnd, MessageStart, TextBlock, TextDelta
 
 db = pytest.mark.django_db(transaction=True)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 
-from activity.records import new_transaction_id
+from gateway.transaction_record import new_transaction_id
 
 
 def test_id_is_a_version_7_uuid_in_32_hex_characters() -> None:

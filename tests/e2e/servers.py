@@ -80,12 +80,12 @@ class Server:
 def start_mock(
     port: int | None = None, *, certfile: str | None = None, trust: ssl.SSLContext | None = None
 ) -> Server:
-    """`python -m gateway.mock` on `port` (a free one by default); over HTTPS with `certfile`
+    """`python -m wire.mock` on `port` (a free one by default); over HTTPS with `certfile`
     (a PEM with key and chain), checked with `trust`."""
     port = port or free_port()
     tls = ["--ssl-certfile", certfile] if certfile else []
     process = subprocess.Popen(
-        [sys.executable, "-m", "gateway.mock", "--port", str(port), *tls],
+        [sys.executable, "-m", "wire.mock", "--port", str(port), *tls],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -13,7 +13,7 @@ import pytest
 from tests.e2e.conftest import database_url_for_tests
 from tests.e2e.servers import Server, free_port, gateway_env, start_gateway, start_mock
 from tests.e2e.test_gateway_sdks import ant, oai, wait_recorded
-from tests.gateway.egress.support import UPSTREAM_NAME, ConnectProxy, ThrowawayCA
+from tests.wire.egress.support import UPSTREAM_NAME, ConnectProxy, ThrowawayCA
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -27,7 +27,7 @@ def ca(tmp_path_factory: Any) -> ThrowawayCA:
 
 @pytest.fixture(scope="module")
 def tls_mock_process(ca: ThrowawayCA) -> Iterator[Server]:
-    """`python -m gateway.mock --ssl-certfile …`."""
+    """`python -m wire.mock --ssl-certfile …`."""
     trust = ssl.create_default_context(cafile=str(ca.pem))
     server = start_mock(certfile=str(ca.server_pem), trust=trust)
     yield server

@@ -6,11 +6,11 @@ import logging
 
 import pytest
 
-from gateway.neutral import Message, Request, TextBlock
 from policies.base import StreamingMode
 from policies.builtin.debug_logging import DebugLoggingPolicy
 from policies.context import PolicyContext
 from policies.registry import registry
+from wire.neutral import Message, Request, TextBlock
 
 
 def make_ctx(text: str = "hello there") -> PolicyContext:

@@ -11,8 +11,6 @@ import orjson
 import pytest
 from pydantic import ValidationError
 
-from gateway.http_client import UpstreamClient, close_http_client
-from gateway.mock.transport import MockUpstreamTransport
 from policies.judge_client import (
     JudgeConfig,
     JudgeError,
@@ -21,6 +19,8 @@ from policies.judge_client import (
     template_check,
     template_render,
 )
+from wire.http_client import UpstreamClient, close_http_client
+from wire.mock.transport import MockUpstreamTransport
 
 
 @pytest.fixture(autouse=True)

@@ -11,12 +11,12 @@ import orjson
 import pytest
 from pydantic import ValidationError
 
-from gateway.http_client import UpstreamClient, close_http_client
-from gateway.mock.transport import MockUpstreamTransport
-from gateway.upstreams import upstreams
 from policies.judge_client import JudgeConfig, judge_ask
 from policies.judge_route import judge_route_check
 from policies.judge_verdict import JudgeError
+from wire.http_client import UpstreamClient, close_http_client
+from wire.mock.transport import MockUpstreamTransport
+from wire.upstreams import upstreams
 
 
 @pytest.fixture(autouse=True)

@@ -23,16 +23,17 @@ import pytest
 from django.test import AsyncClient
 from pydantic import TypeAdapter
 
-from activity import taps
-from activity.records import TransactionRecord
-from gateway.upstreams import MOCK_HOST, upstreams
+from gateway import taps
+from gateway.transaction_record import TransactionRecord
+from policies.active import ActivePolicy
 from policies.registry import registry
-from policies.runtime import ActivePolicy, policy_runtime
+from policies.runtime import policy_runtime
 from tests.gateway.integration.sse_helpers import (
     anthropic_stream_text,
     openai_stream_text,
     sse_events,
 )
+from wire.upstreams import MOCK_HOST, upstreams
 
 KEY = "parity-key"
 SCENARIOS = {

@@ -7,12 +7,12 @@ from collections.abc import AsyncIterator
 import pytest
 from pydantic import ValidationError
 
-from gateway.http_client import close_http_client
-from gateway.neutral import Message, Request, TextBlock, ToolCallBlock, ToolResultBlock
 from policies.base import Refusal, StreamingMode
 from policies.builtin.rules_judge import RulesJudgePolicy
 from policies.context import PolicyContext
 from policies.registry import registry
+from wire.http_client import close_http_client
+from wire.neutral import Message, Request, TextBlock, ToolCallBlock, ToolResultBlock
 
 RULE = "Never destroy data."
 RM_HOME = ToolCallBlock(id="call_1", name="Bash", arguments='{"command": "rm -rf ~"}')

@@ -7,11 +7,11 @@ import itertools
 import pytest
 from pydantic import ValidationError
 
-from gateway.neutral import Message, Request, TextBlock, ToolResultBlock
 from policies.base import StreamingMode
 from policies.builtin.string_replace import StringReplacePolicy, copy_case
 from policies.context import PolicyContext
 from policies.registry import registry
+from wire.neutral import Message, Request, TextBlock, ToolResultBlock
 
 
 def make_ctx(text: str = "hello") -> PolicyContext:

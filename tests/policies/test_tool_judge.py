@@ -8,12 +8,12 @@ from collections.abc import AsyncIterator
 import pytest
 from pydantic import ValidationError
 
-from gateway.http_client import close_http_client
-from gateway.neutral import Message, Request, TextBlock, ToolCallBlock
 from policies.base import StreamingMode
 from policies.builtin.tool_judge import ToolJudgePolicy
 from policies.context import PolicyContext
 from policies.registry import registry
+from wire.http_client import close_http_client
+from wire.neutral import Message, Request, TextBlock, ToolCallBlock
 
 RM_HOME = ToolCallBlock(id="call_1", name="Bash", arguments='{"command": "rm -rf ~"}')
 LIST_FILES = ToolCallBlock(id="call_2", name="Bash", arguments='{"command": "ls -la"}')

@@ -6,11 +6,11 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from gateway.mock.server import DEFAULT_HOST, DEFAULT_PORT, serve
+from wire.mock.server import DEFAULT_HOST, DEFAULT_PORT, serve
 
 
 class Command(BaseCommand):
-    """Serve `gateway.mock` over HTTP with uvicorn (warning logs, no access log)."""
+    """Serve `wire.mock` over HTTP with uvicorn (warning logs, no access log)."""
 
     help = "Serve the mock LLM upstream (OpenAI and Anthropic wire formats) over HTTP."
     requires_system_checks: list[str] = []  # the mock uses no model, setting or policy

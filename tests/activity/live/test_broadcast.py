@@ -18,11 +18,11 @@ from activity.live_events import (
     TransactionStarted,
     answer_preview,
 )
-from activity.records import TransactionRecord
-from gateway.neutral import BlockStart, TextBlock, TextDelta, ToolCallBlock
+from gateway.transaction_record import TransactionRecord
 from policies.context import Decision
 from tests.activity.live.conftest import add_watcher, layer_settings
 from tests.activity.live.layers import HangingLayer, RecordingLayer
+from wire.neutral import BlockStart, TextBlock, TextDelta, ToolCallBlock
 
 
 def _record(**fields: Any) -> TransactionRecord:

@@ -13,8 +13,9 @@ from channels.layers import get_channel_layer
 from activity.audience import audience
 from activity.broadcast import broadcaster
 from activity.live_events import GROUP
+from policies.active import active_from_spec
 from policies.policy_file import PolicySpec
-from policies.runtime import active_from_spec, policy_runtime
+from policies.runtime import policy_runtime
 from tests.activity.live.conftest import layer_settings
 from tests.activity.live.layers import RecordingLayer
 from tests.gateway.integration.conftest import Proxy, read_stream

@@ -13,11 +13,12 @@ from asgiref.sync import sync_to_async
 from activity.models import Transaction
 from activity.recorder import recorder
 from gateway import upstream_call
-from gateway.upstreams import upstreams
+from policies.active import ActivePolicy
 from policies.builtin.string_replace import StringReplacePolicy
-from policies.runtime import ActivePolicy, policy_runtime
+from policies.runtime import policy_runtime
 from tests.gateway.integration.conftest import Reply, V1Client
 from tests.gateway.integration.test_v1_routes import anthropic_error
+from wire.upstreams import upstreams
 
 PATH = "/v1/messages/count_tokens"
 BODY = {
@@ -57,6 +58,18 @@ async def test_the_query_string_claude_code_adds_is_no_obstacle(
     reply = await v1.call("POST", path, body={**BODY, "max_tokens": 5}, headers=headers(api_key))
     assert reply.status == 200
     assert (await stored(reply)).endpoint == path.partition("?")[0]
+
+
+@pytest.mark.parametrize("path", [PATH, "/v1/messages"])
+async def test_the_clients_query_string_reaches_the_upstream(
+    v1: V1Client, api_key: str, anthropic_upstream: list[httpx.Request], path: str
+) -> None:
+    body = {**BODY, "model": "claude-sonnet-4-5", "max_tokens": 5}
+    reply = await v1.call("POST", f"{path}?beta=true&x=a%20b", body=body, headers=headers(api_key))
+    assert reply.status == 200, reply.body
+    (call,) = anthropic_upstream
+    assert call.url.path == path
+    assert call.url.query == b"beta=true&x=a%20b"
 
 
 async def test_recorded_as_a_pass_through(v1: V1Client, api_key: str) -> None:

@@ -10,9 +10,9 @@ from asgiref.sync import sync_to_async
 
 from activity.models import Transaction
 from activity.recorder import recorder
-from gateway.upstreams import upstreams
 from tests.gateway.integration.conftest import Proxy, read_stream
 from tests.gateway.integration.sse_helpers import sse_events
+from wire.upstreams import upstreams
 
 USER = [{"role": "user", "content": "hi"}]
 
@@ -156,7 +156,7 @@ async def test_upstream_unreachable_is_502(proxy: Proxy, settings: Any) -> None:
 
 async def test_upstream_timeout_is_504(proxy: Proxy, settings: Any) -> None:
     settings.LUTHIEN_UPSTREAM_READ_TIMEOUT_S = 0.2
-    from gateway.http_client import close_http_client
+    from wire.http_client import close_http_client
 
     await close_http_client()
     body = {"model": "mock/echo?ttfb_ms=1500", "max_tokens": 5, "messages": USER}

@@ -15,13 +15,13 @@ from pydantic import TypeAdapter
 
 from activity.models import Transaction, TransactionEvent
 from activity.recorder import recorder
-from gateway.upstreams import MOCK_HOST, upstreams
 from tests.gateway.integration.conftest import Proxy, read_stream
 from tests.gateway.integration.sse_helpers import (
     anthropic_stream_text,
     openai_stream_text,
     sse_events,
 )
+from wire.upstreams import MOCK_HOST, upstreams
 
 USER = [{"role": "user", "content": "rm -rf /tmp/x"}]
 ANTHROPIC_EVENT = TypeAdapter(anthropic.types.RawMessageStreamEvent)

@@ -23,7 +23,7 @@ def test_anonymous_and_non_staff_are_sent_to_login() -> None:
     client = Client()
     client.force_login(get_user_model().objects.create_user("joe"))
     assert client.get("/policies/").status_code == 302
-    assert client.get("/policies/latest-transaction").status_code == 403
+    assert client.get("/activity/first-for-policy").status_code == 403
     assert Client().post("/policies/enable", {"policy_class": "noop"}).status_code == 302
     assert not PolicyConfig.objects.exists()
 
@@ -76,7 +76,7 @@ def test_enable_errors_are_shown_next_to_the_form(admin_client: Client) -> None:
 def test_latest_transaction_endpoint(admin_client: Client) -> None:
     from activity.models import Transaction
 
-    url = "/policies/latest-transaction"
+    url = "/activity/first-for-policy"
     since = timezone.now()
     query = {"policy": "caps", "version": "1", "after": since.isoformat()}
     assert admin_client.get(url, query).json() == {"found": False}

@@ -12,7 +12,8 @@ from asgiref.sync import sync_to_async
 
 from policies.models import PolicyConfig
 from policies.reloader import PolicyReloader
-from policies.runtime import PolicyRuntime, policy_runtime, resolve_policy
+from policies.runtime import PolicyRuntime, policy_runtime
+from policies.selection import resolve_policy
 from policies.services import policy_config_activate
 
 pytestmark = pytest.mark.django_db(transaction=True)

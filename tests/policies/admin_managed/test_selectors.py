@@ -8,13 +8,13 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from activity.selectors import transaction_first_for_policy
 from policies.selectors import (
     policy_active_get,
     policy_class_list,
     policy_config_get,
     policy_config_list,
     policy_current_get,
-    policy_first_transaction,
     policy_history_list,
 )
 from policies.services import Actor, policy_config_activate, policy_config_delete
@@ -99,6 +99,6 @@ def test_first_transaction_under_a_policy_version() -> None:
         policy_version=1,
         **common,
     )
-    found = policy_first_transaction(policy_name="caps", version=1, after=now)
+    found = transaction_first_for_policy(policy_name="caps", version=1, after=now)
     assert found is not None and found["id"] == "first" and found["status"] == "completed"
-    assert policy_first_transaction(policy_name="caps", version=3, after=now) is None
+    assert transaction_first_for_policy(policy_name="caps", version=3, after=now) is None

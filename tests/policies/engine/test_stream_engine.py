@@ -8,7 +8,13 @@ from typing import Any
 
 import pytest
 
-from gateway.neutral import (
+from policies.base import Policy, StreamingMode
+from policies.builtin.all_caps import AllCapsPolicy
+from policies.builtin.chain import ChainPolicy
+from policies.builtin.noop import NoopPolicy
+from policies.context import PolicyContext
+from policies.engine import apply_policy
+from wire.neutral import (
     BlockStart,
     BlockStop,
     Event,
@@ -24,12 +30,6 @@ from gateway.neutral import (
     ToolCallBlock,
     Usage,
 )
-from policies.base import Policy, StreamingMode
-from policies.builtin.all_caps import AllCapsPolicy
-from policies.builtin.chain import ChainPolicy
-from policies.builtin.noop import NoopPolicy
-from policies.context import PolicyContext
-from policies.engine import apply_policy
 
 pytestmark = pytest.mark.django_db(databases=[])
 

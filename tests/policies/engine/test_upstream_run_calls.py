@@ -6,7 +6,10 @@ from typing import Any
 
 import pytest
 
-from gateway.neutral import (
+from policies.base import Policy, StreamingMode
+from policies.context import PolicyContext
+from tests.policies.engine.test_stream_engine import assert_valid, run
+from wire.neutral import (
     BlockStart,
     BlockStop,
     Event,
@@ -18,9 +21,6 @@ from gateway.neutral import (
     ToolArgsDelta,
     ToolCallBlock,
 )
-from policies.base import Policy, StreamingMode
-from policies.context import PolicyContext
-from tests.policies.engine.test_stream_engine import assert_valid, run
 
 
 class BashBlocker(Policy):

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from gateway.neutral import TextBlock, ToolCallBlock
 from policies.builtin.block_dangerous_commands import BlockDangerousCommandsPolicy
 from policies.builtin.block_sensitive_file_writes import BlockSensitiveFileWritesPolicy
 from policies.builtin.block_web_requests import BlockWebRequestsPolicy
@@ -18,6 +17,7 @@ from policies.builtin.tool_judge import ToolJudgePolicy
 from policies.judge_client import close_judge_client
 from policies.preset import RulePresetPolicy
 from tests.policies.rules.preset_checks import TOO_COMPLEX_SHELL, make_context
+from wire.neutral import TextBlock, ToolCallBlock
 
 PRESETS = [BlockDangerousCommandsPolicy, BlockSensitiveFileWritesPolicy, BlockWebRequestsPolicy]
 UNPARSEABLE = "echo 'this quote is never closed"

@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from gateway.neutral import Request, TextBlock, ToolCallBlock
 from policies.base import Policy
 from policies.context import PolicyContext
 from policies.preset import RulePresetPolicy
+from wire.neutral import Request, TextBlock, ToolCallBlock
 
 TOO_COMPLEX_SHELL = "echo " + "$(" * 40 + "ls" + ")" * 40
 

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from gateway.neutral import TextBlock, ToolCallBlock
 from policies.builtin.block_dangerous_commands import BlockDangerousCommandsPolicy
 from tests.policies.rules.preset_checks import (
     check_malformed_arguments,
@@ -17,6 +16,7 @@ from tests.policies.rules.preset_checks import (
     check_too_complex_is_blocked,
     run_tool_call,
 )
+from wire.neutral import TextBlock, ToolCallBlock
 
 POLICY = BlockDangerousCommandsPolicy()
 

@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from gateway.neutral import TextBlock
 from policies.builtin.block_web_requests import BlockWebRequestsPolicy
 from tests.policies.rules.preset_checks import (
     check_malformed_arguments,
@@ -16,6 +15,7 @@ from tests.policies.rules.preset_checks import (
     make_call,
     make_context,
 )
+from wire.neutral import TextBlock
 
 POLICY = BlockWebRequestsPolicy()
 

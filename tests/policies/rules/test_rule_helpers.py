@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.neutral import ToolCallBlock
 from policies.rules import (
     HostMatcher,
     command_hosts,
@@ -23,6 +22,7 @@ from policies.rules import (
 from policies.rules.paths import is_parent_dir, split_glob
 from policies.rules.programs import interpreter_code, reads_program_from_stdin, shell_script_arg
 from policies.rules.toolcalls import ToolNames, call_arguments, salvage_fields, shell_commands
+from wire.neutral import ToolCallBlock
 
 
 @pytest.mark.parametrize(
