@@ -6,7 +6,7 @@ receive it. The answer never costs a network round trip on the client's path:
 
 - viewers of this process (the WebSocket consumer, the SSE stream) register with
   `joined(channel)` and `left(channel)`: while there is one, the answer is yes;
-- in-memory channel layer: the layer's own `activity` group, read directly (that layer reaches
+- in-memory channel layer: only the viewers registered above (that layer reaches
   only the viewers of this process anyway);
 - Redis channel layer (`REDIS_URL`): workers with viewers announce them in one Redis key with
   a short TTL (`SET … PX`, refreshed every `ANNOUNCE_S` by one task per worker, expiring
@@ -36,7 +36,6 @@ import redis.asyncio
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 
-from activity.live_events import GROUP
 from activity.singleton import ProcessSingleton
 
 logger = logging.getLogger("activity.audience")
@@ -247,8 +246,8 @@ class Audience:
             return False
         if layer is not self._layer:
             self._bind(layer)
-        if self._in_memory:
-            return bool(layer.groups.get(GROUP))
+        if self._in_memory:  # an in-process layer: its viewers are this process's, counted above
+            return False
         shared = self._shared
         return True if shared is None else shared.present()
 

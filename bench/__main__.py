@@ -36,6 +36,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--api", choices=APIS, help="only this wire format (default: both)")
     parser.add_argument(
+        "--entry",
+        choices=("lane", "django"),
+        default="lane",
+        help="how the gateway serves /v1/: the ASGI lane (production) or Django without "
+        "middleware (bench.django_entry)",
+    )
+    parser.add_argument(
         "--policy-file", type=Path, metavar="PATH", help="POLICY_CONFIG YAML for the gateway"
     )
     parser.add_argument(
@@ -71,6 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         scenario_filters=tuple(args.scenario),
         apis=(args.api,) if args.api else APIS,
         gateway_env=tuple(args.gateway_env),
+        entry=args.entry,
     )
     # SIGTERM unwinds like Ctrl-C, so the servers are stopped by `run_bench`'s `finally`.
     signal.signal(signal.SIGTERM, _interrupt)

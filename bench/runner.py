@@ -87,7 +87,7 @@ def _start_gateway(bench: Bench, workdir: Path, mock_url: str) -> processes.Serv
     rendered = render_policy_file(policy, mock_url, workdir) if policy else None
     env = servers.gateway_env(workdir, mock_url, rendered) | dict(bench.options.gateway_env)
     try:
-        return servers.start_gateway(workdir, env)
+        return servers.start_gateway(workdir, env, entry=bench.options.entry)
     except processes.StartError as error:
         bench.gateway_error = str(error)
         progress(f"gateway did not start; measuring DIRECT only.\n{error}")
@@ -162,7 +162,7 @@ async def _run_all(
             raw = request_bytes(through, api, model, scenario)
             result.gateway = await _measure(scenario, through, raw, budget, gateway.cpu_seconds)
             _show(result, "gateway", result.gateway)
-            if result.wire.errors and not shown_log:
+            if result.gateway.errors and not shown_log:
                 shown_log = True
                 progress(f"gateway log tail:\n{gateway.log_tail()}")
 

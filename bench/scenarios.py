@@ -92,6 +92,7 @@ class Options:
     gateway_env: tuple[tuple[str, str], ...] = ()  # extra settings, e.g. LUTHIEN_RECORDING=0
     scenario_filters: tuple[str, ...] = ()
     apis: tuple[Api, ...] = APIS
+    entry: str = "lane"  # how the gateway serves /v1/: the ASGI lane, or Django (ninja)
 
 
 @dataclass(slots=True)

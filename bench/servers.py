@@ -62,15 +62,19 @@ def gateway_env(workdir: Path, mock_url: str, policy_file: Path | None) -> dict[
     return env
 
 
-def start_gateway(workdir: Path, env: dict[str, str]) -> ServerProcess:
-    """Migrate a fresh database, then start uvicorn pinned to `GATEWAY_CPU`."""
+APPS = {"lane": "luthien_site.asgi:application", "django": "bench.django_entry:application"}
+
+
+def start_gateway(workdir: Path, env: dict[str, str], *, entry: str = "lane") -> ServerProcess:
+    """Migrate a fresh database, then start uvicorn pinned to `GATEWAY_CPU` serving `/v1/`
+    through `entry` (see `APPS`)."""
     ok, output = run_once([str(VENV_BIN / "python"), "manage.py", "migrate", "--noinput"], env=env)
     if not ok:
         raise StartError(f"manage.py migrate failed:\n{output}")
     port = free_port()
     command = [
         str(VENV_BIN / "uvicorn"),
-        "luthien_site.asgi:application",
+        APPS[entry],
         *("--host", "127.0.0.1", "--port", str(port), "--lifespan", "on", "--no-access-log"),
         *("--log-level", "warning", "--loop", "uvloop", "--http", "httptools"),
     ]

@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from ninja import Router
 
 from gateway.dispatch import dispatch
+from gateway.proxy_response import ProxyResponse
 from wire.routes import ROUTES
 
 router = Router(tags=["proxy"])
@@ -36,7 +37,21 @@ _BODY_DOC: dict[str, Any] = {
 
 async def _dispatch(request: HttpRequest) -> Response:
     method = request.method or "GET"
-    return await dispatch(request, method=method, query=request.META.get("QUERY_STRING", ""))
+    answer = await dispatch(request, method=method, query=request.META.get("QUERY_STRING", ""))
+    return as_django_response(answer)
+
+
+def as_django_response(answer: ProxyResponse) -> Response:
+    """The gateway's answer as a Django response (the same status, headers and bytes)."""
+    response: Response
+    if answer.stream is not None:
+        response = StreamingHttpResponse(answer.stream)
+    else:
+        response = HttpResponse(answer.body, status=answer.status)
+    response.status_code = answer.status
+    for name, value in answer.headers.items():
+        response[name] = value
+    return response
 
 
 @router.post(

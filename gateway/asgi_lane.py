@@ -22,10 +22,10 @@ from contextlib import aclosing
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpResponse, StreamingHttpResponse
 
 from gateway.dispatch import dispatch
 from gateway.inbound import RawRequest
+from gateway.proxy_response import ProxyResponse
 
 logger = logging.getLogger("gateway.asgi_lane")
 
@@ -61,11 +61,10 @@ async def serve(scope: dict[str, Any], receive: Receive, send: Send) -> None:
             return
         response = calling.result()
         await _send_head(send, response)
-        if isinstance(response, StreamingHttpResponse):
-            content = getattr(response, "luthien_stream", None) or response.streaming_content
-            await _send_stream(send, content, watching)  # type: ignore[arg-type]
+        if response.stream is not None:
+            await _send_stream(send, response.stream, watching)
         else:
-            body = b"" if method == "HEAD" else response.content
+            body = b"" if method == "HEAD" else response.body
             await send({"type": "http.response.body", "body": body})
     finally:
         watching.cancel()
@@ -89,9 +88,9 @@ async def _read_body(receive: Receive, limit: int) -> tuple[bytes, bool]:
             return body[: limit + 1], False
 
 
-async def _send_head(send: Send, response: HttpResponse | StreamingHttpResponse) -> None:
-    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.items()]
-    await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
+async def _send_head(send: Send, response: ProxyResponse) -> None:
+    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers.items()]
+    await send({"type": "http.response.start", "status": response.status, "headers": headers})
 
 
 async def _send_stream(

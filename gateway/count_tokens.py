@@ -17,15 +17,13 @@ import logging
 import time
 
 import orjson
-from django.conf import settings
-from django.http import HttpResponse
 
 from gateway import taps
 from gateway.exchange import Exchange
 from gateway.inbound import InboundRequest
-from gateway.pipeline import Response, run_guarded
+from gateway.pipeline import run_guarded
+from gateway.proxy_response import ProxyResponse, json_response
 from gateway.request_checks import header_session_id, parse_body
-from gateway.responses import json_response
 from gateway.upstream_call import open_upstream, read_body
 from wire.codecs.common import require_model
 from wire.errors import InvalidRequest, UpstreamUnavailable
@@ -37,7 +35,7 @@ logger = logging.getLogger("gateway.count_tokens")
 
 async def count_tokens(
     http_request: InboundRequest, headers: dict[str, str], query: str = ""
-) -> Response:
+) -> ProxyResponse:
     """Answer one count_tokens call; `headers` has lower-case names, `query` is passed on."""
     exchange = Exchange("anthropic", headers)
     return await run_guarded(
@@ -45,7 +43,7 @@ async def count_tokens(
     )
 
 
-async def _count(http_request: InboundRequest, exchange: Exchange, query: str) -> HttpResponse:
+async def _count(http_request: InboundRequest, exchange: Exchange, query: str) -> ProxyResponse:
     record, clock = exchange.record, exchange.clock
     data = parse_body(http_request)
     record.request_original = http_request.body
@@ -71,10 +69,7 @@ async def _count(http_request: InboundRequest, exchange: Exchange, query: str) -
         upstream=upstream.name,
     )
     clock.upstream_wait += time.perf_counter() - clock.upstream_started
-    waited = [0.0]
-    time_left = settings.LUTHIEN_UPSTREAM_TOTAL_TIMEOUT_S - (time.perf_counter() - clock.started)
-    raw = await read_body(response, upstream.name, waited, time_left_s=time_left)
-    clock.upstream_wait += waited[0]
+    raw = await read_body(response, upstream.name, clock)
     try:
         answer = orjson.loads(raw)
     except orjson.JSONDecodeError as error:
@@ -83,6 +78,4 @@ async def _count(http_request: InboundRequest, exchange: Exchange, query: str) -
     record.response_final = answer if isinstance(answer, dict) else None
     exchange.finish(status="completed", http_status=response.status_code)
     extra = client_response_headers(response.headers.multi_items())
-    relayed = json_response(raw, record.id, record.overhead_ms, extra)
-    relayed.status_code = response.status_code
-    return relayed
+    return json_response(raw, record.id, record.overhead_ms, extra, status=response.status_code)

@@ -13,32 +13,30 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl
 
-from django.http import HttpResponse, StreamingHttpResponse
-
 from gateway.client_auth import client_authenticate
 from gateway.count_tokens import count_tokens
 from gateway.inbound import InboundRequest
 from gateway.models_list import anthropic_model_page, model_find, openai_model_list
 from gateway.pipeline import proxy
+from gateway.proxy_response import ProxyResponse, error_response, json_response
 from gateway.rate_limit import rate_limiter
-from gateway.responses import error_response, json_response
 from wire.errors import GatewayError, MethodNotAllowed, NotFound, UnknownEndpoint
 from wire.neutral import WireFormat
 from wire.routes import RouteMatch, client_format, match_route, served_endpoints
 
-Response = HttpResponse | StreamingHttpResponse
 
-
-async def dispatch(request: InboundRequest, *, method: str, query: str = "") -> Response:
+async def dispatch(request: InboundRequest, *, method: str, query: str = "") -> ProxyResponse:
     """Answer `method request.path?query`."""
     match = match_route(method, request.path)
     response = await _answer(request, match, method, query)
-    if method == "HEAD" and isinstance(response, HttpResponse):
-        response.content = b""
+    if method == "HEAD" and response.stream is None:
+        response.body = b""
     return response
 
 
-async def _answer(request: InboundRequest, match: RouteMatch, method: str, query: str) -> Response:
+async def _answer(
+    request: InboundRequest, match: RouteMatch, method: str, query: str
+) -> ProxyResponse:
     route = match.route
     if route is not None and match.allowed and route.handler == "proxy":
         assert route.fmt is not None
@@ -71,13 +69,13 @@ async def _answer(request: InboundRequest, match: RouteMatch, method: str, query
         return error_response(fmt, error, "")
 
 
-def _model_list(fmt: WireFormat, query: str) -> HttpResponse:
+def _model_list(fmt: WireFormat, query: str) -> ProxyResponse:
     if fmt == "anthropic":
         return json_response(anthropic_model_page(dict(parse_qsl(query))), "", None, {})
     return json_response(openai_model_list(), "", None, {})
 
 
-def _model(fmt: WireFormat, model_id: str) -> HttpResponse:
+def _model(fmt: WireFormat, model_id: str) -> ProxyResponse:
     entry = model_find(model_id)
     if entry is None:
         raise NotFound(

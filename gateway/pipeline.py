@@ -22,13 +22,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
-from django.conf import settings
-from django.http import HttpResponse, StreamingHttpResponse
 
 from gateway.client_auth import client_authenticate
 from gateway.exchange import Exchange
 from gateway.inbound import InboundRequest
 from gateway.keys import ClientIdentity
+from gateway.proxy_response import ProxyResponse, error_response
 from gateway.rate_limit import rate_limiter
 from gateway.request_checks import (
     check_message_count,
@@ -37,7 +36,6 @@ from gateway.request_checks import (
     session_id,
 )
 from gateway.respond import respond_complete, respond_reply, respond_stream
-from gateway.responses import error_response
 from gateway.upstream_call import open_upstream, read_body
 from policies.engine import apply_request
 from policies.engine.request import PolicyRefusedRequest
@@ -49,10 +47,9 @@ from wire.translation import translation_for
 from wire.upstreams import resolve_route, with_query
 
 logger = logging.getLogger("gateway.pipeline")
-Response = HttpResponse | StreamingHttpResponse
 
 
-async def proxy(http_request: InboundRequest, fmt: WireFormat, query: str = "") -> Response:
+async def proxy(http_request: InboundRequest, fmt: WireFormat, query: str = "") -> ProxyResponse:
     """Handle one client call in wire format `fmt`; `query` is the client's URL query string,
     passed on to a same-format upstream."""
     headers = http_request.headers
@@ -67,8 +64,8 @@ async def proxy(http_request: InboundRequest, fmt: WireFormat, query: str = "") 
 async def run_guarded(
     http_request: InboundRequest,
     exchange: Exchange,
-    work: Callable[[ClientIdentity], Awaitable[Response]],
-) -> Response:
+    work: Callable[[ClientIdentity], Awaitable[ProxyResponse]],
+) -> ProxyResponse:
     """Authenticate and rate-limit the call, run `work`, and answer every failure in the
     client's format with the transaction finished (gateway errors, a client gone, a bug)."""
     fmt = exchange.fmt
@@ -98,7 +95,7 @@ async def run_guarded(
 
 async def _proxy(
     http_request: InboundRequest, exchange: Exchange, identity: ClientIdentity, query: str
-) -> Response:
+) -> ProxyResponse:
     record, headers = exchange.record, exchange.headers
     data = parse_body(http_request)
     record.request_original = http_request.body
@@ -151,10 +148,7 @@ async def _proxy(
     extra_headers = client_response_headers(response.headers.multi_items())
     if request.stream:
         return respond_stream(exchange, response, extra_headers)
-    waited = [0.0]
-    time_left = settings.LUTHIEN_UPSTREAM_TOTAL_TIMEOUT_S - (time.perf_counter() - clock.started)
-    raw = await read_body(response, route.upstream.name, waited, time_left_s=time_left)
-    clock.upstream_wait += waited[0]
+    raw = await read_body(response, route.upstream.name, clock)
     return await respond_complete(exchange, raw, extra_headers)
 
 

@@ -9,11 +9,9 @@ from contextlib import aclosing
 
 import httpx
 import orjson
-from django.http import HttpResponse, StreamingHttpResponse
 
 from gateway.exchange import Exchange
-from gateway.replies import reply_events
-from gateway.responses import json_response, stream_response
+from gateway.proxy_response import ProxyResponse, json_response, stream_response
 from gateway.stages import (
     decode_events,
     encode_events,
@@ -22,8 +20,9 @@ from gateway.stages import (
     translate_events,
 )
 from policies.engine import apply_policy
+from policies.engine.blocks import block_events
 from wire.errors import GatewayError, UpstreamUnavailable
-from wire.neutral import Event, StreamError
+from wire.neutral import END_TURN, Event, MessageEnd, MessageStart, StreamError, TextBlock, Usage
 
 logger = logging.getLogger("gateway.respond")
 
@@ -34,7 +33,7 @@ async def _one_batch(events: list[Event]) -> AsyncGenerator[list[Event], None]:
 
 async def respond_complete(
     exchange: Exchange, raw: bytes, extra_headers: dict[str, str]
-) -> HttpResponse:
+) -> ProxyResponse:
     """Non-streaming: the upstream body becomes events and runs through the same engine."""
     assert exchange.policy is not None and exchange.ctx is not None
     try:
@@ -57,7 +56,7 @@ async def respond_complete(
 
 def respond_stream(
     exchange: Exchange, response: httpx.Response, extra_headers: dict[str, str]
-) -> StreamingHttpResponse:
+) -> ProxyResponse:
     """Streaming: the composed stages, with the record finished whatever happens."""
     return stream_response(_stream_body(exchange, response), exchange.record.id, extra_headers)
 
@@ -99,9 +98,7 @@ async def _stream_body(exchange: Exchange, response: httpx.Response) -> AsyncGen
         exchange.finish(status=status, error=record.error)
 
 
-def respond_reply(
-    exchange: Exchange, message: str, status: str
-) -> HttpResponse | StreamingHttpResponse:
+def respond_reply(exchange: Exchange, message: str, status: str) -> ProxyResponse:
     """Answer with `message` as the assistant's reply, without calling the upstream."""
     assert exchange.request is not None
     request, record = exchange.request, exchange.record
@@ -121,3 +118,12 @@ def respond_reply(
     record.response_final = payload
     exchange.finish(status=status)
     return json_response(payload, record.id, record.overhead_ms, {})
+
+
+def reply_events(transaction_id: str, model: str, text: str) -> list[Event]:
+    """A complete one-text-block response saying `text`."""
+    return [
+        MessageStart(id=f"msg_{transaction_id}", model=model, usage=Usage(0, 0)),
+        *block_events(0, TextBlock(text=text)),
+        MessageEnd(stop_reason=END_TURN, usage=Usage(0, 0)),
+    ]

@@ -6,7 +6,9 @@ import asyncio
 import time
 
 import httpx
+from django.conf import settings
 
+from gateway.timing import RequestClock
 from wire.egress.failures import UpstreamTlsError
 from wire.errors import UpstreamError, UpstreamTimeout, UpstreamUnavailable
 from wire.http_client import http_client
@@ -62,12 +64,12 @@ async def open_upstream(
     return response
 
 
-async def read_body(
-    response: httpx.Response, upstream: str, clock: list[float], *, time_left_s: float
-) -> bytes:
-    """Read a whole response body within `time_left_s` (what remains of the total time limit);
-    adds the time spent waiting to `clock[0]`."""
+async def read_body(response: httpx.Response, upstream: str, clock: RequestClock) -> bytes:
+    """Read a whole response body within what remains of the call's total time limit
+    (`LUTHIEN_UPSTREAM_TOTAL_TIMEOUT_S` since `clock.started`); the wait counts as upstream
+    time on `clock`, also when reading fails."""
     started = time.perf_counter()
+    time_left_s = settings.LUTHIEN_UPSTREAM_TOTAL_TIMEOUT_S - (started - clock.started)
     try:
         async with asyncio.timeout(max(0.0, time_left_s)):
             return await response.aread()
@@ -76,5 +78,5 @@ async def read_body(
     except httpx.HTTPError as error:
         raise map_transport_error(error, upstream, mid_response=True) from error
     finally:
-        clock[0] += time.perf_counter() - started
+        clock.upstream_wait += time.perf_counter() - started
         await response.aclose()

@@ -45,7 +45,7 @@ class StreamingMode(enum.IntEnum):
     HOLD_RESPONSE = 3  # nothing is released until the upstream response is complete
 
 
-class PolicyConfig(BaseModel):
+class PolicyConfigSchema(BaseModel):
     """Base of every policy's typed config. Subclass it as `MyPolicy.Config`."""
 
     model_config = ConfigDict(extra="forbid")
@@ -70,11 +70,13 @@ class Policy:
 
     name: ClassVar[str] = "base"
     description: ClassVar[str] = ""
-    Config: ClassVar[type[PolicyConfig]] = PolicyConfig
+    Config: ClassVar[type[PolicyConfigSchema]] = PolicyConfigSchema
     streaming_mode: ClassVar[StreamingMode] = StreamingMode.PASS_THROUGH
     example_config: ClassVar[dict[str, Any]] = {}
 
-    def __init__(self, config: PolicyConfig | None = None, *, label: str | None = None) -> None:
+    def __init__(
+        self, config: PolicyConfigSchema | None = None, *, label: str | None = None
+    ) -> None:
         self.config = config if config is not None else self.Config()
         self.label = label or self.name
 

@@ -8,19 +8,21 @@ from typing import Any
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, register
 
-from policies.base import Policy, PolicyConfig
+from policies.base import Policy, PolicyConfigSchema
 
 
 @register()
 def check_policy_classes(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    """Every registered class has a name, a PolicyConfig config and a buildable default."""
+    """Every registered class has a name, a PolicyConfigSchema config and a buildable default."""
     from policies.registry import registry
 
     errors: list[CheckMessage] = []
     for cls in registry().classes():
         where = f"{cls.__module__}.{cls.__qualname__}"
-        if not issubclass(cls.Config, PolicyConfig):
-            errors.append(Error(f"{where}.Config must subclass PolicyConfig", id="policies.E001"))
+        if not issubclass(cls.Config, PolicyConfigSchema):
+            errors.append(
+                Error(f"{where}.Config must subclass PolicyConfigSchema", id="policies.E001")
+            )
             continue
         if not cls.description:
             errors.append(Error(f"{where} has no description", id="policies.E002"))

@@ -5,14 +5,20 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from wire.neutral import Request
 
-if TYPE_CHECKING:
-    from policies.base import Policy
-
 S = TypeVar("S")
+
+
+class Labelled(Protocol):
+    """What the context needs of a policy: its label (every `Policy` has one)."""
+
+    @property
+    def label(self) -> str:
+        """The name decisions are reported under."""
+        ...
 
 
 @dataclass(slots=True)
@@ -55,7 +61,7 @@ class PolicyContext:
         self._states: dict[int, Any] = {}
         self._listener = listener
 
-    def state_for(self, policy: Policy, factory: Callable[[], S]) -> S:
+    def state_for(self, policy: Labelled, factory: Callable[[], S]) -> S:
         """This request's private state object for `policy`, created by `factory` on first use."""
         key = id(policy)
         state = self._states.get(key)
@@ -64,7 +70,7 @@ class PolicyContext:
             self._states[key] = state
         return state  # type: ignore[no-any-return]
 
-    def decide(self, policy: Policy, action: str, reason: str = "", **details: Any) -> Decision:
+    def decide(self, policy: Labelled, action: str, reason: str = "", **details: Any) -> Decision:
         """Report a decision: it lands in the transaction's event log and on the live page."""
         decision = Decision(policy=policy.label, action=action, reason=reason, details=details)
         self.decisions.append(decision)

@@ -21,7 +21,7 @@ import orjson
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from policies.base import PolicyConfig
+from policies.base import PolicyConfigSchema
 from policies.config_secrets import MASK, secret_field
 from policies.engine.notices import pretty_arguments
 from policies.judge_route import (
@@ -62,7 +62,7 @@ _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 # --- config ------------------------------------------------------------------------------------
 
 
-class JudgeConfig(PolicyConfig):
+class JudgeConfig(PolicyConfigSchema):
     """Config fields every judge policy shares (subclass it as the policy's `Config`)."""
 
     base_url: str | None = Field(

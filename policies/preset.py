@@ -21,7 +21,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from policies.base import Policy, PolicyConfig, StreamingMode
+from policies.base import Policy, PolicyConfigSchema, StreamingMode
 from policies.builtin.tool_judge import ToolJudgePolicy
 from policies.context import PolicyContext
 from policies.engine.notices import blocked_tool_call_text
@@ -31,7 +31,7 @@ from wire.neutral import Block, ToolCallBlock
 UncertainAction = Literal["block", "allow", "judge"]
 
 
-class PresetConfig(PolicyConfig):
+class PresetConfig(PolicyConfigSchema):
     """Config fields every rule preset shares: what to do with uncertain calls."""
 
     uncertain: UncertainAction | None = Field(
@@ -66,7 +66,9 @@ class RulePresetPolicy(Policy):
 
     streaming_mode: ClassVar[StreamingMode] = StreamingMode.HOLD_TOOL_CALLS
 
-    def __init__(self, config: PolicyConfig | None = None, *, label: str | None = None) -> None:
+    def __init__(
+        self, config: PolicyConfigSchema | None = None, *, label: str | None = None
+    ) -> None:
         super().__init__(config, label=label)
         assert isinstance(self.config, PresetConfig)
         self.preset_options: PresetConfig = self.config

@@ -138,7 +138,9 @@ def _from_import(
         target = node.module or ""
     for alias in node.names:
         candidate = f"{target}.{alias.name}"
-        yield Import(module, candidate if _is_module(candidate) else target, node.lineno, in_function)
+        yield Import(
+            module, candidate if _is_module(candidate) else target, node.lineno, in_function
+        )
 
 
 def _is_module(name: str) -> bool:
@@ -189,7 +191,7 @@ def cycles(imports: Iterable[Import]) -> list[list[str]]:
         stack.append(node)
         for nxt in sorted(graph.get(node, ())):
             if state.get(nxt) == 1:
-                found.append(stack[stack.index(nxt) :] + [nxt])
+                found.append([*stack[stack.index(nxt) :], nxt])
             elif nxt not in state:
                 visit(nxt)
         stack.pop()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
-from policies.base import PolicyConfig
+from policies.base import PolicyConfigSchema
 from policies.preset import PresetConfig, RulePresetPolicy
 from policies.registry import register
 from policies.rules.danger_git import DEFAULT_PROTECTED_BRANCHES
@@ -101,7 +101,9 @@ class BlockDangerousCommandsPolicy(RulePresetPolicy):
         def _valid_regexes(cls, value: list[str]) -> list[str]:
             return check_regexes(value)
 
-    def __init__(self, config: PolicyConfig | None = None, *, label: str | None = None) -> None:
+    def __init__(
+        self, config: PolicyConfigSchema | None = None, *, label: str | None = None
+    ) -> None:
         super().__init__(config, label=label)
         assert isinstance(self.config, BlockDangerousCommandsPolicy.Config)
         self.patterns = compile_patterns(self.config.patterns)

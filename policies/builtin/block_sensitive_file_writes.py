@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import Field
 
-from policies.base import PolicyConfig
+from policies.base import PolicyConfigSchema
 from policies.preset import PresetConfig, RulePresetPolicy
 from policies.registry import register
 from policies.rules.findings import Finding, incomplete_finding
@@ -91,7 +91,9 @@ class BlockSensitiveFileWritesPolicy(RulePresetPolicy):
             "`command`/`cmd` string or `argv` list are checked whatever their name).",
         )
 
-    def __init__(self, config: PolicyConfig | None = None, *, label: str | None = None) -> None:
+    def __init__(
+        self, config: PolicyConfigSchema | None = None, *, label: str | None = None
+    ) -> None:
         super().__init__(config, label=label)
         assert isinstance(self.config, BlockSensitiveFileWritesPolicy.Config)
         self.patterns = GlobSet(self.config.patterns)

@@ -14,7 +14,7 @@ import re
 
 from pydantic import Field, field_validator
 
-from policies.base import PolicyConfig
+from policies.base import PolicyConfigSchema
 from policies.preset import PresetConfig, RulePresetPolicy
 from policies.registry import register
 from policies.rules.findings import Finding, check_regexes, compile_patterns, incomplete_finding
@@ -102,7 +102,9 @@ class BlockWebRequestsPolicy(RulePresetPolicy):
         def _valid_regexes(cls, value: list[str]) -> list[str]:
             return check_regexes(value)
 
-    def __init__(self, config: PolicyConfig | None = None, *, label: str | None = None) -> None:
+    def __init__(
+        self, config: PolicyConfigSchema | None = None, *, label: str | None = None
+    ) -> None:
         super().__init__(config, label=label)
         assert isinstance(self.config, BlockWebRequestsPolicy.Config)
         self.hosts = HostMatcher(self.config.allowed_hosts)

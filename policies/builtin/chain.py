@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from policies.base import Policy, PolicyConfig, Refusal, StreamingMode
+from policies.base import Policy, PolicyConfigSchema, Refusal, StreamingMode
 from policies.config_secrets import MASK, POLICY_CONFIG_OF
 from policies.context import PolicyContext
 from policies.engine.guard import HookFailed, guarded, report_failure
@@ -67,12 +67,14 @@ class ChainPolicy(Policy):
         ]
     }
 
-    class Config(PolicyConfig):
+    class Config(PolicyConfigSchema):
         members: list[ChainMember] = Field(
             default_factory=list, description="The member policies, in the order they run."
         )
 
-    def __init__(self, config: PolicyConfig | None = None, *, label: str | None = None) -> None:
+    def __init__(
+        self, config: PolicyConfigSchema | None = None, *, label: str | None = None
+    ) -> None:
         super().__init__(config, label=label)
         assert isinstance(self.config, ChainPolicy.Config)
         self.members: list[Policy] = [

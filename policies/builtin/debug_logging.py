@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from pydantic import Field
 
-from policies.base import Policy, PolicyConfig, StreamingMode
+from policies.base import Policy, PolicyConfigSchema, StreamingMode
 from policies.context import PolicyContext
 from policies.registry import register
 from wire.neutral import Block, Request
@@ -40,7 +40,7 @@ class DebugLoggingPolicy(Policy):
     streaming_mode = StreamingMode.PASS_THROUGH
     example_config = {"max_chars": 500}
 
-    class Config(PolicyConfig):
+    class Config(PolicyConfigSchema):
         max_chars: int = Field(
             default=500,
             ge=0,

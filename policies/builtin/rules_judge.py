@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from policies.base import Policy, PolicyConfig, Refusal, StreamingMode
+from policies.base import Policy, PolicyConfigSchema, Refusal, StreamingMode
 from policies.context import PolicyContext
 from policies.engine.notices import blocked_tool_call_text, pretty_arguments
 from policies.judge_client import (
@@ -120,7 +120,9 @@ class RulesJudgePolicy(Policy):
             fields = frozenset({"rules"})
             return template_check(value, allowed=fields, required=fields)
 
-    def __init__(self, config: PolicyConfig | None = None, *, label: str | None = None) -> None:
+    def __init__(
+        self, config: PolicyConfigSchema | None = None, *, label: str | None = None
+    ) -> None:
         super().__init__(config, label=label)
         assert isinstance(self.config, RulesJudgePolicy.Config)
         self.options: RulesJudgePolicy.Config = self.config

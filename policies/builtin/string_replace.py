@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from policies.base import Policy, PolicyConfig, StreamingMode
+from policies.base import Policy, PolicyConfigSchema, StreamingMode
 from policies.context import PolicyContext
 from policies.registry import register
 from wire.neutral import Block, Message, Request, TextBlock
@@ -171,7 +171,7 @@ class StringReplacePolicy(Policy):
         "apply_to_request": False,
     }
 
-    class Config(PolicyConfig):
+    class Config(PolicyConfigSchema):
         replacements: dict[str, str] | list[Replacement] = Field(
             default_factory=dict,
             description='What to replace: {"from": "to", ...} or [{"from": ..., "to": ...}]. '
@@ -208,7 +208,9 @@ class StringReplacePolicy(Policy):
                 seen.add(key)
             return self
 
-    def __init__(self, config: PolicyConfig | None = None, *, label: str | None = None) -> None:
+    def __init__(
+        self, config: PolicyConfigSchema | None = None, *, label: str | None = None
+    ) -> None:
         super().__init__(config, label=label)
         assert isinstance(self.config, StringReplacePolicy.Config)
         self.replacer = Replacer(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
-from policies.base import Policy, PolicyConfig, StreamingMode
+from policies.base import Policy, PolicyConfigSchema, StreamingMode
 from policies.context import PolicyContext
 from policies.engine.notices import blocked_tool_call_text, pretty_arguments
 from policies.judge_client import (
@@ -80,7 +80,9 @@ class ToolJudgePolicy(Policy):
         def _placeholders(cls, value: str) -> str:
             return template_check(value, allowed=TEMPLATE_FIELDS, required=frozenset({"arguments"}))
 
-    def __init__(self, config: PolicyConfig | None = None, *, label: str | None = None) -> None:
+    def __init__(
+        self, config: PolicyConfigSchema | None = None, *, label: str | None = None
+    ) -> None:
         super().__init__(config, label=label)
         assert isinstance(self.config, ToolJudgePolicy.Config)
         self.options: ToolJudgePolicy.Config = self.config

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from django.test import AsyncClient
+
+from tests.lane import LaneClient
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "clients"
@@ -79,7 +80,7 @@ async def send(document: dict[str, Any], body: dict[str, Any]) -> tuple[int, byt
         if name.lower() not in {"content-type", "content-length"}
     }
     query = f"?{document['query']}" if document["query"] else ""
-    response = await AsyncClient().post(
+    response = await LaneClient().post(
         document["path"] + query,
         data=encode(body),
         content_type="application/json",

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from policies.base import PolicyConfig
+from policies.base import PolicyConfigSchema
 from policies.builtin.tool_judge import ToolJudgePolicy
 from policies.config_secrets import (
     MASK,
@@ -106,7 +106,7 @@ def test_secret_paths_are_listed_once() -> None:
 
 
 def test_a_judge_config_embedded_in_another_config_is_found_by_its_schema() -> None:
-    class Preset(PolicyConfig):
+    class Preset(PolicyConfigSchema):
         judge: ToolJudgePolicy.Config | None = None
         judges: list[ToolJudgePolicy.Config] = []
 

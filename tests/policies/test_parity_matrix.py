@@ -20,7 +20,6 @@ import anthropic
 import openai
 import orjson
 import pytest
-from django.test import AsyncClient
 from pydantic import TypeAdapter
 
 from gateway import taps
@@ -33,6 +32,7 @@ from tests.gateway.integration.sse_helpers import (
     openai_stream_text,
     sse_events,
 )
+from tests.lane import LaneClient
 from wire.upstreams import MOCK_HOST, upstreams
 
 KEY = "parity-key"
@@ -119,7 +119,7 @@ def routed(fmt: str, model: str, translated: bool) -> str:
 
 
 async def call(fmt: str, stream: bool, model: str, user: str) -> dict[str, Any]:
-    client = AsyncClient()
+    client = LaneClient()
     body: dict[str, Any] = {
         "model": model,
         "stream": stream,

@@ -79,11 +79,13 @@ async def eventually(
 
 async def add_watcher() -> str:
     """Someone watching: a new channel in the `activity` group of the current (in-memory)
-    layer, as the consumer or the SSE stream would join it; without one, the broadcast tap
-    sends nothing. Call it after changing CHANNEL_LAYERS; returns the channel."""
+    layer, registered with the audience as the consumer or the SSE stream does; without one,
+    the broadcast tap sends nothing. Call it after changing CHANNEL_LAYERS; returns the
+    channel."""
     layer = get_channel_layer()
     channel: str = await layer.new_channel()
     await layer.group_add(GROUP, channel)
+    audience().joined(channel)
     return channel
 
 

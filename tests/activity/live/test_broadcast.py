@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from channels.layers import get_channel_layer
 
+from activity.audience import audience
 from activity.broadcast import Broadcaster, broadcaster
 from activity.live_events import (
     GROUP,
@@ -158,6 +159,7 @@ async def test_events_are_sent_from_the_moment_someone_watches(settings: Any) ->
     tap.finished(_record(id="1" * 32))
     assert await tap.drain(5)
     await get_channel_layer().group_discard(GROUP, channel)
+    audience().left(channel)
     tap.started(_record(id="2" * 32))
     assert await tap.drain(5)
     assert [(m["type"], m["event"]["id"][0]) for _, m in RecordingLayer.sent] == [
@@ -170,6 +172,7 @@ async def test_events_reach_the_activity_group() -> None:
     layer = get_channel_layer()
     channel = await layer.new_channel()
     await layer.group_add(GROUP, channel)
+    audience().joined(channel)
     tap = broadcaster()
     tap.started(_record())
     tap.decision(_record(), Decision(policy="p", action="allowed", details={"score": 0.1}))

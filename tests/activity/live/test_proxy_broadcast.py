@@ -54,6 +54,7 @@ async def test_a_proxied_request_is_broadcast(proxy: Proxy, stream: bool) -> Non
     layer = get_channel_layer()
     channel = await layer.new_channel()
     await layer.group_add(GROUP, channel)
+    audience().joined(channel)
     response = await proxy.openai({"model": "mock/echo", "messages": USER, "stream": stream})
     assert response.status_code == 200
     if stream:
@@ -139,6 +140,7 @@ async def test_broadcast_off_sends_nothing(proxy: Proxy, settings: Any) -> None:
     layer = get_channel_layer()
     channel = await layer.new_channel()
     await layer.group_add(GROUP, channel)
+    audience().joined(channel)
     response = await proxy.openai({"model": "mock/echo", "messages": USER})
     assert response.status_code == 200
     with pytest.raises(TimeoutError):

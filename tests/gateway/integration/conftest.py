@@ -1,4 +1,5 @@
-"""Fixtures for the proxy endpoints through Django's async test client and the in-process mock."""
+"""Fixtures for the proxy endpoints: calls through the production ASGI application (and, for
+the contract between the two entry paths, the ninja API too), with the in-process mock."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from django.test import AsyncClient
 
 from activity.recorder import recorder, reset_recorder
 from luthien_site.asgi import application
+from tests.lane import LaneClient
 
 
 @pytest.fixture
@@ -42,10 +44,10 @@ def _recorder(transactional_db: None) -> Iterator[None]:
 
 
 class Proxy:
-    """Small helper around AsyncClient for the two APIs."""
+    """Calls the two APIs through the production entry path (`tests.lane`)."""
 
     def __init__(self, key: str) -> None:
-        self.client = AsyncClient()
+        self.client = LaneClient()
         self.key = key
 
     async def openai(self, body: dict[str, Any] | bytes, **headers: str) -> Any:
@@ -120,6 +122,8 @@ class V1Client:
             method, path, data=content or b"", content_type="application/json", headers=headers
         )
         found = {name.lower(): value for name, value in response.items()}
+        if response.streaming:
+            return Reply(response.status_code, found, await read_stream(response))
         return Reply(response.status_code, found, response.content)
 
     async def aclose(self) -> None:

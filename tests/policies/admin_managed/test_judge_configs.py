@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 import pytest
 from django.core.management import call_command
-from django.test import AsyncClient, Client
+from django.test import Client
 
 from gateway.keys import api_key_create
 from policies.checks import check_policy_file
@@ -19,6 +19,7 @@ from policies.loading import active_from_row
 from policies.models import PolicyConfig
 from policies.validation import PolicyValidationError
 from tests.gateway.integration.sse_helpers import anthropic_stream_text
+from tests.lane import LaneClient
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -258,7 +259,7 @@ async def test_routed_mock_judge_blocks_through_the_proxy(stream: bool, settings
         "stream": stream,
         "messages": [{"role": "user", "content": "rm -rf ~"}],
     }
-    response = await AsyncClient().post(
+    response = await LaneClient().post(
         "/v1/messages",
         data=orjson.dumps(body),
         content_type="application/json",

@@ -11,13 +11,14 @@ import orjson
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from django.test import AsyncClient, Client
+from django.test import Client
 
 from activity.models import Transaction
 from activity.recorder import recorder, reset_recorder
 from gateway.keys import api_key_create
 from policies.config_secrets import MASK
 from policies.models import PolicyConfig, PolicyConfigHistory
+from tests.lane import LaneClient
 from tests.policies.admin_managed.conftest import ADMIN_KEY
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -113,7 +114,7 @@ async def blocked_transaction() -> str:
     """A proxied call whose tool call the active judge (with its secret key) blocks."""
     _, key = await _key()
     body = {"model": "mock/tool", "messages": [{"role": "user", "content": "rm -rf ~"}]}
-    response = await AsyncClient().post(
+    response = await LaneClient().post(
         "/v1/chat/completions",
         data=orjson.dumps(body),
         content_type="application/json",
