@@ -1,8 +1,9 @@
-"""The parity matrix: every registered policy behaves the same on OpenAI and Anthropic clients,
-each against an upstream of its own format and one of the other (translated), streamed and not,
-for text, text + tool call, and two tool calls — through the real pipeline.
+"""The parity matrix: every registered policy behaves the same on OpenAI Chat Completions,
+Anthropic Messages and OpenAI Responses clients, each to an upstream of its own format, and Chat
+Completions and Messages clients also to an upstream of the other format (translated), streamed
+and not, for text, text + tool call, and two tool calls — through the real pipeline.
 
-For each policy × scenario the eight paths must produce the same final content (text, tool
+For each policy × scenario the ten paths must produce the same final content (text, tool
 calls, stop reason), the same decisions and the same transaction status, and every output must
 parse with the official SDK types. The translated paths reach the in-process mock through the
 `openai` / `anthropic` upstreams (`anthropic/<behaviour>`, `openai/<behaviour>`); the notes a
@@ -43,6 +44,7 @@ SCENARIOS = {
 }
 NEUTRAL_STOP = {"stop": "end_turn", "tool_calls": "tool_use", "length": "max_tokens"}
 ANTHROPIC_EVENT = TypeAdapter(anthropic.types.RawMessageStreamEvent)
+RESPONSES_EVENT = TypeAdapter(openai.types.responses.ResponseStreamEvent)
 
 
 def all_policies() -> list[str]:
@@ -110,12 +112,41 @@ def anthropic_result(response: Any, raw: bytes, stream: bool) -> dict[str, Any]:
     return {"text": text, "tools": tools, "stop": stop}
 
 
+TRANSLATED = {"openai": "anthropic", "anthropic": "openai"}  # client → the other upstream
+
+
 def routed(fmt: str, model: str, translated: bool) -> str:
     """`mock/<behaviour>` (the mock answers in the client's format), or the behaviour behind
     the upstream of the other format (`anthropic/…` for an OpenAI client), translated."""
     if not translated:
         return model
     return ("anthropic/" if fmt == "openai" else "openai/") + model.removeprefix("mock/")
+
+
+def responses_result(response: Any, raw: bytes, stream: bool) -> dict[str, Any]:
+    if stream:
+        final: Any = None
+        numbers = []
+        for name, data in sse_events(raw):
+            event = RESPONSES_EVENT.validate_json(data)
+            assert name == event.type
+            numbers.append(event.sequence_number)
+            if event.type in ("response.completed", "response.incomplete"):
+                final = event.response
+        assert numbers == list(range(len(numbers))), "sequence numbers count from 0"
+        assert final is not None, raw
+    else:
+        final = openai.types.responses.Response.model_validate_json(raw)
+    text = "".join(
+        part.text
+        for item in final.output
+        if item.type == "message"
+        for part in item.content
+        if part.type == "output_text"
+    )
+    tools = [(i.name, _args(i.arguments)) for i in final.output if i.type == "function_call"]
+    stop = "max_tokens" if final.status != "completed" else "tool_use" if tools else "end_turn"
+    return {"text": text, "tools": tools, "stop": stop}
 
 
 async def call(fmt: str, stream: bool, model: str, user: str) -> dict[str, Any]:
@@ -125,7 +156,15 @@ async def call(fmt: str, stream: bool, model: str, user: str) -> dict[str, Any]:
         "stream": stream,
         "messages": [{"role": "user", "content": user}],
     }
-    if fmt == "openai":
+    if fmt == "responses":
+        body["input"] = body.pop("messages")
+        response = await client.post(
+            "/v1/responses",
+            data=orjson.dumps(body),
+            content_type="application/json",
+            headers={"authorization": f"Bearer {KEY}"},
+        )
+    elif fmt == "openai":
         response = await client.post(
             "/v1/chat/completions",
             data=orjson.dumps(body),
@@ -142,7 +181,7 @@ async def call(fmt: str, stream: bool, model: str, user: str) -> dict[str, Any]:
         )
     assert response.status_code == 200, response.content
     raw = b"".join([c async for c in response.streaming_content]) if stream else response.content
-    parse = openai_result if fmt == "openai" else anthropic_result
+    parse = {"openai": openai_result, "anthropic": anthropic_result}.get(fmt, responses_result)
     return parse(response, raw, stream)
 
 
@@ -154,15 +193,13 @@ async def test_policy_parity(
     activate(policy_name)
     model, user = SCENARIOS[scenario]
     results = {}
-    for fmt in ("openai", "anthropic"):
-        for translated in (False, True):
+    for fmt in ("openai", "anthropic", "responses"):
+        for translated in (False, True) if fmt in TRANSLATED else (False,):
             for stream in (False, True):
                 captured.clear()
                 result = await call(fmt, stream, routed(fmt, model, translated), user)
                 (record,) = captured
-                assert record.upstream_format == (
-                    ({"openai": "anthropic", "anthropic": "openai"}[fmt]) if translated else fmt
-                )
+                assert record.upstream_format == (TRANSLATED[fmt] if translated else fmt)
                 result["status"] = record.status
                 result["decisions"] = sorted(
                     (d["policy"], d["action"], d.get("details", {}).get("tool", ""))

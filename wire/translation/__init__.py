@@ -22,6 +22,7 @@ import orjson
 
 from wire.errors import GatewayError, InvalidRequest, TranslatedUpstreamError, UpstreamError
 from wire.neutral import Request, Usage, WireFormat
+from wire.routes import ROUTES
 from wire.translation import anthropic_messages, openai_chat
 from wire.translation.canonical import Canonical
 from wire.translation.events import EventTranslator
@@ -83,9 +84,10 @@ def translation_for(client: WireFormat, upstream: WireFormat) -> Translation | N
     if client == upstream:
         return None
     if client not in ADAPTERS or upstream not in ADAPTERS:
+        endpoints = [r.path for r in ROUTES if r.handler == "proxy" and r.fmt == upstream]
         raise InvalidRequest(
             f"this model's upstream speaks the {upstream} format, which the gateway cannot "
-            f"translate {client} requests to yet",
+            f"translate {client} requests to yet; call it through {' or '.join(endpoints)}",
             param="model",
         )
     return Translation(client, upstream)

@@ -318,3 +318,15 @@ def test_upstream_error_status_in_the_client_shape(
     out_status, out_body, content_type = render_error(client, error)
     assert out_status == status and content_type == "application/json"
     assert orjson.loads(out_body) == expected
+
+
+def test_a_format_without_an_adapter_is_a_400_naming_the_endpoint() -> None:
+    from wire.errors import InvalidRequest
+    from wire.translation import translation_for
+
+    assert translation_for("openai", "openai") is None
+    with pytest.raises(InvalidRequest) as caught:
+        translation_for("responses", "anthropic")
+    assert caught.value.param == "model"
+    assert "cannot translate responses requests" in caught.value.message
+    assert caught.value.message.endswith("call it through /v1/messages")
