@@ -23,7 +23,7 @@ import orjson
 from wire.errors import GatewayError, InvalidRequest, TranslatedUpstreamError, UpstreamError
 from wire.neutral import Request, Usage, WireFormat
 from wire.routes import ROUTES
-from wire.translation import anthropic_messages, openai_chat
+from wire.translation import chat_completions, messages
 from wire.translation.canonical import Canonical
 from wire.translation.events import EventTranslator
 from wire.translation.support import Notes
@@ -41,16 +41,16 @@ class FormatAdapter:
 
 ADAPTERS: dict[str, FormatAdapter] = {
     "openai": FormatAdapter(
-        openai_chat.lift_request,
-        openai_chat.lower_request,
-        openai_chat.lift_usage,
-        openai_chat.lower_usage,
+        chat_completions.lift_request,
+        chat_completions.lower_request,
+        chat_completions.lift_usage,
+        chat_completions.lower_usage,
     ),
     "anthropic": FormatAdapter(
-        anthropic_messages.lift_request,
-        anthropic_messages.lower_request,
-        anthropic_messages.lift_usage,
-        anthropic_messages.lower_usage,
+        messages.lift_request,
+        messages.lower_request,
+        messages.lift_usage,
+        messages.lower_usage,
     ),
 }
 
