@@ -12,6 +12,7 @@ import time
 from django.conf import settings
 
 from wire.errors import RateLimited
+from wire.process_wide import Service
 
 
 class RateLimiter:
@@ -47,9 +48,9 @@ class RateLimiter:
         self._buckets.clear()
 
 
-_limiter = RateLimiter()
+_LIMITER = Service("rate limiter", RateLimiter)
 
 
 def rate_limiter() -> RateLimiter:
     """The process's rate limiter."""
-    return _limiter
+    return _LIMITER.get()

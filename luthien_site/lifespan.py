@@ -1,12 +1,14 @@
-"""ASGI lifespan: start-up work and a clean shutdown (flush recordings, close clients)."""
+"""ASGI lifespan: start-up work and a clean shutdown (every process-wide service closed:
+recordings flushed, clients and background tasks stopped; `wire.process_wide`)."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
+
+from wire.process_wide import close_all
 
 logger = logging.getLogger("luthien")
 
@@ -23,19 +25,17 @@ async def on_startup() -> None:
     await policy_startup()
     if settings.LUTHIEN_RECORDING:
         recorder().start()
+    logger.info("start-up complete")
 
 
 async def on_shutdown() -> None:
-    """Flush what is recorded and close connections."""
-    from activity.audience import audience
-    from activity.recorder import recorder
-    from policies.reloader import policy_shutdown
-    from wire.http_client import close_http_client
-
-    await policy_shutdown()
-    await audience().aclose()
-    await close_http_client()
-    await sync_to_async(recorder().close, thread_sensitive=False)()
+    """Close every process-wide service this worker made, newest first: the policy reloader
+    stops, clients close their connections, the recorder flushes what is recorded."""
+    failed = await close_all()
+    if failed:
+        logger.error("shutdown: closing %s failed", ", ".join(failed))
+    else:
+        logger.info("shutdown complete: process-wide services closed")
 
 
 async def handle_lifespan(receive: Any, send: Any) -> None:

@@ -34,7 +34,7 @@ from tests.gateway.integration.sse_helpers import (
     sse_events,
 )
 from tests.lane import LaneClient
-from wire.upstreams import MOCK_HOST, upstreams
+from wire.upstreams import MOCK_HOST, reset_upstreams
 
 KEY = "parity-key"
 SCENARIOS = {
@@ -66,9 +66,9 @@ def captured(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Tr
     monkeypatch.setattr(taps, "transaction_finished", capture)
     settings.ANTHROPIC_BASE_URL = MOCK_HOST  # the translated paths: both upstreams are the mock
     settings.OPENAI_BASE_URL = MOCK_HOST + "/v1"
-    upstreams.cache_clear()
+    reset_upstreams()
     yield records
-    upstreams.cache_clear()
+    reset_upstreams()
 
 
 def activate(name: str) -> None:

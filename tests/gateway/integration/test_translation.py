@@ -21,7 +21,7 @@ from tests.gateway.integration.sse_helpers import (
     openai_stream_text,
     sse_events,
 )
-from wire.upstreams import MOCK_HOST, upstreams
+from wire.upstreams import MOCK_HOST, reset_upstreams
 
 USER = [{"role": "user", "content": "rm -rf /tmp/x"}]
 ANTHROPIC_EVENT = TypeAdapter(anthropic.types.RawMessageStreamEvent)
@@ -32,9 +32,9 @@ def cross_mock(settings: Any) -> Iterator[None]:
     """Both named upstreams are the in-process mock, each speaking its own format."""
     settings.ANTHROPIC_BASE_URL = MOCK_HOST
     settings.OPENAI_BASE_URL = MOCK_HOST + "/v1"
-    upstreams.cache_clear()
+    reset_upstreams()
     yield
-    upstreams.cache_clear()
+    reset_upstreams()
 
 
 async def _row(response: Any) -> Transaction:
