@@ -31,6 +31,12 @@ class Transaction(models.Model):
     model = models.CharField(max_length=200, blank=True, db_index=True)
     upstream = models.CharField(max_length=100, blank=True)
     upstream_model = models.CharField(max_length=200, blank=True)
+    upstream_format = models.CharField(
+        max_length=16,
+        blank=True,
+        default="",
+        help_text="The upstream's wire format; not the client's when the gateway translated.",
+    )
     stream = models.BooleanField(default=False)
     status = models.CharField(max_length=20, choices=STATUS_CHOICES, db_index=True)
     http_status = models.PositiveSmallIntegerField(default=200)

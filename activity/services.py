@@ -138,6 +138,7 @@ def _transaction_row(entry: Entry, live_keys: set[int]) -> dict[str, Any]:
         "model": _text(entry, "model"),
         "upstream": _text(entry, "upstream"),
         "upstream_model": _text(entry, "upstream_model"),
+        "upstream_format": _text(entry, "upstream_format"),
         "stream": bool(entry.get("stream")),
         "status": _clip(status, Transaction, "status"),
         "http_status": entry.get("http_status") or 0,

@@ -20,7 +20,6 @@ from bench import processes, servers
 from bench.loadgen import Endpoint, Probe, run_latency, run_throughput
 from bench.scenarios import (
     FULL,
-    GATEWAY_MODEL_PREFIX,
     PATHS,
     QUICK,
     Bench,
@@ -28,6 +27,7 @@ from bench.scenarios import (
     Options,
     Result,
     Scenario,
+    gateway_model,
     request_bytes,
     select,
 )
@@ -160,7 +160,7 @@ async def _run_all(
                 gateway = None
                 continue
             through = Endpoint("127.0.0.1", gateway.port, PATHS[api])
-            model = GATEWAY_MODEL_PREFIX + scenario.model
+            model = gateway_model(scenario, api)
             raw = request_bytes(through, api, model, scenario)
             result.gateway = await _measure(scenario, through, raw, budget, gateway.cpu_seconds)
             _show(result, "gateway", result.gateway)

@@ -41,6 +41,17 @@ class Scenario:
     concurrency: int
     default: bool = True
     prompt: str = "Say something."
+    translated: bool = False  # THROUGH reaches the mock via the upstream of the other format
+
+
+def gateway_model(scenario: Scenario, api: Api) -> str:
+    """The model the THROUGH leg asks for: `mock/<model>` (the mock answers in the client's
+    format), or for a translated scenario the other format's upstream, which the bench gateway
+    points at the mock (`anthropic/<model>` for an OpenAI client, `openai/<model>` for an
+    Anthropic one)."""
+    if not scenario.translated:
+        return GATEWAY_MODEL_PREFIX + scenario.model
+    return ("anthropic/" if api == "openai" else "openai/") + scenario.model
 
 
 SCENARIOS: tuple[Scenario, ...] = (
@@ -49,6 +60,11 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("nonstream-c64", "text?chunks=50", stream=False, concurrency=64),
     Scenario("stream-c1", "text?chunks=50", stream=True, concurrency=1),
     Scenario("stream-c16", "text?chunks=50", stream=True, concurrency=16),
+    # The client's format translated to the other one and back (`gateway.translation`).
+    Scenario(
+        "translated-nonstream-c16", "text?chunks=50", stream=False, concurrency=16, translated=True
+    ),
+    Scenario("translated-stream-c1", "text?chunks=50", stream=True, concurrency=1, translated=True),
     # Opt-in (`--scenario tool`): a tool call per response, for a `tool-judge` policy file.
     Scenario("tool-nonstream-c1", "tool", stream=False, concurrency=1, default=False, prompt="ls"),
     Scenario("tool-stream-c1", "tool", stream=True, concurrency=1, default=False, prompt="ls"),

@@ -52,6 +52,8 @@ def gateway_env(workdir: Path, mock_url: str, policy_file: Path | None) -> dict[
         DATABASE_URL=f"sqlite:///{workdir / 'bench.sqlite3'}",
         PROXY_API_KEY=API_KEY,
         LUTHIEN_MOCK_UPSTREAM=mock_url,
+        ANTHROPIC_BASE_URL=mock_url,  # the translated scenarios: both named upstreams are the mock
+        OPENAI_BASE_URL=mock_url + "/v1",
         LUTHIEN_SPILL_DIR=str(workdir / "spill"),
         DEBUG="0",
         SECRET_KEY="bench",

@@ -13,6 +13,7 @@ from policies.context import Decision, PolicyContext
 from policies.session import SessionView
 from wire.codecs import Codec, codec_for
 from wire.neutral import Event, MessageEnd, Request, WireFormat
+from wire.translation import Translation
 from wire.upstreams import Route
 
 
@@ -27,6 +28,7 @@ class Exchange:
     codec: Codec = field(init=False)
     request: Request | None = None
     route: Route | None = None
+    translation: Translation | None = None  # set when the upstream speaks another format
     policy: Policy | None = None
     ctx: PolicyContext | None = None
 
@@ -71,6 +73,9 @@ class Exchange:
         record, clock = self.record, self.clock
         if record.ended_at is not None:
             return
+        if self.translation is not None:
+            for note in self.translation.notes.items:
+                taps.transaction_decision(record, Decision("translation", "note", note))
         record.status, record.http_status, record.error = status, http_status, error
         record.ended_at = time.time()
         now = time.perf_counter()

@@ -2,9 +2,13 @@
 
     authenticate → check size, parse JSON → decode (client format) → session → route
     → pick policy (override, key's, active) → load the session's history if it needs it
-    → policy.on_request → encode (upstream format) → upstream call
+    → policy.on_request → [translate] → encode (upstream format) → upstream call
     → stream:     read → SSE → neutral events → engine → encode → client   (gateway.respond)
     → non-stream: body → the same events → the same engine → assemble → client
+
+When the routed upstream speaks another format than the client, `wire.translation` reshapes
+the request after the policy and the upstream's events before it (and its error statuses);
+same-format calls skip it entirely.
 
 Errors raised before the first byte are rendered in the client's format; after streaming
 began they become a format-correct error event (see `gateway.stages`).
@@ -34,9 +38,10 @@ from policies.engine import apply_request
 from policies.engine.request import PolicyRefusedRequest
 from policies.selection import resolve_policy
 from policies.session import session_view_load
-from wire.errors import AuthenticationFailed, GatewayError
+from wire.errors import AuthenticationFailed, GatewayError, UpstreamError
 from wire.headers import client_response_headers, upstream_request_headers
 from wire.neutral import WireFormat
+from wire.translation import translation_for
 from wire.upstreams import resolve_route, with_query
 
 logger = logging.getLogger("gateway.pipeline")
@@ -98,6 +103,8 @@ async def _proxy(
     check_message_count(request)
     exchange.route = route = resolve_route(request.model, exchange.fmt)
     record.upstream, record.upstream_model = route.upstream.name, route.model
+    record.upstream_format = route.format
+    exchange.translation = translation = translation_for(exchange.fmt, route.format)
     override = headers.get("x-luthien-policy")
     if override:
         check_override_allowed(identity)
@@ -112,9 +119,11 @@ async def _proxy(
         request = exchange.request = await apply_request(active.policy, request, ctx)
     except PolicyRefusedRequest as refused:
         return respond_reply(exchange, refused.message, refused.status)
-    same_format = route.format == exchange.fmt
-    encoded = exchange.upstream_codec.encode_request(request)
-    upstream_body = _as_sent(data, encoded) if same_format else encoded
+    if translation is None:
+        encoded = exchange.upstream_codec.encode_request(request)
+        upstream_body = _as_sent(data, encoded)
+    else:
+        upstream_body = exchange.upstream_codec.encode_request(translation.request(request))
     upstream_body["model"] = route.model
     if request.stream and route.format == "openai":
         # Ask for usage so it is recorded; the encoder shows it only to clients that asked.
@@ -123,12 +132,19 @@ async def _proxy(
     record.request_final = upstream_body
     clock = exchange.clock
     clock.upstream_started = time.perf_counter()
-    response = await open_upstream(
-        url=with_query(route.upstream.url_for(route.format), query if same_format else ""),
-        body=orjson.dumps(upstream_body),
-        headers=upstream_request_headers(route.upstream, route.format, headers),
-        upstream=route.upstream.name,
-    )
+    try:
+        response = await open_upstream(
+            url=with_query(
+                route.upstream.url_for(route.format), query if translation is None else ""
+            ),
+            body=orjson.dumps(upstream_body),
+            headers=upstream_request_headers(route.upstream, route.format, headers),
+            upstream=route.upstream.name,
+        )
+    except UpstreamError as error:
+        if translation is None:
+            raise
+        raise translation.error(error) from error
     clock.upstream_wait += time.perf_counter() - clock.upstream_started
     extra_headers = client_response_headers(response.headers.multi_items())
     if request.stream:

@@ -12,7 +12,13 @@ import orjson
 
 from gateway.exchange import Exchange
 from gateway.proxy_response import ProxyResponse, json_response, stream_response
-from gateway.stages import decode_events, encode_events, read_upstream, record_events
+from gateway.stages import (
+    decode_events,
+    encode_events,
+    read_upstream,
+    record_events,
+    translate_events,
+)
 from policies.engine import apply_policy
 from policies.engine.blocks import block_events
 from wire.errors import GatewayError, UpstreamUnavailable
@@ -45,6 +51,8 @@ async def respond_complete(
         raise UpstreamUnavailable("upstream sent a response that is not JSON") from error
     exchange.record.response_original = raw
     events = exchange.upstream_codec.decode_response(upstream_json)
+    if exchange.translation is not None:
+        events = exchange.translation.events().feed(events)
     out: list[Event] = []
     async for batch in apply_policy(exchange.policy, exchange.ctx, _one_batch(events)):
         out.extend(batch)
@@ -71,6 +79,8 @@ async def _stream_body(exchange: Exchange, response: httpx.Response) -> AsyncGen
     record.response_events_original, record.response_events_final = original, final
     chunks = read_upstream(response, exchange.route.upstream.name, exchange.clock)
     decoded = decode_events(chunks, exchange.upstream_codec.stream_decoder(), exchange.fmt)
+    if exchange.translation is not None:
+        decoded = translate_events(decoded, exchange.translation.events())
     checked = apply_policy(exchange.policy, exchange.ctx, record_events(decoded, original))
     encoder = exchange.codec.stream_encoder(exchange.request)
     status = "cancelled"

@@ -1,6 +1,7 @@
 """The streaming stages, each a small async generator; `pipeline` composes them.
 
-    upstream bytes → read_upstream → decode_events (SSE + codec) → record_events (tap)
+    upstream bytes → read_upstream → decode_events (SSE + codec) → [translate_events]
+                   → record_events (tap)
                    → apply_policy (policies.engine) → record_events (tap) → encode_events → bytes
 
 A batch is whatever arrived together: stages pass lists of events so work is per read, not per
@@ -22,6 +23,7 @@ from wire.codecs.base import StreamDecoder, StreamEncoder
 from wire.errors import UpstreamFailure, UpstreamTimeout, UpstreamUnavailable
 from wire.neutral import Event, StreamError, WireFormat
 from wire.sse import SSEDecoder, SSEEvent
+from wire.translation import EventTranslator
 
 
 async def read_upstream(
@@ -91,6 +93,17 @@ def _is_terminator(frame: SSEEvent) -> bool:
     if frame.data == "[DONE]" or frame.event in ("message_stop", "error", *_RESPONSES_END):
         return True
     return frame.event is None and frame.data.startswith(_RESPONSES_END_DATA)
+
+
+async def translate_events(
+    batches: AsyncGenerator[list[Event], None], translator: EventTranslator
+) -> AsyncGenerator[list[Event], None]:
+    """Only when the upstream speaks another format: its events reshaped for the client's."""
+    async with aclosing(batches) as source:
+        async for batch in source:
+            events = translator.feed(batch)
+            if events:
+                yield events
 
 
 async def record_events(

@@ -64,6 +64,7 @@ class TransactionRecord:
     model: str = ""
     upstream: str = ""
     upstream_model: str = ""
+    upstream_format: str = ""  # the upstream's wire format (not client_format: translated)
     stream: bool = False
     status: str = "completed"
     http_status: int = 200
@@ -98,6 +99,7 @@ class TransactionRecord:
             "ended_at": self.ended_at,
             "model": self.model,
             "upstream": self.upstream,
+            "upstream_format": self.upstream_format,
             "stream": self.stream,
             "status": self.status,
             "http_status": self.http_status,

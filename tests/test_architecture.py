@@ -31,6 +31,7 @@ PUBLIC: dict[str, frozenset[str]] = {
             "wire.errors",
             "wire.routes",
             "wire.upstreams",
+            "wire.translation",
             "wire.headers",
             "wire.sse",
             "wire.http_client",

@@ -13,6 +13,7 @@
     ├── PolicyFailed                500     server_error            api_error
     └── UpstreamFailure
         ├── UpstreamError           (upstream's own status and body, passed through)
+        ├── TranslatedUpstreamError (upstream's own status; its message in the client's shape)
         ├── UpstreamUnavailable     502     server_error            api_error
         └── UpstreamTimeout         504     timeout_error           timeout_error
 
@@ -147,6 +148,49 @@ class UpstreamError(UpstreamFailure):
 
     def http_status(self) -> int:
         return self.upstream_status
+
+
+class TranslatedUpstreamError(UpstreamFailure):
+    """An upstream error status when the upstream speaks another format than the client: the
+    upstream's status and message, with the client format's error type for that status."""
+
+    def __init__(self, status: int, message: str, *, param: str | None = None) -> None:
+        super().__init__(message, param=param)
+        self.upstream_status = status
+
+    def http_status(self) -> int:
+        return self.upstream_status
+
+    def type_for(self, fmt: WireFormat) -> str:
+        return error_type_for_status(fmt, self.upstream_status)
+
+
+_ANTHROPIC_TYPES: dict[int, str] = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    402: "billing_error",
+    403: "permission_error",
+    404: "not_found_error",
+    413: "request_too_large",
+    429: "rate_limit_error",
+    504: "timeout_error",
+    529: "overloaded_error",
+}
+_OPENAI_TYPES: dict[int, str] = {
+    401: "invalid_request_error",
+    403: "permission_error",
+    429: "rate_limit_error",
+    504: "timeout_error",
+}
+
+
+def error_type_for_status(fmt: WireFormat, status: int) -> str:
+    """The error `type` the real API of `fmt` uses for an HTTP `status`."""
+    if fmt == "anthropic":
+        fallback = "api_error" if status >= 500 else "invalid_request_error"
+        return _ANTHROPIC_TYPES.get(status, fallback)
+    fallback = "server_error" if status >= 500 else "invalid_request_error"
+    return _OPENAI_TYPES.get(status, fallback)
 
 
 class UpstreamUnavailable(UpstreamFailure):

@@ -2,8 +2,10 @@
 
 Routing (first match wins): an explicit `<upstream>/` prefix (stripped); `claude-*` →
 anthropic; `gpt-*`, `o<digit>*`, `chatgpt-*` → openai; otherwise the upstream of the client's
-own format (`resolve_route`, the proxy). Policies that call a model themselves (judges) use
-`resolve_named_route`: the same rules without the last one, in the upstream's own format.
+own format (`resolve_route`, the proxy). A route may lead to an upstream of another format than
+the client's: the pipeline then translates (`wire.translation`); the mock speaks both.
+Policies that call a model themselves (judges) use `resolve_named_route`: the same rules without
+the last one, in the upstream's own format.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from wire.errors import InvalidRequest, NotFound
+from wire.errors import NotFound
 from wire.neutral import WireFormat
 from wire.process_wide import Service
 
@@ -148,16 +150,10 @@ def pick_upstream(model: str, client_format: WireFormat) -> tuple[Upstream, str]
 
 
 def resolve_route(model: str, client_format: WireFormat) -> Route:
-    """Pick the upstream for `model`; raises NotFound / InvalidRequest with a clear message."""
+    """Pick the upstream for `model`, whatever format it speaks (the pipeline translates when
+    it is not the client's); raises NotFound with a clear message."""
     upstream, upstream_model = pick_upstream(model, client_format)
     fmt = upstream.format or client_format
     if client_format == "responses" and fmt == "openai":
         fmt = "responses"  # an OpenAI-format upstream serves the Responses API too
-    if fmt != client_format:
-        raise InvalidRequest(
-            f"model {model!r} is served by the {upstream.name} upstream, which speaks the {fmt} "
-            f"format; call it through the {fmt} endpoint "
-            f"({'/v1/messages' if fmt == 'anthropic' else '/v1/chat/completions'}) instead",
-            param="model",
-        )
     return Route(upstream=upstream, model=upstream_model, format=fmt)

@@ -1,18 +1,23 @@
 """The parity matrix: every registered policy behaves the same on OpenAI Chat Completions,
-Anthropic Messages and OpenAI Responses (each to an upstream of its own format), streamed and
-not, for text, text + tool call, and two tool calls — through the real pipeline.
+Anthropic Messages and OpenAI Responses clients, each to an upstream of its own format, and Chat
+Completions and Messages clients also to an upstream of the other format (translated), streamed
+and not, for text, text + tool call, and two tool calls — through the real pipeline.
 
-For each policy × scenario the six paths must produce the same final content (text, tool
+For each policy × scenario the ten paths must produce the same final content (text, tool
 calls, stop reason), the same decisions and the same transaction status, and every output must
 parse with the official SDK types. Every call is a session of its own; the trajectory rules
 (`taint`, `strikes`, `rate`) are also played over scripted multi-turn sessions on the four paths
-in `test_trajectory_parity.py`.
+in `test_trajectory_parity.py`. The translated paths reach the in-process mock through the
+`openai` / `anthropic` upstreams (`anthropic/<behaviour>`, `openai/<behaviour>`); the notes a
+translation records (e.g. the `max_tokens` it filled in) are not policy decisions and are left
+out of the comparison.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import anthropic
@@ -32,6 +37,7 @@ from tests.gateway.integration.sse_helpers import (
     sse_events,
 )
 from tests.lane import LaneClient
+from wire.upstreams import MOCK_HOST, reset_upstreams
 
 KEY = "parity-key"
 SCENARIOS = {
@@ -49,7 +55,7 @@ def all_policies() -> list[str]:
 
 
 @pytest.fixture
-def captured(settings: Any, monkeypatch: pytest.MonkeyPatch) -> list[TransactionRecord]:
+def captured(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[TransactionRecord]]:
     """Run without a database: bootstrap key, recording off, finished records captured."""
     settings.PROXY_API_KEY = KEY
     settings.LUTHIEN_RECORDING = False
@@ -61,7 +67,11 @@ def captured(settings: Any, monkeypatch: pytest.MonkeyPatch) -> list[Transaction
         original(record)
 
     monkeypatch.setattr(taps, "transaction_finished", capture)
-    return records
+    settings.ANTHROPIC_BASE_URL = MOCK_HOST  # the translated paths: both upstreams are the mock
+    settings.OPENAI_BASE_URL = MOCK_HOST + "/v1"
+    reset_upstreams()
+    yield records
+    reset_upstreams()
 
 
 def activate(name: str) -> None:
@@ -103,6 +113,17 @@ def anthropic_result(response: Any, raw: bytes, stream: bool) -> dict[str, Any]:
         tools = [(b.name, b.input) for b in body.content if b.type == "tool_use"]
         stop = body.stop_reason
     return {"text": text, "tools": tools, "stop": stop}
+
+
+TRANSLATED = {"openai": "anthropic", "anthropic": "openai"}  # client → the other upstream
+
+
+def routed(fmt: str, model: str, translated: bool) -> str:
+    """`mock/<behaviour>` (the mock answers in the client's format), or the behaviour behind
+    the upstream of the other format (`anthropic/…` for an OpenAI client), translated."""
+    if not translated:
+        return model
+    return ("anthropic/" if fmt == "openai" else "openai/") + model.removeprefix("mock/")
 
 
 def responses_result(response: Any, raw: bytes, stream: bool) -> dict[str, Any]:
@@ -178,17 +199,20 @@ async def test_policy_parity(
     model, user = SCENARIOS[scenario]
     results = {}
     for fmt in ("openai", "anthropic", "responses"):
-        for stream in (False, True):
-            captured.clear()
-            result = await call(fmt, stream, model, user)
-            (record,) = captured
-            result["status"] = record.status
-            result["decisions"] = sorted(
-                (d["policy"], d["action"], d.get("details", {}).get("tool", ""))
-                for d in record.decisions
-            )
-            results[(fmt, stream)] = result
-    reference = results[("openai", False)]
+        for translated in (False, True) if fmt in TRANSLATED else (False,):
+            for stream in (False, True):
+                captured.clear()
+                result = await call(fmt, stream, routed(fmt, model, translated), user)
+                (record,) = captured
+                assert record.upstream_format == (TRANSLATED[fmt] if translated else fmt)
+                result["status"] = record.status
+                result["decisions"] = sorted(
+                    (d["policy"], d["action"], d.get("details", {}).get("tool", ""))
+                    for d in record.decisions
+                    if d["policy"] != "translation"
+                )
+                results[(fmt, translated, stream)] = result
+    reference = results[("openai", False, False)]
     for path, result in results.items():
         assert result == reference, f"{policy_name}/{scenario}: {path} differs from openai/json"
     if scenario != "text" and reference["status"] == "completed" and not reference["decisions"]:

@@ -100,10 +100,13 @@ async def test_unknown_mock_model_is_404_passed_through(proxy: Proxy) -> None:
     assert (await _row(response)).status == "upstream_error"
 
 
-async def test_cross_format_route_is_a_clear_400(proxy: Proxy) -> None:
-    response = await proxy.openai({"model": "claude-sonnet-4-5", "messages": USER})
+async def test_untranslatable_field_on_a_cross_format_route_is_a_clear_400(proxy: Proxy) -> None:
+    body = {"model": "claude-sonnet-4-5", "messages": USER, "logit_bias": {"50256": -100}}
+    response = await proxy.openai(body)
     assert response.status_code == 400
-    assert "/v1/messages" in _openai_error(response)["message"]
+    error = _openai_error(response)
+    assert error["param"] == "logit_bias"
+    assert "'logit_bias' cannot be translated" in error["message"]
 
 
 async def test_body_over_limit_is_413(proxy: Proxy, settings: Any) -> None:
