@@ -43,7 +43,11 @@ class Exchange:
         """Create the policy context (decisions go to the taps) and announce the start."""
         self.request, self.policy = request, policy
         self.ctx = PolicyContext(
-            transaction_id=self.record.id, request=request, listener=self._decided
+            transaction_id=self.record.id,
+            request=request,
+            listener=self._decided,
+            session_id=self.record.session_id,
+            key_name=self.record.api_key_name,
         )
         taps.transaction_started(self.record)
         return self.ctx

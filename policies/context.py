@@ -40,7 +40,16 @@ class PolicyContext:
     """Everything one request's policy hooks share. The policy instance itself is shared by
     concurrent requests, so per-request state lives here (`state_for`)."""
 
-    __slots__ = ("_listener", "_states", "decisions", "request", "transaction_id")
+    __slots__ = (
+        "_listener",
+        "_states",
+        "decisions",
+        "key_name",
+        "request",
+        "response_text",
+        "session_id",
+        "transaction_id",
+    )
 
     def __init__(
         self,
@@ -48,9 +57,16 @@ class PolicyContext:
         transaction_id: str,
         request: Request,
         listener: Callable[[Decision], None] | None = None,
+        session_id: str = "",
+        key_name: str = "",
     ) -> None:
         self.transaction_id = transaction_id
         self.request = request
+        self.session_id = session_id  # as recorded on the transaction ("" if none)
+        self.key_name = key_name
+        # The assistant's text released so far in this response (held tool-call modes only):
+        # what a reviewer reads before deciding on an escalated call.
+        self.response_text: list[str] = []
         self.decisions: list[Decision] = []
         self._states: dict[int, Any] = {}
         self._listener = listener
@@ -64,9 +80,13 @@ class PolicyContext:
             self._states[key] = state
         return state  # type: ignore[no-any-return]
 
-    def decide(self, policy: Policy, action: str, reason: str = "", **details: Any) -> Decision:
-        """Report a decision: it lands in the transaction's event log and on the live page."""
-        decision = Decision(policy=policy.label, action=action, reason=reason, details=details)
+    def decide(
+        self, policy: Policy | str, action: str, reason: str = "", **details: Any
+    ) -> Decision:
+        """Report a decision (`policy`: the policy or its label): it lands in the transaction's
+        event log and on the live page."""
+        label = policy if isinstance(policy, str) else policy.label
+        decision = Decision(policy=label, action=action, reason=reason, details=details)
         self.decisions.append(decision)
         if self._listener is not None:
             self._listener(decision)
@@ -74,5 +94,8 @@ class PolicyContext:
 
     @property
     def blocked(self) -> bool:
-        """Whether any policy blocked something in this request."""
-        return any(d.action == "blocked" for d in self.decisions)
+        """Whether any policy blocked something in this request (a denied or timed-out
+        approval that withheld the call counts)."""
+        return any(
+            d.action == "blocked" or d.details.get("withheld") is True for d in self.decisions
+        )
