@@ -7,6 +7,7 @@ from ninja import NinjaAPI
 from activity.api import router as activity_debug_router
 from gateway.api import router as proxy_router
 from policies.api import router as policies_router
+from policies.approvals.api import router as approvals_router
 
 proxy_api = NinjaAPI(
     title="Luthien gateway",
@@ -21,11 +22,13 @@ proxy_api.add_router("/", proxy_router)
 admin_api = NinjaAPI(
     title="Luthien admin API",
     version="1",
-    description="Manage policies. `Authorization: Bearer $ADMIN_API_KEY` or a staff session.",
+    description="Manage policies and decide held tool calls. "
+    "`Authorization: Bearer $ADMIN_API_KEY` or a staff session.",
     urls_namespace="admin_api",
     docs_url="/docs",
 )
 
 
 admin_api.add_router("/", policies_router)
+admin_api.add_router("/approvals", approvals_router)
 admin_api.add_router("/debug", activity_debug_router)

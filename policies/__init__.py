@@ -8,4 +8,6 @@ through). Public modules, for the apps above:
 - `policies.selection`: which policy one request runs (`resolve_policy`).
 - `policies.runtime`, `policies.reloader`: the process's active policy and how changes arrive.
 - `policies.api`: the admin API router.
+- `policies.approvals.api`, `.services`, `.selectors`: the approval queue's admin API router,
+  its decisions and reads (the `/approvals/` page).
 """

@@ -52,6 +52,9 @@ PUBLIC: dict[str, frozenset[str]] = {
             "policies.runtime",
             "policies.reloader",
             "policies.api",
+            "policies.approvals.api",
+            "policies.approvals.selectors",
+            "policies.approvals.services",
         }
     ),
     "gateway": frozenset(

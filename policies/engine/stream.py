@@ -231,8 +231,9 @@ class StreamRun:
         for entry_index in list(self.open):
             self.feed([BlockStop(entry_index)])
         while self.queue:
-            item = self.queue.popleft()
+            item = self.queue[0]  # a held item stays queued until done: `cancel` finds it
             if isinstance(item, list):
+                self.queue.popleft()
                 self._release_live(item, out)
                 continue
             if self.keep_alive and not item.done():
@@ -244,7 +245,9 @@ class StreamRun:
                         batch: list[Event] = []
                         self._ensure_started(batch)
                         yield [*batch, *beat]
-            self._release_blocks(await item, out)
+            blocks = await item
+            self.queue.popleft()
+            self._release_blocks(blocks, out)
         self._release_blocks(await self._appended_blocks(), out)
         self._close_open_blocks(out)
         self._ensure_started(out)
