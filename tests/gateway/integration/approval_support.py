@@ -4,12 +4,16 @@ are sent (and which can disconnect), waiting on the queue, deciding through the 
 from __future__ import annotations
 
 import asyncio
+import copy
 import time
-from collections.abc import Awaitable, Callable
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import orjson
+import pytest
 from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
 
 from luthien_site.asgi import application
 from policies.approvals import selectors
@@ -19,6 +23,20 @@ from tests.lane import LaneClient
 ADMIN_KEY = "approvals-test-admin-key"
 TOOL_TEXT = "I will clean the build directory."
 COMMAND = "rm -rf build"
+
+
+@pytest.fixture
+async def fresh_channel_layer(settings: Any) -> AsyncIterator[None]:
+    """A channel layer of this test's own event loop (channels_redis keeps per-layer receive
+    state that must not cross loops), with a private prefix on a shared Redis."""
+    layers = copy.deepcopy(settings.CHANNEL_LAYERS)
+    if "Redis" in layers["default"]["BACKEND"]:
+        layers["default"].setdefault("CONFIG", {})["prefix"] = f"approvals-{uuid.uuid4().hex}"
+    settings.CHANNEL_LAYERS = layers  # a changed setting makes channels build a new layer
+    yield
+    layer: Any = get_channel_layer()
+    if hasattr(layer, "close_pools"):
+        await layer.close_pools()
 
 
 async def until(check: Callable[[], Any], what: str, within: float = 20.0) -> Any:

@@ -22,6 +22,7 @@ from tests.gateway.integration.approval_support import (
     admin_post,
     approval_status,
     decide,
+    fresh_channel_layer,  # noqa: F401
     pending_approval,
     request_body,
     until,
@@ -29,7 +30,10 @@ from tests.gateway.integration.approval_support import (
 )
 from tests.gateway.integration.sse_helpers import anthropic_stream_text, openai_stream_text
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("fresh_channel_layer"),
+]
 FORMATS = ["anthropic", "openai"]
 PING = {"anthropic": b"event: ping\n", "openai": b": keep-alive\n\n"}
 

@@ -18,9 +18,13 @@ from policies.builtin.require_approval import RequireApprovalPolicy
 from policies.context import PolicyContext
 from policies.models import PendingApproval
 from policies.services import Actor
+from tests.gateway.integration.approval_support import fresh_channel_layer  # noqa: F401
 from wire.neutral import Message, Request, TextBlock, ToolCallBlock
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("fresh_channel_layer"),
+]
 REVIEWER = Actor(label="reviewer")
 CALL = ToolCallBlock(id="call_1", name="Bash", arguments='{"command": "make deploy"}')
 
