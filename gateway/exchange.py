@@ -70,6 +70,8 @@ class Exchange:
             return
         record.status, record.http_status, record.error = status, http_status, error
         record.ended_at = time.time()
+        if self.ctx is not None:
+            clock.approval_wait = self.ctx.approval_wait_s
         now = time.perf_counter()
         record.latency_ms = round(clock.elapsed_ms(now), 3)
         record.overhead_ms = round(clock.overhead_ms(now), 3)

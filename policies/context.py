@@ -43,6 +43,7 @@ class PolicyContext:
     __slots__ = (
         "_listener",
         "_states",
+        "approval_wait_s",
         "decisions",
         "key_name",
         "request",
@@ -67,6 +68,7 @@ class PolicyContext:
         # The assistant's text released so far in this response (held tool-call modes only):
         # what a reviewer reads before deciding on an escalated call.
         self.response_text: list[str] = []
+        self.approval_wait_s = 0.0  # time held calls waited for a reviewer (not overhead)
         self.decisions: list[Decision] = []
         self._states: dict[int, Any] = {}
         self._listener = listener

@@ -84,7 +84,9 @@ async def hold_for_approval(policy: Policy, ctx: PolicyContext, escalation: Esca
         timeout_s=timeout,
         on_timeout=escalation.on_timeout,
     )
+    started = time.monotonic()
     try:
+        _raise_if_cancelled()
         row = await wait_for_decision(approval.id, timeout)
     except asyncio.CancelledError:
         ctx.decide(
@@ -96,6 +98,8 @@ async def hold_for_approval(policy: Policy, ctx: PolicyContext, escalation: Esca
         )
         _in_background(sync_to_async(services.approval_withdraw)(approval.id))
         raise
+    finally:
+        ctx.approval_wait_s += time.monotonic() - started
     if row is None:
         row = await sync_to_async(services.approval_expire)(approval.id)
     return _outcome(ctx, call, label, row, escalation)
@@ -111,12 +115,22 @@ async def wait_for_decision(approval_id: uuid.UUID, timeout_s: float) -> Pending
     async with DecisionListener(approval_id) as listener:
         while True:
             row = await read(approval_id=approval_id)
+            _raise_if_cancelled()
             if row is not None and row.status != Status.PENDING:
                 return row
             remaining = deadline - loop.time()
             if remaining <= 0:
                 return None
             await listener.wait(min(poll, remaining))
+
+
+def _raise_if_cancelled() -> None:
+    """Re-raise a cancellation that `sync_to_async` swallowed: asgiref lets a sync call that
+    already runs finish and returns its result even when the awaiting task was cancelled (the
+    client left during a database read), so the wait would otherwise go on."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 def _outcome(
@@ -188,4 +202,10 @@ def _duration(row: PendingApproval) -> str:
 def _in_background(work: Any) -> None:
     task = asyncio.ensure_future(work)
     _background.add(task)
-    task.add_done_callback(_background.discard)
+    task.add_done_callback(_background_done)
+
+
+def _background_done(task: asyncio.Task[Any]) -> None:
+    _background.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        logger.warning("could not update a withdrawn approval", exc_info=task.exception())

@@ -42,12 +42,19 @@ async def approval_notify(approval_id: uuid.UUID) -> None:
 class DecisionListener:
     """`async with DecisionListener(id) as listener: await listener.wait(seconds)`: wakes when
     the approval's group gets a message, or after `seconds`. Joins the group on enter (before
-    the first read of the row, so no decision falls between) and leaves it on exit."""
+    the first read of the row, so no decision falls between) and leaves it on exit.
+
+    The layer's `receive` runs as its own task and is never cancelled: a waiter that times out
+    or is cancelled only stops waiting for it, and on exit the listener sends its own channel a
+    message so the pending receive completes. (Cancelling a channels_redis receive in the middle
+    of its blocking Redis read can be lost inside the client, leaving the read running.)
+    """
 
     def __init__(self, approval_id: uuid.UUID) -> None:
         self.group = approval_group(approval_id)
         self.layer: Any = get_channel_layer()
         self.channel: str | None = None
+        self._receiving: asyncio.Future[Any] | None = None
 
     async def __aenter__(self) -> DecisionListener:
         if self.layer is not None:
@@ -64,16 +71,17 @@ class DecisionListener:
         if self.channel is None:
             await asyncio.sleep(seconds)  # no layer: the caller's poll interval
             return False
-        try:
-            async with asyncio.timeout(seconds):
-                await self.layer.receive(self.channel)
-            return True
-        except TimeoutError:
+        if self._receiving is None:
+            self._receiving = _keep(asyncio.ensure_future(self.layer.receive(self.channel)))
+        done, _ = await asyncio.wait({self._receiving}, timeout=seconds)
+        if not done:
             return False
-        except Exception:
-            logger.warning("approval notification receive failed; polling", exc_info=True)
+        received, self._receiving = self._receiving, None
+        if received.exception() is not None:
+            logger.warning("approval notification failed; polling", exc_info=received.exception())
             self.channel = None
             return False
+        return True
 
     async def __aexit__(
         self,
@@ -81,8 +89,27 @@ class DecisionListener:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        if self.channel is not None:
-            try:
-                await self.layer.group_discard(self.group, self.channel)
-            except Exception:
-                logger.debug("could not leave %s", self.group, exc_info=True)
+        if self.channel is None:
+            return
+        try:
+            await self.layer.group_discard(self.group, self.channel)
+            if self._receiving is not None and not self._receiving.done():
+                await self.layer.send(self.channel, {"type": "approval.stop"})
+        except Exception:
+            logger.debug("could not leave %s", self.group, exc_info=True)
+
+
+_receivers: set[asyncio.Future[Any]] = set()
+
+
+def _keep(task: asyncio.Future[Any]) -> asyncio.Future[Any]:
+    """Hold a reference to a receive task until it ends (its failure is read, not raised)."""
+    _receivers.add(task)
+    task.add_done_callback(_received)
+    return task
+
+
+def _received(task: asyncio.Future[Any]) -> None:
+    _receivers.discard(task)
+    if not task.cancelled():
+        task.exception()  # retrieved: a failed receive is handled by the waiter or not at all

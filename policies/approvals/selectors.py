@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from policies.models import PendingApproval
 
@@ -29,8 +30,12 @@ def approval_list(*, status: str | None = None, limit: int = 100) -> QuerySet[Pe
 
 
 def approval_pending_list() -> QuerySet[PendingApproval]:
-    """The calls waiting now, oldest first (the order to decide them)."""
-    return PendingApproval.objects.filter(status=Status.PENDING).order_by("created_at")
+    """The calls waiting now, oldest first (the order to decide them). A pending row past its
+    expiry is left out: its worker marks it timed out at expiry, so only a worker that died
+    while holding the call leaves one behind."""
+    return PendingApproval.objects.filter(
+        status=Status.PENDING, expires_at__gt=timezone.now()
+    ).order_by("created_at")
 
 
 def approvals_of_transaction(*, transaction_id: str) -> list[PendingApproval]:

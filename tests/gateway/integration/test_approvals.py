@@ -194,3 +194,11 @@ async def _is(approval_id: Any, status: str) -> bool:
 
 async def _post_decision(approval_id: str) -> Any:
     return await admin_post(f"/api/admin/approvals/{approval_id}/approve", {})
+
+
+def test_waiting_for_a_reviewer_is_not_gateway_overhead() -> None:
+    from gateway.timing import RequestClock
+
+    clock = RequestClock()
+    clock.upstream_wait, clock.client_wait, clock.approval_wait = 2.0, 1.0, 5.0
+    assert clock.overhead_ms(clock.started + 10.0) == pytest.approx(2000.0)

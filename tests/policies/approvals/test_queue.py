@@ -184,3 +184,24 @@ async def _joined(approval_id: Any) -> None:
                 return
         await asyncio.sleep(0.01)
     raise AssertionError("the waiting call never joined its group")
+
+
+def test_an_expired_pending_row_leaves_the_queue() -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from policies.approvals import selectors
+
+    live, orphan = services.approval_create(held()), services.approval_create(held())
+    PendingApproval.objects.filter(id=orphan.id).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    assert [row.id for row in selectors.approval_pending_list()] == [live.id]
+
+
+async def test_the_wait_for_a_reviewer_is_counted_on_the_context() -> None:
+    context = ctx()
+    policy = RequireApprovalPolicy.from_config({"tools": ["Bash"]})
+    await hold_for_approval(policy, context, Escalation(CALL, "x", timeout_s=0.05))
+    assert context.approval_wait_s >= 0.05
