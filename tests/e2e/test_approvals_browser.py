@@ -1,7 +1,8 @@
 """In headless Chromium: a reviewer sees a held tool call appear live on the monitor, opens the
 approval queue on the other gateway process, approves it, and the agent's streaming call (the
 official `anthropic` SDK, waiting on the first gateway) receives the original call; a second
-call is denied with a reason the agent reads. The queue's screenshot goes to docs/screenshots/.
+call is denied with a reason the agent reads; a third is approved from the monitor's panel. The
+queue's screenshot goes to docs/screenshots/.
 
 The gateways re-read a waiting row only every 10 minutes here, so the release comes from the
 Redis notification sent by the worker that served the page.
@@ -125,10 +126,21 @@ async def test_approve_and_deny_on_the_approvals_page(
         await card.locator("button.deny").click()
         await page.locator("#flash").wait_for(timeout=10_000)
         message = await asyncio.wrap_future(denied)
+        await page.locator("#recent-table").wait_for(timeout=10_000)
+        recent = await page.locator("#recent-table").inner_text()
+        assert "Denied" in recent and "Approved" in recent and "reviewer" in recent
+
+        await page.goto(b.url + "/activity/monitor")  # the monitor's panel decides too
+        await page.wait_for_selector("#conn.live", timeout=10_000)
+        from_monitor: Future[Any] = pool.submit(agent_call, a, e2e_key)
+        item = page.locator("#approvals-list li").first
+        await item.wait_for(timeout=20_000)
+        await item.locator("button.approve").click()
+        await page.locator("#approvals-panel").wait_for(state="hidden", timeout=10_000)
+        released = await asyncio.wrap_future(from_monitor)
+        assert [b.name for b in released.content if b.type == "tool_use"] == ["Bash"]
     said = "".join(block.text for block in message.content if block.type == "text")
     assert [block for block in message.content if block.type == "tool_use"] == []
     assert "⛔ Luthien blocked a tool call" in said
     assert "force-push is not allowed; open a PR" in said
     assert message.stop_reason == "end_turn"
-    recent = await page.locator("#recent-table").inner_text()
-    assert "Denied" in recent and "Approved" in recent and "reviewer" in recent
