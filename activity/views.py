@@ -14,6 +14,7 @@ from typing import Any
 
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -34,6 +35,7 @@ from activity.selectors import (
 )
 from activity.sse import live_event_stream
 from gateway.transaction_record import STATUSES
+from policies.approvals.selectors import approval_pending_list, approvals_of_transaction
 from wire.routes import recorded_endpoints
 
 MONITOR_MAX_ROWS = 500
@@ -47,6 +49,18 @@ def monitor(request: HttpRequest) -> HttpResponse:
         "detailBase": reverse("activity:history"),
         "maxRows": MONITOR_MAX_ROWS,
         "previewChars": PREVIEW_CHARS,
+        "csrfToken": get_token(request),
+        "approvals": [
+            {
+                "id": row.id.hex,
+                "tool": row.tool_name,
+                "policy": row.policy,
+                "reason": row.reason,
+                "arguments": row.arguments,
+                "transaction_id": row.transaction_id,
+            }
+            for row in approval_pending_list()[:50]
+        ],
     }
     context = {"nav": "monitor", "config": config, "statuses": STATUSES}
     return render(request, "activity/monitor.html", context)
@@ -83,6 +97,7 @@ def detail(request: HttpRequest, transaction_id: str) -> HttpResponse:
         "tx": row,
         "has_body": body is not None,
         "events": list(row.events.all()),
+        "approvals": approvals_of_transaction(transaction_id=row.id),
         "diffs": transaction_diffs(body),
         "admin_url": reverse("admin:activity_transaction_change", args=[row.id]),
         "debug_url": f"/api/admin/debug/transactions/{row.id}",

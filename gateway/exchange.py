@@ -53,6 +53,7 @@ class Exchange:
             listener=self._decided,
             session_id=self.record.session_id,
             session=session,
+            key_name=self.record.api_key_name,
         )
         taps.transaction_started(self.record)
         return self.ctx
@@ -78,6 +79,8 @@ class Exchange:
                 taps.transaction_decision(record, Decision("translation", "note", note))
         record.status, record.http_status, record.error = status, http_status, error
         record.ended_at = time.time()
+        if self.ctx is not None:
+            clock.approval_wait = self.ctx.approval_wait_s
         now = time.perf_counter()
         record.latency_ms = round(clock.elapsed_ms(now), 3)
         record.overhead_ms = round(clock.overhead_ms(now), 3)

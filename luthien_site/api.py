@@ -9,6 +9,7 @@ from activity.session_api import router as sessions_router
 from gateway.admin_api import router as keys_router
 from gateway.api import router as proxy_router
 from policies.api import router as policies_router
+from policies.approvals.api import router as approvals_router
 
 proxy_api = NinjaAPI(
     title="Luthien gateway",
@@ -23,7 +24,7 @@ proxy_api.add_router("/", proxy_router)
 admin_api = NinjaAPI(
     title="Luthien admin API",
     version="1",
-    description="Manage policies, key assignments and sessions. "
+    description="Manage policies, key assignments, sessions and held tool calls. "
     "`Authorization: Bearer $ADMIN_API_KEY` or a staff session.",
     urls_namespace="admin_api",
     docs_url="/docs",
@@ -33,4 +34,5 @@ admin_api = NinjaAPI(
 admin_api.add_router("/", policies_router)
 admin_api.add_router("/", keys_router)
 admin_api.add_router("/sessions", sessions_router)
+admin_api.add_router("/approvals", approvals_router)
 admin_api.add_router("/debug", activity_debug_router)

@@ -208,6 +208,12 @@ LUTHIEN_POLICY_POLL_INTERVAL_S: float = env.float("LUTHIEN_POLICY_POLL_INTERVAL_
 LUTHIEN_SESSION_GAP_S: float = env.float("LUTHIEN_SESSION_GAP_S", 1800.0)
 # How old a worker's cached copy of a session's decisions may be before trajectory rules re-read it.
 LUTHIEN_SESSION_CACHE_TTL_S: float = env.float("LUTHIEN_SESSION_CACHE_TTL_S", 2.0)
+# The approval queue: how long a held tool call waits for a human (a policy may override), how
+# often a waiting call re-reads its row besides the channel-layer notification, and the
+# keep-alive interval of a held stream.
+LUTHIEN_APPROVAL_TIMEOUT_S: float = env.float("LUTHIEN_APPROVAL_TIMEOUT_S", 300.0)
+LUTHIEN_APPROVAL_POLL_S: float = env.float("LUTHIEN_APPROVAL_POLL_S", 2.0)
+LUTHIEN_STREAM_KEEPALIVE_S: float = env.float("LUTHIEN_STREAM_KEEPALIVE_S", 10.0)
 # Hosts (`host` or `host:port`) a judge may call by `base_url`; empty: judges only call models
 # the gateway routes, with the gateway's own upstream keys.
 LUTHIEN_JUDGE_ALLOWED_HOSTS: list[str] = [

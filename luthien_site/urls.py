@@ -13,5 +13,6 @@ urlpatterns = [
     path("health", health, name="health"),
     path("metrics", metrics, name="metrics"),
     path("activity/", include("activity.urls")),
+    path("approvals/", include("activity.approval_urls")),
     path("", include("policies.urls")),
 ]

@@ -12,4 +12,6 @@ through). Public modules, for the apps above:
 - `policies.assignments`: tell every worker that a key's or group's policy assignment changed.
 - `policies.session`: session history for trajectory rules (`SessionView`, the `SessionHistory`
   provider protocol the activity app implements and registers at start-up).
+- `policies.approvals.api`, `.services`, `.selectors`: the approval queue's admin API router,
+  its decisions and reads (the `/approvals/` page).
 """

@@ -18,7 +18,7 @@ from django.utils.safestring import SafeString
 
 from policies.config_secrets import config_mask
 from policies.forms import PolicyConfigForm
-from policies.models import PolicyConfig, PolicyConfigHistory
+from policies.models import PendingApproval, PolicyConfig, PolicyConfigHistory
 from policies.services import (
     Actor,
     policy_config_activate,
@@ -183,6 +183,25 @@ class PolicyConfigHistoryAdmin(admin.ModelAdmin):
     @admin.display(description="new config")
     def new_config_json(self, entry: PolicyConfigHistory) -> SafeString:
         return _json(entry.new_config, entry.new_class)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(PendingApproval)
+class PendingApprovalAdmin(admin.ModelAdmin):
+    """The approval queue's record, read-only: decide on `/approvals/` or the admin API."""
+
+    list_display = ("created_at", "tool_name", "policy", "status", "decided_by", "decided_at")
+    list_filter = ("status", "policy")
+    search_fields = ("transaction_id", "session_id", "tool_name", "decided_by", "reason")
+    date_hierarchy = "created_at"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -16,7 +16,10 @@ Hooks, in the order the engine calls them:
 - `on_text_block(block, ctx)`       (modes HOLD_TEXT_BLOCKS / HOLD_RESPONSE) a complete text
                                      block: return it, a replacement, or None to drop it.
 - `on_tool_call(call, ctx)`         (modes HOLD_TOOL_CALLS and up) a complete tool call: return
-                                     it (allow), a rewritten call, a TextBlock (replace), or None.
+                                     it (allow), a rewritten call, a TextBlock (replace), None
+                                     (drop), or `Escalation(call, reason)` to hold it for a human
+                                     (the approval queue, `policies.approvals`; the engine waits
+                                     outside the hook timeout and keeps the client's stream alive).
 - `on_response_end(ctx)`            the upstream finished: return blocks to append (e.g. a warning).
 
 Every decision (rewrote, blocked, allowed, judge score, error) goes through `ctx.decide`.
@@ -28,7 +31,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -62,6 +65,26 @@ class Refusal:
     """Returned by `on_request` to answer the client without calling the upstream."""
 
     message: str
+
+
+TimeoutAction = Literal["deny", "allow"]
+
+
+@dataclass(slots=True)
+class Escalation:
+    """Returned by `on_tool_call` to hold `call` until a human approves, denies or edits it.
+
+    `timeout_s` (None: `LUTHIEN_APPROVAL_TIMEOUT_S`) bounds the wait; then `on_timeout` applies
+    (deny by default). `policy` is the label of the policy that escalated (the engine fills it)."""
+
+    call: ToolCallBlock
+    reason: str
+    timeout_s: float | None = None
+    on_timeout: TimeoutAction = "deny"
+    policy: str = ""
+
+
+ToolCallResult = Block | Escalation | None
 
 
 class Policy:
@@ -126,8 +149,9 @@ class Policy:
         """A complete text block (held modes only): return it, a replacement, or None."""
         return block
 
-    async def on_tool_call(self, call: ToolCallBlock, ctx: PolicyContext) -> Block | None:
-        """A complete tool call: return it, a rewritten call, a TextBlock, or None to drop."""
+    async def on_tool_call(self, call: ToolCallBlock, ctx: PolicyContext) -> ToolCallResult:
+        """A complete tool call: return it, a rewritten call, a TextBlock, None to drop, or an
+        `Escalation` to hold it for a human."""
         return call
 
     async def on_response_end(self, ctx: PolicyContext) -> list[Block]:
@@ -145,6 +169,6 @@ class Policy:
             return await self.on_text_block(block, ctx)
         return block
 
-    async def process_tool_call(self, call: ToolCallBlock, ctx: PolicyContext) -> Block | None:
+    async def process_tool_call(self, call: ToolCallBlock, ctx: PolicyContext) -> ToolCallResult:
         """A complete tool call through this policy."""
         return await self.on_tool_call(call, ctx)

@@ -52,8 +52,11 @@ class PolicyContext:
     __slots__ = (
         "_listener",
         "_states",
+        "approval_wait_s",
         "decisions",
+        "key_name",
         "request",
+        "response_text",
         "session",
         "session_id",
         "transaction_id",
@@ -67,11 +70,17 @@ class PolicyContext:
         listener: Callable[[Decision], None] | None = None,
         session_id: str = "",
         session: SessionView | None = None,
+        key_name: str = "",
     ) -> None:
         self.transaction_id = transaction_id
         self.request = request
-        self.session_id = session_id
+        self.session_id = session_id  # as recorded on the transaction ("" if none)
         self.session = session if session is not None else SessionView(session_id)
+        self.key_name = key_name
+        # The assistant's text released so far in this response (held tool-call modes only):
+        # what a reviewer reads before deciding on an escalated call.
+        self.response_text: list[str] = []
+        self.approval_wait_s = 0.0  # time held calls waited for a reviewer (not overhead)
         self.decisions: list[Decision] = []
         self._states: dict[int, Any] = {}
         self._listener = listener
@@ -85,9 +94,13 @@ class PolicyContext:
             self._states[key] = state
         return state  # type: ignore[no-any-return]
 
-    def decide(self, policy: Labelled, action: str, reason: str = "", **details: Any) -> Decision:
-        """Report a decision: it lands in the transaction's event log and on the live page."""
-        decision = Decision(policy=policy.label, action=action, reason=reason, details=details)
+    def decide(
+        self, policy: Labelled | str, action: str, reason: str = "", **details: Any
+    ) -> Decision:
+        """Report a decision (`policy`: the policy or its label): it lands in the transaction's
+        event log, the session's history and on the live page."""
+        label = policy if isinstance(policy, str) else policy.label
+        decision = Decision(policy=label, action=action, reason=reason, details=details)
         seq = len(self.decisions)
         self.decisions.append(decision)
         if self.session_id:
@@ -101,5 +114,8 @@ class PolicyContext:
 
     @property
     def blocked(self) -> bool:
-        """Whether any policy blocked something in this request."""
-        return any(d.action == "blocked" for d in self.decisions)
+        """Whether any policy blocked something in this request (a denied or timed-out
+        approval that withheld the call counts)."""
+        return any(
+            d.action == "blocked" or d.details.get("withheld") is True for d in self.decisions
+        )

@@ -4,9 +4,15 @@ A `PolicyConfig` row is a named, validated instance of a registered policy class
 is active (a partial unique constraint); the active row is what every worker enforces. Every
 change and activation appends a `PolicyConfigHistory` row. Rows are written only by
 `policies.services`; read them through `policies.selectors`.
+
+A `PendingApproval` is one tool call an escalating policy holds for a human (the approval queue,
+`policies.approvals`): written only by `policies.approvals.services`, read through
+`policies.approvals.selectors`. It stays after the decision as the record of who decided what.
 """
 
 from __future__ import annotations
+
+import uuid
 
 from django.conf import settings
 from django.db import models
@@ -118,3 +124,45 @@ class AssignmentStamp(models.Model):
 
     def __str__(self) -> str:
         return f"assignments changed {self.changed_at.isoformat()}"
+
+
+class PendingApproval(models.Model):
+    """A held tool call: what the reviewer sees, and once decided, who decided what and when."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        APPROVED = "approved"
+        DENIED = "denied"
+        TIMED_OUT = "timed_out"
+        WITHDRAWN = "withdrawn"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    transaction_id = models.CharField(max_length=32, db_index=True)
+    session_id = models.CharField(max_length=255, blank=True, db_index=True)
+    api_key_name = models.CharField(max_length=100, blank=True)
+    model = models.CharField(max_length=200, blank=True)
+    client_format = models.CharField(max_length=20, blank=True)
+    stream = models.BooleanField(default=False)
+    policy = models.CharField(max_length=200, help_text="The policy that escalated the call.")
+    reason = models.TextField(blank=True, help_text="Why the policy asks a human.")
+    tool_name = models.CharField(max_length=200)
+    tool_call_id = models.CharField(max_length=200, blank=True)
+    arguments = models.TextField(blank=True, help_text="The arguments as the model sent them.")
+    context_text = models.TextField(blank=True, help_text="The model's text before the call.")
+    on_timeout = models.CharField(max_length=10, default="deny")
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    expires_at = models.DateTimeField()
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.CharField(max_length=150, blank=True)
+    decision_reason = models.TextField(blank=True)
+    edited_arguments = models.TextField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "approval"
+
+    def __str__(self) -> str:
+        return f"{self.tool_name} ({self.status}) in {self.transaction_id}"

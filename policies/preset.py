@@ -12,7 +12,9 @@ config's `uncertain` says:
   decides and records its own decision; the preset and its judge are one policy.
 
 The default is `judge` when a judge is configured, otherwise `block`. Allowed calls with no
-finding are not reported (one decision per allowed call would drown the log).
+finding are not reported (one decision per allowed call would drown the log). With
+`on_finding: escalate`, a call the preset would block is held for a human instead (the approval
+queue; `approval_timeout_s`, `approval_default`).
 """
 
 from __future__ import annotations
@@ -21,18 +23,26 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from policies.base import Policy, PolicyConfigSchema, StreamingMode
+from policies.approvals.options import ApprovalOptions
+from policies.base import Policy, PolicyConfigSchema, StreamingMode, ToolCallResult
 from policies.builtin.tool_judge import ToolJudgePolicy
 from policies.context import PolicyContext
 from policies.engine.notices import blocked_tool_call_text
 from policies.rules.findings import Finding
-from wire.neutral import Block, ToolCallBlock
+from wire.neutral import ToolCallBlock
 
 UncertainAction = Literal["block", "allow", "judge"]
 
 
-class PresetConfig(PolicyConfigSchema):
-    """Config fields every rule preset shares: what to do with uncertain calls."""
+class PresetConfig(ApprovalOptions):
+    """Config fields every rule preset shares: what to do with uncertain calls, and whether a
+    finding blocks the call or asks a human."""
+
+    on_finding: Literal["block", "escalate"] = Field(
+        default="block",
+        description="What a finding does to the call: `block` it, or `escalate` it to a human "
+        "on /approvals/ (who approves, denies or edits it).",
+    )
 
     uncertain: UncertainAction | None = Field(
         default=None,
@@ -79,7 +89,7 @@ class RulePresetPolicy(Policy):
         """The first reason to block `call` (certain findings first), or None to allow it."""
         raise NotImplementedError
 
-    async def on_tool_call(self, call: ToolCallBlock, ctx: PolicyContext) -> Block | None:
+    async def on_tool_call(self, call: ToolCallBlock, ctx: PolicyContext) -> ToolCallResult:
         """Return `call` unchanged when `check` finds nothing; block it on a certain finding;
         on an uncertain one, block, allow or ask the judge (see the module docstring)."""
         finding = self.check(call)
@@ -104,6 +114,8 @@ class RulePresetPolicy(Policy):
 
     def _block(
         self, call: ToolCallBlock, ctx: PolicyContext, finding: Finding, details: dict[str, Any]
-    ) -> Block:
+    ) -> ToolCallResult:
+        if self.preset_options.on_finding == "escalate":
+            return self.preset_options.escalation(call, finding.message)
         ctx.decide(self, "blocked", finding.message, **details, arguments=call.parsed_arguments())
         return blocked_tool_call_text(call, policy=self.label, reason=finding.message)

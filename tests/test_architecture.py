@@ -58,6 +58,9 @@ PUBLIC: dict[str, frozenset[str]] = {
             "policies.assignments",
             "policies.models",
             "policies.session",
+            "policies.approvals.api",
+            "policies.approvals.selectors",
+            "policies.approvals.services",
         }
     ),
     "gateway": frozenset(

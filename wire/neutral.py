@@ -10,7 +10,10 @@ string").
 Event sequence of one response (the engine guarantees it on output):
 
     MessageStart, then per block: BlockStart, deltas (TextDelta / ToolArgsDelta / OpaqueDelta),
-    BlockStop; OpaqueEvent (ping, unknown events) anywhere; MessageEnd last.
+    BlockStop; OpaqueEvent (ping, unknown events) anywhere; MessageEnd last. `KeepAlive`
+    (anywhere after MessageStart) is the gateway's own heartbeat while a policy holds the
+    stream (a tool call waiting for a human): encoders write the format's keep-alive, and
+    assembly ignores it.
 """
 
 from __future__ import annotations
@@ -268,6 +271,13 @@ class StreamError:
     type: ClassVar[str] = "stream_error"
 
 
+@dataclass(slots=True)
+class KeepAlive:
+    """The gateway's heartbeat while the stream is held: no content, only keeps it open."""
+
+    type: ClassVar[str] = "keep_alive"
+
+
 Event = (
     MessageStart
     | BlockStart
@@ -278,4 +288,5 @@ Event = (
     | MessageEnd
     | OpaqueEvent
     | StreamError
+    | KeepAlive
 )

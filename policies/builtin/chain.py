@@ -1,4 +1,11 @@
-"""`chain`: several policies in series, each seeing the previous one's output."""
+"""`chain`: several policies in series, each seeing the previous one's output.
+
+Escalations pass through: when a member escalates a tool call, the members after it still see
+the call (a later block or rewrite wins over asking a human: a blocked call needs no approval);
+if the call survives them all, the chain returns the escalation (with the call as the last member
+left it) and the engine holds it for a human. Several escalating members make one escalation:
+reasons joined, the shortest timeout, deny on timeout if any member says so.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +15,14 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from policies.base import Policy, PolicyConfigSchema, Refusal, StreamingMode
+from policies.base import (
+    Escalation,
+    Policy,
+    PolicyConfigSchema,
+    Refusal,
+    StreamingMode,
+    ToolCallResult,
+)
 from policies.config_secrets import MASK, POLICY_CONFIG_OF
 from policies.context import PolicyContext
 from policies.engine.guard import HookFailed, guarded, report_failure
@@ -123,20 +137,34 @@ class ChainPolicy(Policy):
         return carry
 
     async def process_text_block(self, block: TextBlock, ctx: PolicyContext) -> Block | None:
-        return await self._from(0, block, ctx)
+        result = await self._from(0, block, ctx)
+        assert not isinstance(result, Escalation)  # only tool calls escalate
+        return result
 
-    async def process_tool_call(self, call: ToolCallBlock, ctx: PolicyContext) -> Block | None:
+    async def process_tool_call(self, call: ToolCallBlock, ctx: PolicyContext) -> ToolCallResult:
         return await self._from(0, call, ctx)
 
-    async def _from(self, start: int, block: Block | None, ctx: PolicyContext) -> Block | None:
+    async def _from(self, start: int, block: Block | None, ctx: PolicyContext) -> ToolCallResult:
+        escalation: Escalation | None = None
         for member in self.members[start:]:
             if block is None:
                 return None
             if isinstance(block, ToolCallBlock):
                 if member.mode >= StreamingMode.HOLD_TOOL_CALLS:
-                    block = await _member_block(member, ctx, block, "a tool call")
+                    result = await _member_block(member, ctx, block, "a tool call")
+                    if isinstance(result, Escalation):
+                        result.policy = result.policy or member.label
+                        escalation = _merged(escalation, result)
+                        block = result.call
+                    else:
+                        block = result
             elif isinstance(block, TextBlock):
-                block = await _member_block(member, ctx, block, "a text block")
+                text_result = await _member_block(member, ctx, block, "a text block")
+                assert not isinstance(text_result, Escalation)
+                block = text_result
+        if escalation is not None and isinstance(block, ToolCallBlock):
+            escalation.call = block
+            return escalation
         return block
 
     async def on_response_end(self, ctx: PolicyContext) -> list[Block]:
@@ -146,9 +174,23 @@ class ChainPolicy(Policy):
         return appended
 
 
+def _merged(first: Escalation | None, later: Escalation) -> Escalation:
+    """One escalation for several escalating members."""
+    if first is None:
+        return later
+    timeouts = [t for t in (first.timeout_s, later.timeout_s) if t is not None]
+    return Escalation(
+        call=later.call,
+        reason=f"{first.reason}; {later.policy}: {later.reason}",
+        timeout_s=min(timeouts) if timeouts else None,
+        on_timeout="deny" if "deny" in (first.on_timeout, later.on_timeout) else "allow",
+        policy=first.policy,
+    )
+
+
 async def _member_block(
     member: Policy, ctx: PolicyContext, block: Block, what: str
-) -> Block | None:
+) -> ToolCallResult:
     """One member's verdict on a whole block, under its own timeout and fail-open setting; a
     member that fails closed replaces the block with a notice (text for the next members)."""
     hook = (
@@ -157,7 +199,7 @@ async def _member_block(
         else member.process_text_block(block, ctx)  # type: ignore[arg-type]
     )
     try:
-        return await guarded(member, ctx, hook, what=what, original=block)
+        return await guarded(member, ctx, hook, what=what, original=block)  # type: ignore[arg-type]
     except HookFailed as failed:
         return policy_failure_text(policy=member.label, what=what, error=failed.error)
 

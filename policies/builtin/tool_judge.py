@@ -3,15 +3,18 @@
 Text streams live; each tool call is held until complete (the engine checks several calls
 concurrently and releases them in order), then sent to the judge with the user's latest
 request. A probability at or above `threshold` replaces the call with the readable notice of
-DESIGN §4. If the judge fails (timeout, HTTP error, unparseable reply) the call is withheld with
-a notice saying so, unless `fail_open` lets it through.
+DESIGN §4. With `escalate_threshold` set, a probability at or above it (but below `threshold`)
+escalates the call to a human instead (the approval queue). If the judge fails (timeout, HTTP
+error, unparseable reply) the call is withheld with a notice saying so, unless `fail_open` lets
+it through.
 """
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
-from policies.base import Policy, PolicyConfigSchema, StreamingMode
+from policies.approvals.options import ApprovalOptions
+from policies.base import Policy, PolicyConfigSchema, StreamingMode, ToolCallResult
 from policies.context import PolicyContext
 from policies.engine.notices import blocked_tool_call_text, pretty_arguments
 from policies.judge_client import (
@@ -26,7 +29,7 @@ from policies.judge_client import (
     template_render,
 )
 from policies.registry import register
-from wire.neutral import Block, ToolCallBlock
+from wire.neutral import ToolCallBlock
 
 TEMPLATE_FIELDS = frozenset({"tool_name", "arguments", "user_request"})
 
@@ -62,7 +65,15 @@ class ToolJudgePolicy(Policy):
         "fail_open": False,
     }
 
-    class Config(JudgeConfig):
+    class Config(JudgeConfig, ApprovalOptions):
+        escalate_threshold: float | None = Field(
+            default=None,
+            ge=0.0,
+            le=1.0,
+            description="If set, a probability at or above this (and below `threshold`) "
+            "holds the call for a human on /approvals/ instead of deciding. Must be below "
+            "`threshold`.",
+        )
         instructions: str = Field(
             default=DEFAULT_INSTRUCTIONS,
             min_length=1,
@@ -79,6 +90,12 @@ class ToolJudgePolicy(Policy):
         @classmethod
         def _placeholders(cls, value: str) -> str:
             return template_check(value, allowed=TEMPLATE_FIELDS, required=frozenset({"arguments"}))
+
+        @model_validator(mode="after")
+        def _escalate_below_block(self) -> ToolJudgePolicy.Config:
+            if self.escalate_threshold is not None and self.escalate_threshold >= self.threshold:
+                raise ValueError("escalate_threshold must be below threshold")
+            return self
 
     def __init__(
         self, config: PolicyConfigSchema | None = None, *, label: str | None = None
@@ -100,13 +117,16 @@ class ToolJudgePolicy(Policy):
             message += f"\n\nA rule-based check could not decide on this call: {note}"
         return message
 
-    async def on_tool_call(self, call: ToolCallBlock, ctx: PolicyContext) -> Block | None:
+    async def on_tool_call(self, call: ToolCallBlock, ctx: PolicyContext) -> ToolCallResult:
         """Judge one complete tool call. Returns the call (allowed), the DESIGN §4 notice
-        (probability >= threshold), or on judge failure the call (fail-open) or a notice that
-        it was withheld. Records exactly one decision: allowed, blocked or error."""
+        (probability >= threshold), an escalation (>= escalate_threshold), or on judge failure
+        the call (fail-open) or a notice that it was withheld. Records one decision: allowed,
+        blocked, judged (escalated; the queue records the rest) or error."""
         return await self.judge_call(call, ctx)
 
-    async def judge_call(self, call: ToolCallBlock, ctx: PolicyContext, note: str = "") -> Block:
+    async def judge_call(
+        self, call: ToolCallBlock, ctx: PolicyContext, note: str = ""
+    ) -> ToolCallResult:
         """`on_tool_call` with a `note` for the judge (used by the rule presets)."""
         user = self.judge_message(call, ctx, note)
         try:
@@ -115,9 +135,18 @@ class ToolJudgePolicy(Policy):
             return self._judge_failed(call, ctx, error)
         return self._apply(call, ctx, verdict)
 
-    def _apply(self, call: ToolCallBlock, ctx: PolicyContext, verdict: JudgeVerdict) -> Block:
+    def _apply(
+        self, call: ToolCallBlock, ctx: PolicyContext, verdict: JudgeVerdict
+    ) -> ToolCallResult:
         probability, threshold = verdict.probability, self.options.threshold
         details = {"tool": call.name, "probability": probability, "threshold": threshold}
+        escalate = self.options.escalate_threshold
+        if escalate is not None and escalate <= probability < threshold:
+            reason = verdict.explanation or "the judge is unsure about this tool call"
+            ctx.decide(self, "judged", reason, **details, escalate_threshold=escalate)
+            return self.options.escalation(
+                call, f"{reason} ({score_text(probability, escalate)} for approval)"
+            )
         if probability < threshold:
             ctx.decide(self, "allowed", verdict.explanation, **details)
             return call
@@ -127,7 +156,9 @@ class ToolJudgePolicy(Policy):
             call, policy=self.label, reason=reason, score=score_text(probability, threshold)
         )
 
-    def _judge_failed(self, call: ToolCallBlock, ctx: PolicyContext, error: JudgeError) -> Block:
+    def _judge_failed(
+        self, call: ToolCallBlock, ctx: PolicyContext, error: JudgeError
+    ) -> ToolCallResult:
         fail_open = self.options.fail_open
         ctx.decide(
             self, "error", error.reason, tool=call.name, kind=error.kind, fail_open=fail_open

@@ -1,8 +1,12 @@
-"""Held blocks: run one complete block through the policy, and turn blocks back into events."""
+"""Held blocks: run one complete block through the policy, and turn blocks back into events.
+
+A tool call the policy escalates waits here for a human (`policies.approvals.gate`), outside the
+hook timeout: the escalating hook returned at once, the wait has its own timeout.
+"""
 
 from __future__ import annotations
 
-from policies.base import Policy
+from policies.base import Escalation, Policy
 from policies.context import PolicyContext
 from policies.engine.guard import HookFailed, guarded
 from policies.engine.notices import policy_failure_text
@@ -23,13 +27,14 @@ from wire.neutral import (
 async def run_held_block(policy: Policy, ctx: PolicyContext, block: Block) -> list[Block]:
     """The blocks that replace `block` after the policy saw it (empty when dropped)."""
     try:
+        result: Block | Escalation | None
         if isinstance(block, ToolCallBlock):
             result = await guarded(
                 policy,
                 ctx,
                 policy.process_tool_call(block, ctx),
                 what="a tool call",
-                original=block,
+                original=block,  # type: ignore[arg-type]
             )
         elif isinstance(block, TextBlock):
             result = await guarded(
@@ -44,6 +49,10 @@ async def run_held_block(policy: Policy, ctx: PolicyContext, block: Block) -> li
     except HookFailed as failed:
         what = "a tool call" if isinstance(block, ToolCallBlock) else "a text block"
         return [policy_failure_text(policy=policy.label, what=what, error=failed.error)]
+    if isinstance(result, Escalation):
+        from policies.approvals.gate import hold_for_approval  # the queue needs the ORM
+
+        return [await hold_for_approval(policy, ctx, result)]
     return [] if result is None else [result]
 
 

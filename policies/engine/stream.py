@@ -9,6 +9,12 @@ indexes are assigned at release, so dropped blocks leave no gaps. The stream alw
 `end_turn` when every client tool call was removed. When the policy removes a call the provider
 runs itself (a server or MCP tool), the result block the provider sent for it is dropped too, so
 the client never holds a result without its call.
+
+While a held block is still being decided at the end of a stream (a tool call waiting for a
+human), the stage yields a `KeepAlive` every `LUTHIEN_STREAM_KEEPALIVE_S` so the client's stream
+stays open. When the stage is closed early (the client left), pending hooks are cancelled and
+awaited briefly, so what they record on the way out (a withdrawn approval) lands on the
+transaction before it is finished.
 """
 
 from __future__ import annotations
@@ -18,6 +24,8 @@ from collections import deque
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass, field, replace
+
+from django.conf import settings
 
 from policies.base import Policy, StreamingMode
 from policies.context import PolicyContext
@@ -31,6 +39,7 @@ from wire.neutral import (
     BlockStart,
     BlockStop,
     Event,
+    KeepAlive,
     MessageEnd,
     MessageStart,
     OpaqueBlock,
@@ -43,6 +52,7 @@ from wire.neutral import (
 )
 
 QueueItem = list[Event] | asyncio.Task[list[Block]]
+CANCEL_GRACE_S = 1.0  # how long a closed stage waits for cancelled hooks to finish
 
 
 @dataclass(slots=True)
@@ -65,6 +75,7 @@ class StreamRun:
         self.hold_tools = mode >= StreamingMode.HOLD_TOOL_CALLS
         self.hold_text = mode >= StreamingMode.HOLD_TEXT_BLOCKS
         self.hold_all = mode >= StreamingMode.HOLD_RESPONSE
+        self.keep_alive = ctx.request.stream and self.hold_tools
         self.rewrite_text = type(policy).on_text_delta is not Policy.on_text_delta or (
             type(policy).on_text_end is not Policy.on_text_end
         )
@@ -113,6 +124,8 @@ class StreamRun:
 
     def _text_delta(self, event: TextDelta, live: list[Event]) -> None:
         entry = self.open.get(event.index)
+        if self.hold_tools:
+            self.ctx.response_text.append(event.text)  # what a reviewer reads before a call
         if entry is None:
             live.append(event)
         elif entry.held:
@@ -205,28 +218,41 @@ class StreamRun:
                 break
         return out
 
-    async def finish(self) -> list[Event]:
-        """The input ended: wait for held work, append, repair, and close the stream."""
+    async def finish(self) -> AsyncGenerator[list[Event], None]:
+        """The input ended: wait for held work (with keep-alives), append, repair, and close
+        the stream. Yields output batches; the last one ends the message."""
         out: list[Event] = []
         if self.error is not None:
             # The upstream's error ends the stream as it did upstream: no block is closed
             # first (a client sees exactly what the provider sent, then the error).
             self._cancel_pending()
-            out.append(self.error)
-            return out
+            yield [self.error]
+            return
         for entry_index in list(self.open):
             self.feed([BlockStop(entry_index)])
         while self.queue:
-            item = self.queue.popleft()
+            item = self.queue[0]  # a held item stays queued until done: `cancel` finds it
             if isinstance(item, list):
+                self.queue.popleft()
                 self._release_live(item, out)
-            else:
-                self._release_blocks(await item, out)
+                continue
+            if self.keep_alive and not item.done():
+                if out:
+                    yield out
+                    out = []
+                async with aclosing(_heartbeats(item)) as beats:
+                    async for beat in beats:
+                        batch: list[Event] = []
+                        self._ensure_started(batch)
+                        yield [*batch, *beat]
+            blocks = await item
+            self.queue.popleft()
+            self._release_blocks(blocks, out)
         self._release_blocks(await self._appended_blocks(), out)
         self._close_open_blocks(out)
         self._ensure_started(out)
         out.append(self._final_end())
-        return out
+        yield out
 
     async def _appended_blocks(self) -> list[Block]:
         try:
@@ -312,6 +338,22 @@ class StreamRun:
         """The client left: stop every pending hook."""
         self._cancel_pending()
 
+    async def cancel_and_wait(self) -> None:
+        """Stop every pending hook and give them `CANCEL_GRACE_S` to record their way out."""
+        tasks = [item for item in self.queue if not isinstance(item, list) and not item.done()]
+        self._cancel_pending()
+        if tasks:
+            await asyncio.wait(tasks, timeout=CANCEL_GRACE_S)
+
+
+async def _heartbeats(task: asyncio.Task[list[Block]]) -> AsyncGenerator[list[Event], None]:
+    """A `KeepAlive` batch every `LUTHIEN_STREAM_KEEPALIVE_S` until `task` is done."""
+    interval = max(float(settings.LUTHIEN_STREAM_KEEPALIVE_S), 0.01)
+    while not task.done():
+        done, _ = await asyncio.wait({task}, timeout=interval)
+        if not done:
+            yield [KeepAlive()]
+
 
 def _completed(entry: _OpenBlock) -> Block:
     block = entry.block
@@ -337,8 +379,9 @@ async def apply_policy(
                 ready = run.drain_ready()
                 if ready:
                     yield ready
-        tail = await run.finish()
-        if tail:
-            yield tail
+        async with aclosing(run.finish()) as tail:
+            async for out in tail:
+                if out:
+                    yield out
     finally:
-        run.cancel()
+        await run.cancel_and_wait()

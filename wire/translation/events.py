@@ -23,6 +23,7 @@ from wire.neutral import (
     BlockStart,
     BlockStop,
     Event,
+    KeepAlive,
     MessageEnd,
     MessageStart,
     OpaqueBlock,
@@ -96,6 +97,8 @@ class EventTranslator:
         if isinstance(event, StreamError):
             kind = error_type_for_status(self._client, event.status)
             return StreamError(event.status, kind, event.message)
+        if isinstance(event, KeepAlive):  # the gateway's own heartbeat: every format has one
+            return event
         self._note_opaque_event(event)
         return None
 

@@ -18,6 +18,8 @@ def sse_events(body: bytes) -> list[tuple[str | None, str]]:
                 name = line[6:].strip()
             elif line.startswith("data:"):
                 data.append(line[5:].strip())
+        if name is None and not data:
+            continue  # only comments (`: keep-alive`): SSE dispatches nothing
         events.append((name, "\n".join(data)))
     return events
 

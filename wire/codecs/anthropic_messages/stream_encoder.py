@@ -7,6 +7,7 @@ or the opaque block's raw JSON); deltas and stops follow with the event's index 
 engine numbers blocks 0, 1, … as the Anthropic SDK requires). `MessageEnd` sends message_delta
 and message_stop, so `finish()` has nothing to add. Text or arguments already inside a
 `BlockStart` block are sent as a first delta. OpenAI-only opaque events are not sent.
+`KeepAlive` is a `ping` event, as Anthropic sends.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from wire.neutral import (
     BlockStart,
     BlockStop,
     Event,
+    KeepAlive,
     MessageEnd,
     MessageStart,
     OpaqueBlock,
@@ -47,6 +49,7 @@ _TEXT_MID: Final = b',"delta":{"type":"text_delta","text":'
 _JSON_MID: Final = b',"delta":{"type":"input_json_delta","partial_json":'
 _STOP_HEAD: Final = b'event: content_block_stop\ndata: {"type":"content_block_stop","index":'
 _MESSAGE_STOP: Final = b'event: message_stop\ndata: {"type":"message_stop"}\n\n'
+_PING: Final = b'event: ping\ndata: {"type":"ping"}\n\n'
 
 
 def _frame(name: str, payload: dict[str, Any]) -> bytes:
@@ -99,6 +102,8 @@ class AnthropicStreamEncoder:
                     out.append(_frame(name, event.raw))
             elif isinstance(event, StreamError):
                 out.append(render_stream_error("anthropic", event.error_type, event.message))
+            elif isinstance(event, KeepAlive):
+                out.append(_PING)
         return b"".join(out)
 
     def finish(self) -> bytes:

@@ -9,7 +9,8 @@ router's `native_finish_reason: null`, …) are repeated on every chunk. Tool ca
 … in output order whatever the block indexes are. `MessageEnd` sends the finish chunk (with the
 upstream's other finish-choice fields), then — only if the client asked
 `stream_options.include_usage` — the usage chunk (`choices: []`); `finish()` sends `data: [DONE]`.
-Opaque blocks and non-OpenAI opaque events are not sent.
+Opaque blocks and non-OpenAI opaque events are not sent. `KeepAlive` is an SSE comment line
+(`: keep-alive`), which SSE clients ignore.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from wire.errors import render_stream_error
 from wire.neutral import (
     BlockStart,
     Event,
+    KeepAlive,
     MessageEnd,
     MessageStart,
     OpaqueEvent,
@@ -43,6 +45,7 @@ from wire.neutral import (
 )
 
 _DONE: Final = b"data: [DONE]\n\n"
+_KEEP_ALIVE: Final = b": keep-alive\n\n"
 _FIRST_DELTA: Final = b'{"role":"assistant","content":"","refusal":null}'
 _ECHOED_MESSAGE_KEYS: Final = frozenset({"role", "content", "tool_calls"})
 _WRITTEN_CHOICE_KEYS: Final = frozenset({"index", "delta", "logprobs", "finish_reason"})
@@ -82,6 +85,9 @@ class OpenAIStreamEncoder:
         """SSE bytes for a batch of events."""
         out: list[bytes] = []
         for event in events:
+            if isinstance(event, KeepAlive):
+                out.append(_KEEP_ALIVE)
+                continue
             if not self._open and not isinstance(event, (MessageStart, StreamError)):
                 self._start(MessageStart("chatcmpl-luthien", self._model), out)
             if isinstance(event, TextDelta):

@@ -16,6 +16,7 @@ ids are the upstream's where a block came from one (a policy's notice gets a new
     MessageEnd       response.completed / .incomplete / .failed with the whole `output`,
                      `status`/`incomplete_details` consistent with the stop reason, `usage`
     OpaqueEvent      passed through (renumbered) when it came from a Responses stream
+    KeepAlive        an SSE comment line (`: keep-alive`) while a held call waits for a human
     StreamError      `error` event
 """
 
@@ -49,6 +50,7 @@ from wire.neutral import (
     BlockStart,
     BlockStop,
     Event,
+    KeepAlive,
     MessageEnd,
     MessageStart,
     OpaqueBlock,
@@ -118,6 +120,9 @@ class ResponsesStreamEncoder:
         """SSE bytes for a batch of events."""
         out: list[bytes] = []
         for event in events:
+            if isinstance(event, KeepAlive):  # a held call waits for a human: an SSE comment
+                out.append(b": keep-alive\n\n")
+                continue
             if self._response is None and not isinstance(event, (MessageStart, StreamError)):
                 self._start(MessageStart("", self._model), out)
             if isinstance(event, TextDelta):
