@@ -8,3 +8,10 @@ class GatewayConfig(AppConfig):
 
     name = "gateway"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        """Count every transaction in the Prometheus metrics (`gateway.metrics`)."""
+        from gateway.metrics import metrics_observer
+        from gateway.taps import observer_add
+
+        observer_add(metrics_observer())

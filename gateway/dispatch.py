@@ -61,7 +61,7 @@ async def _answer(
         return await count_tokens(request, headers, query)
     try:
         identity = await client_authenticate(headers, fmt=fmt, path=request.path)
-        rate_limiter().check(identity.name)
+        await rate_limiter().check(identity)
         if route.handler == "models":
             return _model_list(fmt, query)
         return _model(fmt, match.param)

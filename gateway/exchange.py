@@ -14,6 +14,10 @@ from wire.codecs import Codec, codec_for
 from wire.neutral import Event, MessageEnd, Request, WireFormat
 from wire.upstreams import Route
 
+CLIENT_CLOSED = 499
+"""The `http_status` recorded when the client left before its answer was complete (nginx's
+convention; nothing is sent with it)."""
+
 
 @dataclass(slots=True)
 class Exchange:

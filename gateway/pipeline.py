@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 
 from gateway.client_auth import client_authenticate
-from gateway.exchange import Exchange
+from gateway.exchange import CLIENT_CLOSED, Exchange
 from gateway.inbound import InboundRequest
 from gateway.keys import ClientIdentity
 from gateway.proxy_response import ProxyResponse, error_response
@@ -71,7 +71,7 @@ async def run_guarded(
         return error_response(fmt, error, exchange.record.id)
     exchange.record.api_key_id, exchange.record.api_key_name = identity.key_id, identity.name
     try:
-        rate_limiter().check(identity.name)
+        await rate_limiter().check(identity)
         return await work(identity)
     except GatewayError as error:
         exchange.finish(
@@ -79,7 +79,9 @@ async def run_guarded(
         )
         return error_response(fmt, error, exchange.record.id)
     except asyncio.CancelledError:
-        exchange.finish(status="cancelled", error="the client disconnected")
+        exchange.finish(
+            status="cancelled", http_status=CLIENT_CLOSED, error="the client disconnected"
+        )
         raise
     except Exception as error:  # a bug: still answer in the client's format, and record it
         logger.exception("unhandled error answering %s", http_request.path[:200])
@@ -122,13 +124,15 @@ async def _proxy(
     record.request_final = upstream_body
     clock = exchange.clock
     clock.upstream_started = time.perf_counter()
-    response = await open_upstream(
-        url=with_query(route.upstream.url_for(route.format), query if same_format else ""),
-        body=orjson.dumps(upstream_body),
-        headers=upstream_request_headers(route.upstream, route.format, headers),
-        upstream=route.upstream.name,
-    )
-    clock.upstream_wait += time.perf_counter() - clock.upstream_started
+    try:
+        response = await open_upstream(
+            url=with_query(route.upstream.url_for(route.format), query if same_format else ""),
+            body=orjson.dumps(upstream_body),
+            headers=upstream_request_headers(route.upstream, route.format, headers),
+            upstream=route.upstream.name,
+        )
+    finally:  # also on a timeout, an error status or a client gone: never counted as overhead
+        clock.upstream_wait += time.perf_counter() - clock.upstream_started
     extra_headers = client_response_headers(response.headers.multi_items())
     if request.stream:
         return respond_stream(exchange, response, extra_headers)

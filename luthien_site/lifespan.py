@@ -16,6 +16,7 @@ async def on_startup() -> None:
     worker: the policy reloader, and the recorder (which replays spill files left by an
     earlier run)."""
     from activity.recorder import recorder
+    from luthien_site.metrics_export import start_metrics_port
     from policies.reloader import policy_startup
     from wire.egress.transports import check_egress_settings
 
@@ -23,19 +24,30 @@ async def on_startup() -> None:
     await policy_startup()
     if settings.LUTHIEN_RECORDING:
         recorder().start()
+    start_metrics_port(settings.LUTHIEN_METRICS_PORT)
 
 
 async def on_shutdown() -> None:
-    """Flush what is recorded and close connections."""
+    """Flush what is recorded and close connections.
+
+    The server runs this after in-flight calls finished or `LUTHIEN_SHUTDOWN_GRACE_S` ran out
+    (uvicorn's `--timeout-graceful-shutdown`, set by `make serve` and the image); calls still
+    running then were cancelled and are recorded as such (499). Whatever the database does not
+    take within the grace period goes to the spill file."""
     from activity.audience import audience
     from activity.recorder import recorder
+    from gateway.rate_limit import rate_limiter
+    from luthien_site.metrics_export import worker_exit
     from policies.reloader import policy_shutdown
     from wire.http_client import close_http_client
 
     await policy_shutdown()
     await audience().aclose()
+    await rate_limiter().aclose()
     await close_http_client()
-    await sync_to_async(recorder().close, thread_sensitive=False)()
+    grace = max(1.0, settings.LUTHIEN_SHUTDOWN_GRACE_S)
+    await sync_to_async(recorder().close, thread_sensitive=False)(grace)
+    worker_exit()
 
 
 async def handle_lifespan(receive: Any, send: Any) -> None:

@@ -45,6 +45,7 @@ def postgres_url() -> str:
 def _fresh_singletons(tmp_path: Path, settings: Any) -> Iterator[None]:
     """Per-process caches must not leak between tests; records spill into a temp folder."""
     from activity.recorder import reset_recorder
+    from gateway import circuit
     from gateway.keys import key_cache
     from gateway.rate_limit import rate_limiter
     from policies.runtime import policy_runtime
@@ -52,6 +53,7 @@ def _fresh_singletons(tmp_path: Path, settings: Any) -> Iterator[None]:
 
     settings.LUTHIEN_SPILL_DIR = str(tmp_path / "spill")
     rate_limiter().reset()
+    circuit.reset()
     key_cache().clear()
     upstreams.cache_clear()
     policy_runtime().reset()

@@ -61,6 +61,9 @@ PUBLIC: dict[str, frozenset[str]] = {
             "gateway.models",
             "gateway.asgi_lane",
             "gateway.api",
+            "gateway.metrics",
+            "gateway.circuit",
+            "gateway.rate_limit",
         }
     ),
     "activity": frozenset(

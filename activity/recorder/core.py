@@ -23,6 +23,7 @@ from activity.recorder.database import database_write, reset_connections
 from activity.recorder.entries import CodecLookup, record_entry
 from activity.recorder.persist import Counters, Entry, Persister, WriteFn
 from activity.spill import SpillStore
+from gateway.metrics import recorder_queue_depth
 from gateway.transaction_record import TransactionRecord
 
 logger = logging.getLogger("activity.recorder")
@@ -182,6 +183,7 @@ class Recorder:
 
     def _step(self) -> None:
         batch = self._collect()
+        recorder_queue_depth(self._queue.qsize())
         if batch:
             self._store(self._entries(batch))
         self._persister.maintain()
