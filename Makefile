@@ -25,10 +25,15 @@ run: install
 		--lifespan on --no-access-log --log-level warning
 
 # Production-style server: configured only by the environment, no seeding, no autoreload.
+# Several workers: Prometheus multiprocess mode in a directory emptied at each start. SIGTERM
+# lets in-flight calls finish for LUTHIEN_SHUTDOWN_GRACE_S seconds.
 serve: install
 	$(BIN)/python manage.py migrate --noinput -v 0
-	$(BIN)/uvicorn luthien_site.asgi:application --host $(HOST) --port $(PORT) \
-		--workers $(WORKERS) --lifespan on --no-access-log --log-level warning
+	if [ "$(WORKERS)" -gt 1 ]; then rm -rf var/prometheus && mkdir -p var/prometheus; fi
+	PROMETHEUS_MULTIPROC_DIR=$$([ "$(WORKERS)" -gt 1 ] && echo $(CURDIR)/var/prometheus) \
+	exec $(BIN)/uvicorn luthien_site.asgi:application --host $(HOST) --port $(PORT) \
+		--workers $(WORKERS) --lifespan on --no-access-log --log-level warning \
+		--timeout-graceful-shutdown $${LUTHIEN_SHUTDOWN_GRACE_S:-30}
 
 test: install
 	$(BIN)/python -m pytest -q -ra

@@ -163,6 +163,10 @@ class MetricsObserver:
         self._active[record.id] = stream
         ACTIVE.labels(stream=stream).inc()
 
+    def in_flight(self) -> int:
+        """Calls of this process started and not yet finished."""
+        return len(self._active)
+
     def decision(self, record: TransactionRecord, decision: Decision) -> None:
         DECISIONS.labels(policy=record.policy_name or "-", action=decision.action).inc()
 

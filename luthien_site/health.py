@@ -167,13 +167,12 @@ def recorder_component(database_up: bool) -> tuple[Component, list[str]]:
 
 
 def _writable(directory: os.PathLike[str]) -> bool:
-    path = os.fspath(directory)
-    while not os.path.isdir(path):  # created on the first spill: check its nearest parent
-        parent = os.path.dirname(path)
-        if parent == path:
-            return False
-        path = parent
-    return os.access(path, os.W_OK)
+    """Whether spill files can be made in `directory` (created on the first spill, so its
+    nearest existing ancestor counts: it must be a writable directory)."""
+    path = os.path.abspath(os.fspath(directory))
+    while not os.path.exists(path):
+        path = os.path.dirname(path)
+    return os.path.isdir(path) and os.access(path, os.W_OK)
 
 
 def rate_limit_component() -> Component:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -9,6 +10,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 
 logger = logging.getLogger("luthien")
+RECORDER_CLOSE_S = 10.0  # then what the database has not taken goes to the spill file
 
 
 async def on_startup() -> None:
@@ -33,7 +35,7 @@ async def on_shutdown() -> None:
     The server runs this after in-flight calls finished or `LUTHIEN_SHUTDOWN_GRACE_S` ran out
     (uvicorn's `--timeout-graceful-shutdown`, set by `make serve` and the image); calls still
     running then were cancelled and are recorded as such (499). Whatever the database does not
-    take within the grace period goes to the spill file."""
+    take within `RECORDER_CLOSE_S` goes to the spill file."""
     from activity.audience import audience
     from activity.recorder import recorder
     from gateway.rate_limit import rate_limiter
@@ -41,13 +43,24 @@ async def on_shutdown() -> None:
     from policies.reloader import policy_shutdown
     from wire.http_client import close_http_client
 
+    await _cancelled_calls_finished()
     await policy_shutdown()
     await audience().aclose()
     await rate_limiter().aclose()
     await close_http_client()
-    grace = max(1.0, settings.LUTHIEN_SHUTDOWN_GRACE_S)
-    await sync_to_async(recorder().close, thread_sensitive=False)(grace)
+    await sync_to_async(recorder().close, thread_sensitive=False)(RECORDER_CLOSE_S)
     worker_exit()
+
+
+async def _cancelled_calls_finished(limit_s: float = 2.0) -> None:
+    """Let calls the server cancelled at the end of the grace period run their cleanup (the
+    record of each is finished then), so the recorder's final flush includes them."""
+    from gateway.metrics import metrics_observer
+
+    observer = metrics_observer()
+    deadline = asyncio.get_running_loop().time() + limit_s
+    while observer.in_flight() and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.01)
 
 
 async def handle_lifespan(receive: Any, send: Any) -> None:

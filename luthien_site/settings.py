@@ -208,7 +208,9 @@ LUTHIEN_METRICS_TOKEN: str = _env_str("LUTHIEN_METRICS_TOKEN", "")
 LUTHIEN_METRICS_PORT: int = env.int("LUTHIEN_METRICS_PORT", 0)
 LUTHIEN_HEALTH_MAX_BACKLOG: int = env.int("LUTHIEN_HEALTH_MAX_BACKLOG", 1000)
 LUTHIEN_HEALTH_MAX_SPILL_AGE_S: float = env.float("LUTHIEN_HEALTH_MAX_SPILL_AGE_S", 600.0)
-LUTHIEN_SHUTDOWN_GRACE_S: float = env.float("LUTHIEN_SHUTDOWN_GRACE_S", 30.0)
+# Seconds in-flight calls may take to finish after SIGTERM (uvicorn's
+# --timeout-graceful-shutdown, passed by `make serve` and the image); then they are cancelled.
+LUTHIEN_SHUTDOWN_GRACE_S: int = env.int("LUTHIEN_SHUTDOWN_GRACE_S", 30)
 
 # --- Policies ----------------------------------------------------------------------------------
 POLICY_CONFIG: str = _env_str("POLICY_CONFIG", "")
