@@ -10,8 +10,8 @@ import pytest
 from prometheus_client import REGISTRY
 
 from gateway import circuit
-from tests.gateway.integration.conftest import Proxy
 from tests.e2e.servers import free_port
+from tests.gateway.integration.conftest import Proxy
 
 USER = [{"role": "user", "content": "hi"}]
 
