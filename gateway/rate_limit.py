@@ -21,6 +21,7 @@ import math
 import secrets
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import redis.asyncio
 from django.conf import settings
@@ -134,7 +135,8 @@ class RateLimiter:
         self._local = LocalBuckets()
         self._client: redis.asyncio.Redis | None = None
         self._client_loop: asyncio.AbstractEventLoop | None = None
-        self._script: object | None = None
+        self._client_url = ""
+        self._script: Any = None  # the token bucket registered on the client (EVALSHA)
         self._redis_retry_at = 0.0
         self.fallback = False  # Redis configured but unreachable: per-worker buckets
         self._namespace = ""  # tests: a fresh one per reset, so no bucket outlives a test
@@ -170,26 +172,22 @@ class RateLimiter:
         return 0.0 if allowed else wait
 
     async def _redis_take(self, key: str, limit: Limit) -> tuple[bool, float]:
-        client = self._redis()
+        self._redis()
         async with asyncio.timeout(REDIS_TIMEOUT_S * 2):
-            allowed, wait = await client.eval(  # type: ignore[misc]
-                _TOKEN_BUCKET,
-                1,
-                KEY_PREFIX + self._namespace + key,
-                repr(limit.rate),
-                str(limit.burst),
+            allowed, wait = await self._script(
+                keys=[KEY_PREFIX + self._namespace + key], args=[repr(limit.rate), limit.burst]
             )
         return bool(int(allowed)), float(wait)
 
     def _redis(self) -> redis.asyncio.Redis:
         loop = asyncio.get_running_loop()
-        if self._client is None or self._client_loop is not loop:
+        url = settings.REDIS_URL
+        if self._client is None or self._client_loop is not loop or self._client_url != url:
             self._client = redis.asyncio.Redis.from_url(
-                settings.REDIS_URL,
-                socket_timeout=REDIS_TIMEOUT_S,
-                socket_connect_timeout=REDIS_TIMEOUT_S,
+                url, socket_timeout=REDIS_TIMEOUT_S, socket_connect_timeout=REDIS_TIMEOUT_S
             )
-            self._client_loop = loop
+            self._client_loop, self._client_url = loop, url
+            self._script = self._client.register_script(_TOKEN_BUCKET)
         return self._client
 
     def _redis_down(self, error: BaseException) -> None:
