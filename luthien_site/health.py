@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -128,13 +127,7 @@ def recorder_component(database_up: bool) -> tuple[Component, list[str]]:
     stats = instance.stats()
     spill = instance.spill_store
     pending = spill.pending()
-    oldest_age = 0.0
-    now = time.time()
-    for path in pending:
-        try:
-            oldest_age = max(oldest_age, now - path.stat().st_mtime)
-        except OSError:
-            continue
+    oldest_age = spill.oldest_pending_age()
     details: dict[str, Any] = {
         "queued": stats.get("queued", 0),
         "spill_files": len(pending),
@@ -149,7 +142,7 @@ def recorder_component(database_up: bool) -> tuple[Component, list[str]]:
     if pending:
         problems.append(f"{len(pending)} spill file(s) waiting for replay")
         if oldest_age > settings.LUTHIEN_HEALTH_MAX_SPILL_AGE_S:
-            problems.append(f"one last written {oldest_age:.0f} s ago")
+            problems.append(f"the oldest waits for {oldest_age:.0f} s")
             not_ready.append("old spill file")
     if not database_up and not _writable(spill.directory):
         return (
