@@ -89,13 +89,19 @@ async def test_database_unreachable_and_spill_not_writable_is_down(
     assert "being lost" in body["components"]["recorder"]["reason"]
 
 
-async def test_old_spill_file_is_degraded_and_not_ready(client: LaneClient, settings: Any) -> None:
+@pytest.fixture
+def old_spill_file(settings: Any) -> None:
+    """A spill file created five minutes ago, never replayed."""
+    spill = Path(settings.LUTHIEN_SPILL_DIR)
+    spill.mkdir(parents=True, exist_ok=True)
+    created = time.time_ns() - 300 * 1_000_000_000
+    (spill / f"spill-{created:020d}-{os.getpid()}-feedbeef.jsonl").write_text("")
+
+
+async def test_old_spill_file_is_degraded_and_not_ready(
+    client: LaneClient, settings: Any, old_spill_file: None
+) -> None:
     settings.LUTHIEN_HEALTH_MAX_SPILL_AGE_S = 60
-    spill = settings.LUTHIEN_SPILL_DIR
-    os.makedirs(spill, exist_ok=True)
-    created = time.time_ns() - 300 * 1_000_000_000  # five minutes ago
-    with open(os.path.join(spill, f"spill-{created:020d}-{os.getpid()}-feedbeef.jsonl"), "w"):
-        pass
     reply = await client.get("/health")
     body = reply.json()
     assert reply.status_code == 200
