@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -169,3 +170,23 @@ def test_multiprocess_mode_sums_workers(tmp_path: Path, workers: tuple[int, int]
     )
     assert float(line.rsplit(" ", 1)[1]) == sum(workers)
     assert json.dumps(sum(workers))  # 5 calls over two processes, one scrape
+
+
+def test_dashboard_uses_only_metrics_that_exist() -> None:
+    dashboard = json.loads((ROOT / "deploy" / "grafana-dashboard.json").read_text())
+    exprs = [t["expr"] for panel in dashboard["panels"] for t in panel["targets"]]
+    used = {
+        re.sub(r"_(bucket|count|sum)$", "", name)
+        for expr in exprs
+        for name in re.findall(r"luthien_[a-z_]+", expr)
+    }
+    exported = {
+        sample.name
+        for family in REGISTRY.collect()
+        for sample in family.samples
+        if sample.name.startswith("luthien_")
+    } | {family.name for family in REGISTRY.collect()}
+    exported = {re.sub(r"_(bucket|count|sum|total|created)$", "", n) for n in exported}
+    missing = sorted(n for n in used if re.sub(r"_total$", "", n) not in exported)
+    assert missing == []
+    assert len(used) >= 12  # the dashboard covers the metric set
