@@ -14,7 +14,7 @@ COPY policies ./policies
 COPY activity ./activity
 COPY templates ./templates
 COPY manage.py ./
-RUN pip install --upgrade pip && pip install -e .
+RUN pip install --upgrade pip && pip install -e '.[tracing]'
 
 RUN useradd --create-home luthien && mkdir -p /app/var && chown -R luthien /app/var
 USER luthien

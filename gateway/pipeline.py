@@ -36,6 +36,7 @@ from gateway.upstream_call import open_upstream, read_body
 from policies.engine import apply_request
 from policies.engine.request import PolicyRefusedRequest
 from policies.selection import resolve_policy
+from wire import tracing
 from wire.errors import AuthenticationFailed, GatewayError
 from wire.headers import client_response_headers, upstream_request_headers
 from wire.neutral import WireFormat
@@ -65,14 +66,20 @@ async def run_guarded(
     client's format with the transaction finished (gateway errors, a client gone, a bug)."""
     fmt = exchange.fmt
     exchange.record.endpoint = http_request.path
+    exchange.span = tracing.start_root(
+        "luthien.call", {"luthien.format": fmt, "url.path": http_request.path[:200]}
+    )
     try:
-        identity = await client_authenticate(exchange.headers, fmt=fmt, path=http_request.path)
+        with tracing.span("luthien.auth", parent=exchange.span):
+            identity = await client_authenticate(exchange.headers, fmt=fmt, path=http_request.path)
     except AuthenticationFailed as error:
+        tracing.end_root(exchange.span, {"http.response.status_code": 401}, error=error.message)
         return error_response(fmt, error, exchange.record.id)
     exchange.record.api_key_id, exchange.record.api_key_name = identity.key_id, identity.name
     try:
-        await rate_limiter().check(identity)
-        return await work(identity)
+        with tracing.current(exchange.span):
+            await rate_limiter().check(identity)
+            return await work(identity)
     except GatewayError as error:
         exchange.finish(
             status=error.record_status, http_status=error.http_status(), error=error.message
@@ -110,7 +117,8 @@ async def _proxy(
     record.policy_overridden = bool(override)
     ctx = exchange.start_policy(request, active.policy)
     try:
-        request = exchange.request = await apply_request(active.policy, request, ctx)
+        with tracing.span("luthien.policy.request", **{"luthien.policy": active.name}):
+            request = exchange.request = await apply_request(active.policy, request, ctx)
     except PolicyRefusedRequest as refused:
         return respond_reply(exchange, refused.message, refused.status)
     same_format = route.format == exchange.fmt
@@ -125,12 +133,13 @@ async def _proxy(
     clock = exchange.clock
     clock.upstream_started = time.perf_counter()
     try:
-        response = await open_upstream(
-            url=with_query(route.upstream.url_for(route.format), query if same_format else ""),
-            body=orjson.dumps(upstream_body),
-            headers=upstream_request_headers(route.upstream, route.format, headers),
-            upstream=route.upstream.name,
-        )
+        with tracing.span("luthien.upstream", **{"luthien.upstream": route.upstream.name}):
+            response = await open_upstream(
+                url=with_query(route.upstream.url_for(route.format), query if same_format else ""),
+                body=orjson.dumps(upstream_body),
+                headers=upstream_request_headers(route.upstream, route.format, headers),
+                upstream=route.upstream.name,
+            )
     finally:  # also on a timeout, an error status or a client gone: never counted as overhead
         clock.upstream_wait += time.perf_counter() - clock.upstream_started
     extra_headers = client_response_headers(response.headers.multi_items())

@@ -21,8 +21,10 @@ async def on_startup() -> None:
     from luthien_site.metrics_export import start_metrics_port
     from policies.reloader import policy_startup
     from wire.egress.transports import check_egress_settings
+    from wire.tracing import configure_tracing
 
     check_egress_settings()
+    configure_tracing(settings.OTEL_EXPORTER_OTLP_ENDPOINT, settings.OTEL_SERVICE_NAME)
     await policy_startup()
     if settings.LUTHIEN_RECORDING:
         recorder().start()
@@ -42,6 +44,7 @@ async def on_shutdown() -> None:
     from luthien_site.metrics_export import worker_exit
     from policies.reloader import policy_shutdown
     from wire.http_client import close_http_client
+    from wire.tracing import shutdown_tracing
 
     await _cancelled_calls_finished()
     await policy_shutdown()
@@ -49,6 +52,7 @@ async def on_shutdown() -> None:
     await rate_limiter().aclose()
     await close_http_client()
     await sync_to_async(recorder().close, thread_sensitive=False)(RECORDER_CLOSE_S)
+    await sync_to_async(shutdown_tracing, thread_sensitive=False)()
     worker_exit()
 
 

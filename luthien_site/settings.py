@@ -211,6 +211,9 @@ LUTHIEN_HEALTH_MAX_SPILL_AGE_S: float = env.float("LUTHIEN_HEALTH_MAX_SPILL_AGE_
 # Seconds in-flight calls may take to finish after SIGTERM (uvicorn's
 # --timeout-graceful-shutdown, passed by `make serve` and the image); then they are cancelled.
 LUTHIEN_SHUTDOWN_GRACE_S: int = env.int("LUTHIEN_SHUTDOWN_GRACE_S", 30)
+# OpenTelemetry traces (OTLP over HTTP) when set; the SDK reads its other OTEL_* variables.
+OTEL_EXPORTER_OTLP_ENDPOINT: str = _env_str("OTEL_EXPORTER_OTLP_ENDPOINT", "")
+OTEL_SERVICE_NAME: str = _env_str("OTEL_SERVICE_NAME", "luthien")
 
 # --- Policies ----------------------------------------------------------------------------------
 POLICY_CONFIG: str = _env_str("POLICY_CONFIG", "")

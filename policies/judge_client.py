@@ -34,6 +34,7 @@ from policies.judge_route import (
     judge_target,
 )
 from policies.judge_verdict import JudgeError, JudgeVerdict, excerpt, parse_verdict
+from wire import tracing
 from wire.http_client import UpstreamClient, close_http_client, http_client
 from wire.neutral import Request, TextBlock, ToolCallBlock
 from wire.upstreams import MOCK_HOST
@@ -196,11 +197,12 @@ async def judge_ask(
     started = time.perf_counter()
     outcome = "error"
     try:
-        async with asyncio.timeout(config.timeout_s):
-            request = upstream.build_request(
-                "POST", target.url, content=body, headers=target.headers
-            )
-            response = await upstream.send(request, stream=False)
+        with tracing.span("luthien.judge", **{"luthien.judge.model": target.model}):
+            async with asyncio.timeout(config.timeout_s):
+                request = upstream.build_request(
+                    "POST", target.url, content=body, headers=target.headers
+                )
+                response = await upstream.send(request, stream=False)
         verdict = parse_verdict(_reply_text(response, target))
         outcome = "ok"
         return verdict

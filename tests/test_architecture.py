@@ -39,6 +39,7 @@ PUBLIC: dict[str, frozenset[str]] = {
             "wire.mock.spec",
             "wire.mock.errors",
             "wire.mock.server",
+            "wire.tracing",
         }
     ),
     "policies": frozenset(

@@ -25,6 +25,7 @@ from activity.recorder.persist import Counters, Entry, Persister, WriteFn
 from activity.spill import SpillStore
 from gateway.metrics import recorder_queue_depth
 from gateway.transaction_record import TransactionRecord
+from wire import tracing
 
 logger = logging.getLogger("activity.recorder")
 
@@ -190,7 +191,8 @@ class Recorder:
 
     def _store(self, entries: list[Entry]) -> None:
         try:
-            self._persister.store(entries)
+            with tracing.span("luthien.record_batch", **{"luthien.records": len(entries)}):
+                self._persister.store(entries)
         except Exception:  # a bug, not an outage (those are handled inside): keep the data
             logger.exception("storing %d transactions failed; spilling them", len(entries))
             self._persister.spill(entries)
