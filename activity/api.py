@@ -3,6 +3,8 @@
     GET /transactions?limit=50        recent transactions as JSON (metadata only, no bodies)
     GET /transactions/{id}            one transaction with its decision events and bodies
     GET /transactions/{id}/diff       original vs final request and response, as JSON
+    POST /recorder/flush              wait (up to 10 s) until this worker's recorder has written
+                                      or spilled every record it accepted; its counters
 
 Access (here and for every activity page, the WebSocket and the SSE stream): an active staff
 user's session, or `Authorization: Bearer $ADMIN_API_KEY` (compared in constant time). Anonymous
@@ -22,6 +24,7 @@ from ninja import Router
 from ninja.errors import HttpError
 
 from activity.diffs import transaction_diffs
+from activity.recorder import recorder
 from activity.selectors import (
     MAX_PAGE_SIZE,
     transaction_as_dict,
@@ -112,3 +115,11 @@ def transaction_diff(request: HttpRequest, transaction_id: str) -> HttpResponse:
         return json_response({"detail": "no such transaction"}, status=404)
     views = transaction_diffs(transaction_body(row))
     return json_response({"id": row.id, **{view.name: view.as_dict() for view in views}})
+
+
+@router.post("/recorder/flush", summary="Wait until this worker's recorder has settled")
+def recorder_flush(request: HttpRequest) -> HttpResponse:
+    """Everything this worker accepted so far is written or spilled when `flushed` is true
+    (used by scripts and tests before they read or wipe the database)."""
+    flushed = recorder().flush(timeout=10)
+    return json_response({"flushed": flushed, "recorder": recorder().stats()})

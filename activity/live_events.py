@@ -191,7 +191,8 @@ def _events_text(events: list[Event], limit: int) -> str:
 
 
 def _body_text(body: dict[str, Any], limit: int) -> str:
-    """Text of an OpenAI chat completion or an Anthropic message (tool calls by name)."""
+    """Text of an OpenAI chat completion, an Anthropic message or an OpenAI Responses object
+    (tool calls by name)."""
     parts: list[str] = []
     choices = body.get("choices")
     if isinstance(choices, list) and choices and isinstance(choices[0], dict):
@@ -203,6 +204,14 @@ def _body_text(body: dict[str, Any], limit: int) -> str:
             parts.append(f" [tool call: {name}] ")
     elif isinstance(body.get("content"), list):
         parts.append(_blocks_text(body["content"]))
+    elif isinstance(body.get("output"), list):  # an OpenAI Responses object
+        for item in body["output"]:
+            if not isinstance(item, dict):
+                continue
+            if item.get("type") == "message":
+                parts.append(_blocks_text(item.get("content")))
+            elif item.get("type") in ("function_call", "custom_tool_call", "local_shell_call"):
+                parts.append(f" [tool call: {item.get('name', 'local_shell')}] ")
     return "".join(parts)
 
 

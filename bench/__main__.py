@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="a scenario name, a word of one (c1, stream, tool), a glob, or 'all'; repeatable",
     )
-    parser.add_argument("--api", choices=APIS, help="only this wire format (default: both)")
+    parser.add_argument("--api", choices=APIS, help="only this wire format (default: all three)")
     parser.add_argument(
         "--entry",
         choices=("lane", "django"),

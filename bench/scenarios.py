@@ -1,9 +1,9 @@
 """What is measured: the scenarios, their budgets, the requests, and the result records.
 
-Every scenario runs for both wire formats, first DIRECT (client → mock) and then THROUGH the
-gateway (client → gateway → mock); `bench.runner` does the running. Concurrency 1 measures
-latency (a fixed number of requests after a warm-up); higher concurrency measures throughput (a
-fixed time after a warm-up).
+Every scenario runs for each wire format (Chat Completions, Messages, Responses), first DIRECT
+(client → mock) and then THROUGH the gateway (client → gateway → mock); `bench.runner` does the
+running. Concurrency 1 measures latency (a fixed number of requests after a warm-up); higher
+concurrency measures throughput (a fixed time after a warm-up).
 """
 
 from __future__ import annotations
@@ -21,9 +21,13 @@ from bench import servers
 from bench.loadgen import Endpoint, build_request
 from bench.stats import Summary
 
-Api = Literal["openai", "anthropic"]
-APIS: tuple[Api, ...] = ("openai", "anthropic")
-PATHS: dict[Api, str] = {"openai": "/v1/chat/completions", "anthropic": "/v1/messages"}
+Api = Literal["openai", "anthropic", "responses"]
+APIS: tuple[Api, ...] = ("openai", "anthropic", "responses")
+PATHS: dict[Api, str] = {
+    "openai": "/v1/chat/completions",
+    "anthropic": "/v1/messages",
+    "responses": "/v1/responses",
+}
 GATEWAY_MODEL_PREFIX = "mock/"
 
 
@@ -154,7 +158,10 @@ def request_bytes(endpoint: Endpoint, api: Api, model: str, scenario: Scenario) 
     messages = [{"role": "user", "content": scenario.prompt}]
     body: dict[str, Any] = {"model": model, "messages": messages, "stream": scenario.stream}
     headers = {"content-type": "application/json"}
-    if api == "openai":
+    if api == "responses":
+        body = {"model": model, "input": scenario.prompt, "stream": scenario.stream}
+        headers["authorization"] = f"Bearer {servers.API_KEY}"
+    elif api == "openai":
         headers["authorization"] = f"Bearer {servers.API_KEY}"
     else:
         body["max_tokens"] = 1024

@@ -9,6 +9,7 @@ method on those paths, and every other path under `/v1/`, to the same dispatcher
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
@@ -80,6 +81,27 @@ async def count_tokens(request: HttpRequest) -> Response:
     return await _dispatch(request)
 
 
+@router.post(
+    "/responses",
+    summary="OpenAI Responses (streaming and not)",
+    openapi_extra=_BODY_DOC,
+)
+async def responses(request: HttpRequest) -> Response:
+    """OpenAI Responses call through the policy; `model` picks the upstream."""
+    return await _dispatch(request)
+
+
+@router.get(
+    "/responses/{path:response_id}",
+    summary="A stored response, or its input items (pass-through, no policy)",
+)
+async def stored_response(request: HttpRequest, response_id: str) -> Response:
+    """`GET /v1/responses/{id}` and `GET /v1/responses/{id}/input_items`; also
+    `DELETE /v1/responses/{id}` and `POST /v1/responses/{id}/cancel`. Forwarded to the `openai`
+    upstream; recorded."""
+    return await _dispatch(request)
+
+
 @router.get("/models", summary="Models the gateway can route")
 async def models(request: HttpRequest) -> Response:
     """OpenAI list, or the Anthropic page when the client sends `anthropic-version` or
@@ -101,15 +123,22 @@ async def _elsewhere_with_id(request: HttpRequest, model_id: str) -> Response:
     return await _dispatch(request)
 
 
+async def _elsewhere_with_response_id(request: HttpRequest, response_id: str) -> Response:
+    return await _dispatch(request)
+
+
 async def _unknown_path(request: HttpRequest, rest: str) -> Response:
     return await _dispatch(request)
 
 
 for _route in ROUTES:
     _path = _route.path.removeprefix("/v1")
-    _view = _elsewhere_with_id if _route.prefix else _elsewhere
+    _view: Callable[..., Awaitable[Response]] = _elsewhere_with_id if _route.prefix else _elsewhere
+    _param = "{path:model_id}"
+    if _route.handler == "stored_response":
+        _view, _param = _elsewhere_with_response_id, "{path:response_id}"
     _others = [method for method in ALL_METHODS if method != _route.methods[0]]
-    _path += "{path:model_id}" if _route.prefix else ""
+    _path += _param if _route.prefix else ""
     router.add_api_operation(_path, _others, _view, include_in_schema=False)
 router.add_api_operation("/", list(ALL_METHODS), _elsewhere, include_in_schema=False)
 router.add_api_operation("/{path:rest}", list(ALL_METHODS), _unknown_path, include_in_schema=False)

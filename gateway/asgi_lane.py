@@ -3,13 +3,14 @@
 
 Django runs each classic middleware and each request signal through `sync_to_async` (a hop to a
 worker thread), which costs milliseconds per request; the proxy needs none of them (no session,
-CSRF, auth or messages). Everything else — the same endpoints through the ninja API in tests,
-the docs, the admin, pages, the admin API — goes through Django as usual. Both paths call the
-same `gateway.dispatch.dispatch`, so proxy calls, count_tokens, the model list, 404s and 405s
-answer the same whichever path a request took.
+CSRF, auth or messages; measured: Django without middleware costs about twice the lane's CPU,
+see docs/decisions.md). Everything else — the same endpoints through the ninja API (OpenAPI
+docs, Django's test client), the admin, pages, the admin API — goes through Django as usual.
+Both paths call the same `gateway.dispatch.dispatch`, so every `/v1/` answer is the same
+`ProxyResponse` whichever path a request took.
 
-The lane reads the body (up to the size limit), dispatches, and sends the Django response
-object it gets over ASGI (no body for HEAD). While streaming it watches for `http.disconnect`
+The lane reads the body (up to the size limit), dispatches, and sends the `ProxyResponse` it
+gets over ASGI (no body for HEAD). While streaming it watches for `http.disconnect`
 and cancels the stream at once, which closes the upstream request.
 """
 

@@ -16,7 +16,16 @@ from gateway.stages import decode_events, encode_events, read_upstream, record_e
 from policies.engine import apply_policy
 from policies.engine.blocks import block_events
 from wire.errors import GatewayError, UpstreamUnavailable
-from wire.neutral import END_TURN, Event, MessageEnd, MessageStart, StreamError, TextBlock, Usage
+from wire.neutral import (
+    END_TURN,
+    FAILED,
+    Event,
+    MessageEnd,
+    MessageStart,
+    StreamError,
+    TextBlock,
+    Usage,
+)
 
 logger = logging.getLogger("gateway.respond")
 
@@ -74,6 +83,9 @@ async def _stream_body(exchange: Exchange, response: httpx.Response) -> AsyncGen
         if isinstance(last, StreamError):
             status = "upstream_error"
             record.error = record.error or last.message  # what the client was told
+        elif isinstance(last, MessageEnd) and last.stop_reason == FAILED:
+            status = "upstream_error"
+            record.error = record.error or "the upstream reported the response failed"
         else:
             status = exchange.outcome()
     except Exception as error:  # a bug: end the stream cleanly with an error event, record it

@@ -55,8 +55,8 @@ async def decode_events(
     chunks: AsyncGenerator[bytes, None], decoder: StreamDecoder, client_format: WireFormat
 ) -> AsyncGenerator[list[Event], None]:
     """SSE bytes → neutral event batches. An upstream failure mid-stream, or a stream that ends
-    without its terminator (`[DONE]` / `message_stop`), becomes a StreamError: a cut-off answer
-    is never passed off as complete."""
+    without its terminator (`[DONE]` / `message_stop` / `response.completed`…), becomes a
+    StreamError: a cut-off answer is never passed off as complete."""
     sse = SSEDecoder()
     complete = False
     async with aclosing(chunks) as source:
@@ -81,8 +81,16 @@ async def decode_events(
         yield tail
 
 
+_RESPONSES_END = ("response.completed", "response.incomplete", "response.failed")
+_RESPONSES_END_DATA = tuple(f'{{"type":"{name}"' for name in _RESPONSES_END)
+
+
 def _is_terminator(frame: SSEEvent) -> bool:
-    return frame.data == "[DONE]" or frame.event == "message_stop" or frame.event == "error"
+    """`[DONE]` (Chat Completions), `message_stop` (Messages), a Responses terminal event, or
+    an error event (also recognised by its data when the upstream sends no event names)."""
+    if frame.data == "[DONE]" or frame.event in ("message_stop", "error", *_RESPONSES_END):
+        return True
+    return frame.event is None and frame.data.startswith(_RESPONSES_END_DATA)
 
 
 async def record_events(

@@ -35,7 +35,7 @@ def map_transport_error(
 
 
 async def open_upstream(
-    *, url: str, body: bytes, headers: dict[str, str], upstream: str
+    *, url: str, body: bytes, headers: dict[str, str], upstream: str, method: str = "POST"
 ) -> httpx.Response:
     """Send the request and return the open (streaming) response with a 2xx status.
 
@@ -49,7 +49,7 @@ async def open_upstream(
     if guard is not None:
         guard.before_call(circuit.now())
     client = http_client()
-    request = client.build_request("POST", url, content=body, headers=headers)
+    request = client.build_request(method, url, content=body, headers=headers)
     try:
         response = await client.send(request, stream=True)
     except httpx.HTTPError as error:

@@ -22,7 +22,7 @@ from django.db import DatabaseError, close_old_connections, connections
 from policies.active import ActivePolicy
 from policies.runtime import policy_runtime, run_db_once
 from policies.validation import PolicyValidationError
-from policies.version_stamp import StampReader
+from policies.version_stamp import StampReader, stamp_bump, stamp_bump_owed
 
 logger = logging.getLogger("policies.reloader")
 
@@ -58,6 +58,8 @@ class PolicyReloader:
             self._reader = StampReader(settings.REDIS_URL, self._executor)
         loop = asyncio.get_running_loop()
         try:
+            if stamp_bump_owed():  # a change made here while Redis was down: tell the others
+                await loop.run_in_executor(self._executor, stamp_bump)
             stamp = await self._reader.read()
             if stamp == self._seen:
                 self._recovered()

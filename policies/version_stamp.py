@@ -7,7 +7,9 @@ the active row, the latest update and activation), which any change alters. Work
 the stamp a few times per second (`policies.reloader`); its value means nothing beyond
 "changed or not".
 
-    stamp_bump()      after a committed change (no-op for the database stamp)
+    stamp_bump()      after a committed change (no-op for the database stamp); when Redis
+                      is down the bump is owed and the reloader retries it every tick
+    stamp_bump_owed() whether a bump failed and is still owed
     stamp_read()      the current stamp (sync)
     StampReader       the stamp for the poller: async Redis client, or the aggregate in a thread
     stamp_close()     drop this process's Redis client (tests, settings changes)
@@ -92,16 +94,34 @@ def _redis_stamp(value: bytes | str | None) -> str:
     return f"redis:{text}"
 
 
-def stamp_bump() -> None:
-    """Tell every worker that saved policies changed. Errors are logged, never raised: the
-    change is already committed, and the database stays the source of truth."""
+_owed = threading.Event()  # a bump failed (Redis down): the reloader retries it
+
+
+def stamp_bump() -> bool:
+    """Tell every worker that saved policies changed; False when Redis could not be told.
+    Errors are logged (once per outage), never raised: the change is already committed and the
+    database stays the source of truth. A failed bump stays owed until a later one succeeds
+    (`policies.reloader` retries it every tick), so other workers never keep a stale policy
+    after Redis returns."""
     if not settings.REDIS_URL:
-        return
+        return True
     try:
         value = f"{time.time_ns()}-{secrets.token_hex(4)}"
         _sync_client.get(settings.REDIS_URL).set(STAMP_KEY, value)
     except redis.RedisError:
-        logger.exception("could not bump the policy version stamp in Redis")
+        if not _owed.is_set():
+            logger.exception("could not bump the policy version stamp in Redis; will retry")
+        _owed.set()
+        return False
+    if _owed.is_set():
+        logger.warning("policy version stamp bumped after a Redis outage")
+    _owed.clear()
+    return True
+
+
+def stamp_bump_owed() -> bool:
+    """Whether a bump failed and no later one succeeded yet."""
+    return _owed.is_set()
 
 
 def stamp_read() -> str:

@@ -51,7 +51,7 @@ class GatewayError(Exception):
 
     def type_for(self, fmt: WireFormat) -> str:
         """The error `type` string in the given wire format."""
-        return self.openai_type if fmt == "openai" else self.anthropic_type
+        return self.anthropic_type if fmt == "anthropic" else self.openai_type
 
     def headers(self) -> dict[str, str]:
         """Response headers that come with this error (none by default)."""

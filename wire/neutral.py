@@ -20,7 +20,8 @@ from typing import Any, ClassVar, Final, Literal
 
 import orjson
 
-WireFormat = Literal["openai", "anthropic"]
+WireFormat = Literal["openai", "anthropic", "responses"]
+"""`openai`: Chat Completions, `anthropic`: Messages, `responses`: the OpenAI Responses API."""
 
 # Neutral stop reasons (Anthropic's vocabulary); codecs map their own values to these and pass
 # anything unknown through unchanged.
@@ -29,6 +30,9 @@ TOOL_USE = "tool_use"
 MAX_TOKENS = "max_tokens"
 STOP_SEQUENCE = "stop_sequence"
 REFUSAL = "refusal"
+FAILED = "failed"
+"""The provider reports that the response failed after it began (Responses `response.failed`):
+relayed as such, recorded as an upstream error."""
 
 
 def _extra() -> dict[str, Any]:

@@ -4,6 +4,9 @@
     /v1/chat/completions         POST       proxy          openai
     /v1/messages                 POST       proxy          anthropic
     /v1/messages/count_tokens    POST       count_tokens   anthropic
+    /v1/responses                POST       proxy          responses
+    /v1/responses/{id}[/…]       GET, DELETE, POST  stored_response  responses
+                                 (`{id}` GET/DELETE, `{id}/cancel` POST, `{id}/input_items` GET)
     /v1/models                   GET, HEAD  models         from the headers
     /v1/models/{id}              GET, HEAD  model          from the headers
 
@@ -21,7 +24,7 @@ from typing import Literal
 
 from wire.neutral import WireFormat
 
-Handler = Literal["proxy", "count_tokens", "models", "model"]
+Handler = Literal["proxy", "count_tokens", "stored_response", "models", "model"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,11 +42,31 @@ ROUTES: tuple[V1Route, ...] = (
     V1Route("/v1/chat/completions", ("POST",), "proxy", "openai"),
     V1Route("/v1/messages", ("POST",), "proxy", "anthropic"),
     V1Route("/v1/messages/count_tokens", ("POST",), "count_tokens", "anthropic"),
+    V1Route("/v1/responses", ("POST",), "proxy", "responses"),
+    V1Route("/v1/responses/", ("GET", "DELETE", "POST"), "stored_response", "responses", True),
     V1Route("/v1/models", ("GET", "HEAD"), "models", None),
     V1Route("/v1/models/", ("GET", "HEAD"), "model", None, prefix=True),
 )
 _EXACT = {route.path: route for route in ROUTES if not route.prefix}
 _PREFIXED = tuple(route for route in ROUTES if route.prefix)
+
+
+STORED_RESPONSE_ENDPOINTS: dict[str, tuple[str, ...]] = {
+    "/v1/responses/{id}": ("GET", "DELETE"),
+    "/v1/responses/{id}/cancel": ("POST",),
+    "/v1/responses/{id}/input_items": ("GET",),
+}
+"""The pass-through calls on a stored response, by the endpoint they are recorded under."""
+
+
+def stored_response_endpoint(param: str) -> tuple[str, str] | None:
+    """`(recorded endpoint, response id)` of the part of a `/v1/responses/…` path after the
+    prefix (`resp_1`, `resp_1/cancel`, `resp_1/input_items`); None for any other shape."""
+    response_id, _, action = param.partition("/")
+    if not response_id or "/" in action:
+        return None
+    endpoint = "/v1/responses/{id}" + (f"/{action}" if action else "")
+    return (endpoint, response_id) if endpoint in STORED_RESPONSE_ENDPOINTS else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,10 +112,13 @@ def served_endpoints() -> str:
 
 
 def recorded_endpoints() -> tuple[str, ...]:
-    """Paths whose calls are recorded as transactions (everything but the model listing)."""
-    return tuple(route.path for route in ROUTES if route.handler in ("proxy", "count_tokens"))
+    """Paths whose calls are recorded as transactions (everything but the model listing);
+    calls on stored responses are recorded under `/v1/responses/{id}…`."""
+    paths = tuple(route.path for route in ROUTES if route.handler in ("proxy", "count_tokens"))
+    return paths + tuple(STORED_RESPONSE_ENDPOINTS)
 
 
 def pass_through_endpoints() -> tuple[str, ...]:
     """Recorded paths whose calls reach the upstream without a policy."""
-    return tuple(route.path for route in ROUTES if route.handler == "count_tokens")
+    paths = tuple(route.path for route in ROUTES if route.handler == "count_tokens")
+    return paths + tuple(STORED_RESPONSE_ENDPOINTS)

@@ -18,6 +18,12 @@ from wire.errors import InvalidRequest, NotFound
 from wire.neutral import WireFormat
 
 MOCK_HOST = "http://luthien-mock.internal"
+HOME_UPSTREAM: dict[WireFormat, str] = {
+    "openai": "openai",
+    "anthropic": "anthropic",
+    "responses": "openai",
+}
+"""The upstream a client format's unprefixed, unknown model names go to."""
 _OPENAI_MODEL = re.compile(r"^(gpt-|chatgpt-|o\d)")
 
 
@@ -35,6 +41,8 @@ class Upstream:
     def url_for(self, fmt: WireFormat) -> str:
         """The endpoint URL for a call in wire format `fmt`."""
         base = self.base_url.rstrip("/")
+        if fmt == "responses":
+            return base + ("/v1/responses" if self.format is None else "/responses")
         if fmt == "openai":
             return base + ("/v1/chat/completions" if self.format is None else "/chat/completions")
         return base + "/v1/messages"
@@ -125,13 +133,15 @@ def resolve_named_route(model: str) -> Route:
 def pick_upstream(model: str, client_format: WireFormat) -> tuple[Upstream, str]:
     """The upstream `model` routes to and the model name it receives, whatever format the
     upstream speaks; raises NotFound for an upstream prefix without a model."""
-    return _named_upstream(model) or (upstreams()[client_format], model)
+    return _named_upstream(model) or (upstreams()[HOME_UPSTREAM[client_format]], model)
 
 
 def resolve_route(model: str, client_format: WireFormat) -> Route:
     """Pick the upstream for `model`; raises NotFound / InvalidRequest with a clear message."""
     upstream, upstream_model = pick_upstream(model, client_format)
     fmt = upstream.format or client_format
+    if client_format == "responses" and fmt == "openai":
+        fmt = "responses"  # an OpenAI-format upstream serves the Responses API too
     if fmt != client_format:
         raise InvalidRequest(
             f"model {model!r} is served by the {upstream.name} upstream, which speaks the {fmt} "

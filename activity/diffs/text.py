@@ -1,6 +1,7 @@
 """Bodies as readable text lines, the form the diffs compare.
 
-Requests and responses of both wire formats (OpenAI chat completions, Anthropic messages) are
+Requests and responses of the three wire formats (OpenAI chat completions, Anthropic messages,
+OpenAI Responses — the last in `activity.diffs.responses_text`) are
 rendered as a conversation: a header per message (`── user ──`), text as written, tool calls
 as `[tool call] name (id)` followed by their arguments as pretty-printed JSON, tool results,
 and placeholders for images, documents and thinking. Anything unrecognised is shown as
@@ -12,6 +13,8 @@ from __future__ import annotations
 
 import json
 from typing import Any
+
+from activity.diffs import responses_text
 
 _REQUEST_SHOWN = ("model", "messages", "system", "tools")
 _PLACEHOLDERS = {
@@ -44,6 +47,10 @@ def request_lines(body: Any) -> list[str]:
     shows both), and that is routing, not a policy's doing."""
     if not isinstance(body, dict):
         return _fallback(body)
+    if responses_text.is_request(body):
+        return responses_text.request_lines(
+            body, lambda k, v: f"{k}: {json.dumps(v, ensure_ascii=False, default=str)}"
+        )
     out: list[str] = []
     for name, value in body.items():
         if name not in _REQUEST_SHOWN:
@@ -65,6 +72,8 @@ def response_lines(body: Any) -> list[str]:
         return _fallback(body)
     if isinstance(body.get("choices"), list):
         return _openai_response(body)
+    if responses_text.is_response(body):
+        return responses_text.response_lines(body)
     if isinstance(body.get("content"), list):
         out = [f"── {body.get('role') or 'assistant'} ──", *_content(body["content"])]
         out.append(f"stop_reason: {body.get('stop_reason')}")

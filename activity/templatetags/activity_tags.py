@@ -57,8 +57,10 @@ def offset_ms(moment: Any, start: Any) -> str:
 
 @register.filter
 def pass_through_tag(endpoint: str) -> str:
-    """The short name of a pass-through endpoint (no policy ran), e.g. `count_tokens`; empty
-    for the proxy endpoints."""
+    """The short name of a pass-through endpoint (no policy ran), e.g. `count_tokens` or
+    `responses/{id}/cancel`; empty for the proxy endpoints."""
     if endpoint not in pass_through_endpoints():
         return ""
+    if "{id}" in endpoint:
+        return endpoint.removeprefix("/v1/")
     return endpoint.rsplit("/", 1)[-1]

@@ -8,11 +8,12 @@ import shutil
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from django.db import connection
 
 from tests.conftest import REQUIRE_SERVICES
-from tests.e2e.servers import Server, gateway_env, start_gateway, start_mock
+from tests.e2e.servers import E2E_ADMIN_KEY, Server, gateway_env, start_gateway, start_mock
 
 
 def database_url_for_tests() -> str:
@@ -61,9 +62,23 @@ def gateway_server(
 
 
 @pytest.fixture
-def e2e_key(transactional_db: None) -> str:
-    """A client key (committed, so the gateway process sees it)."""
+def e2e_key(transactional_db: None, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A client key (committed, so the gateway process sees it). Afterwards, before the test
+    database is wiped, the shared gateway's recorder settles: a write still in flight would
+    race the wipe (a deadlock in PostgreSQL, a duplicate key in the next test)."""
     from gateway.keys import api_key_create
 
     _, secret = api_key_create(name="e2e-client", may_override_policy=True)
-    return secret
+    yield secret
+    if "gateway_server" in request.fixturenames:
+        recorder_settle(request.getfixturevalue("gateway_server"))
+
+
+def recorder_settle(server: Server) -> None:
+    """Wait until `server` has written everything it accepted (its admin debug API)."""
+    answer = httpx.post(
+        f"{server.url}/api/admin/debug/recorder/flush",
+        headers={"authorization": f"Bearer {E2E_ADMIN_KEY}"},
+        timeout=30,
+    )
+    assert answer.status_code == 200 and answer.json()["flushed"], answer.text

@@ -17,6 +17,9 @@ ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 
 
+E2E_ADMIN_KEY = "e2e-admin-key"  # lets fixtures flush a gateway's recorder
+
+
 def free_port() -> int:
     """A free TCP port on 127.0.0.1."""
     with socket.socket() as sock:
@@ -106,6 +109,7 @@ def gateway_env(database_url: str, mock_url: str, **extra: str) -> dict[str, str
             "DEBUG": "0",
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "LUTHIEN_RECORDER_FLUSH_INTERVAL_S": "0.05",
+            "ADMIN_API_KEY": E2E_ADMIN_KEY,
             "DJANGO_SETTINGS_MODULE": "luthien_site.settings",
         }
     )

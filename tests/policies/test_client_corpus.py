@@ -40,24 +40,11 @@ from tests.policies.client_corpus import (
 from wire.mock.transport import MockUpstreamTransport
 
 FIXTURES = fixture_paths()
-RESPONSES_MISSING = (
-    "gateway has no POST /v1/responses (OpenAI Responses API, all Codex sends) and the mock "
-    "upstream serves no Responses format: the request is answered 404"
-)
 
 
 def cases(paths: list[Path]) -> list[Any]:
-    """Fixture paths as parameters; Responses API requests are strict xfails for now."""
-    return [
-        pytest.param(
-            path,
-            id=fixture_id(path),
-            marks=[pytest.mark.xfail(strict=True, reason=RESPONSES_MISSING)]
-            if load_fixture(path)["path"].endswith("/responses")
-            else [],
-        )
-        for path in paths
-    ]
+    """Fixture paths as parameters (Codex's Responses API requests included)."""
+    return [pytest.param(path, id=fixture_id(path)) for path in paths]
 
 
 JUDGE_MODEL = "judge"  # the example configs' judge model (rules-judge, tool-judge)

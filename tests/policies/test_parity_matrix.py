@@ -1,7 +1,8 @@
-"""The parity matrix: every registered policy behaves the same on OpenAI and Anthropic,
-streamed and not, for text, text + tool call, and two tool calls — through the real pipeline.
+"""The parity matrix: every registered policy behaves the same on OpenAI Chat Completions,
+Anthropic Messages and OpenAI Responses (each to an upstream of its own format), streamed and
+not, for text, text + tool call, and two tool calls — through the real pipeline.
 
-For each policy × scenario the four paths must produce the same final content (text, tool
+For each policy × scenario the six paths must produce the same final content (text, tool
 calls, stop reason), the same decisions and the same transaction status, and every output must
 parse with the official SDK types.
 """
@@ -37,6 +38,7 @@ SCENARIOS = {
 }
 NEUTRAL_STOP = {"stop": "end_turn", "tool_calls": "tool_use", "length": "max_tokens"}
 ANTHROPIC_EVENT = TypeAdapter(anthropic.types.RawMessageStreamEvent)
+RESPONSES_EVENT = TypeAdapter(openai.types.responses.ResponseStreamEvent)
 
 
 def all_policies() -> list[str]:
@@ -100,6 +102,32 @@ def anthropic_result(response: Any, raw: bytes, stream: bool) -> dict[str, Any]:
     return {"text": text, "tools": tools, "stop": stop}
 
 
+def responses_result(response: Any, raw: bytes, stream: bool) -> dict[str, Any]:
+    if stream:
+        final: Any = None
+        numbers = []
+        for name, data in sse_events(raw):
+            event = RESPONSES_EVENT.validate_json(data)
+            assert name == event.type
+            numbers.append(event.sequence_number)
+            if event.type in ("response.completed", "response.incomplete"):
+                final = event.response
+        assert numbers == list(range(len(numbers))), "sequence numbers count from 0"
+        assert final is not None, raw
+    else:
+        final = openai.types.responses.Response.model_validate_json(raw)
+    text = "".join(
+        part.text
+        for item in final.output
+        if item.type == "message"
+        for part in item.content
+        if part.type == "output_text"
+    )
+    tools = [(i.name, _args(i.arguments)) for i in final.output if i.type == "function_call"]
+    stop = "max_tokens" if final.status != "completed" else "tool_use" if tools else "end_turn"
+    return {"text": text, "tools": tools, "stop": stop}
+
+
 async def call(fmt: str, stream: bool, model: str, user: str) -> dict[str, Any]:
     client = LaneClient()
     body: dict[str, Any] = {
@@ -107,7 +135,15 @@ async def call(fmt: str, stream: bool, model: str, user: str) -> dict[str, Any]:
         "stream": stream,
         "messages": [{"role": "user", "content": user}],
     }
-    if fmt == "openai":
+    if fmt == "responses":
+        body["input"] = body.pop("messages")
+        response = await client.post(
+            "/v1/responses",
+            data=orjson.dumps(body),
+            content_type="application/json",
+            headers={"authorization": f"Bearer {KEY}"},
+        )
+    elif fmt == "openai":
         response = await client.post(
             "/v1/chat/completions",
             data=orjson.dumps(body),
@@ -124,7 +160,7 @@ async def call(fmt: str, stream: bool, model: str, user: str) -> dict[str, Any]:
         )
     assert response.status_code == 200, response.content
     raw = b"".join([c async for c in response.streaming_content]) if stream else response.content
-    parse = openai_result if fmt == "openai" else anthropic_result
+    parse = {"openai": openai_result, "anthropic": anthropic_result}.get(fmt, responses_result)
     return parse(response, raw, stream)
 
 
@@ -136,7 +172,7 @@ async def test_policy_parity(
     activate(policy_name)
     model, user = SCENARIOS[scenario]
     results = {}
-    for fmt in ("openai", "anthropic"):
+    for fmt in ("openai", "anthropic", "responses"):
         for stream in (False, True):
             captured.clear()
             result = await call(fmt, stream, model, user)

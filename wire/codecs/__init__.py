@@ -7,11 +7,15 @@ from wire.neutral import WireFormat
 
 
 def codec_for(fmt: WireFormat) -> Codec:
-    """The codec for `fmt` ("openai" or "anthropic")."""
+    """The codec for `fmt` ("openai", "anthropic" or "responses")."""
     if fmt == "openai":
         from wire.codecs.openai_chat import OPENAI_CODEC
 
         return OPENAI_CODEC
+    if fmt == "responses":
+        from wire.codecs.openai_responses import RESPONSES_CODEC
+
+        return RESPONSES_CODEC
     from wire.codecs.anthropic_messages import ANTHROPIC_CODEC
 
     return ANTHROPIC_CODEC

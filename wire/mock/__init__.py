@@ -1,4 +1,5 @@
-"""The built-in mock LLM upstream: OpenAI Chat Completions and Anthropic Messages on the wire.
+"""The built-in mock LLM upstream: OpenAI Chat Completions, OpenAI Responses and Anthropic
+Messages on the wire.
 
 Pure Python + orjson (no Django), so it runs standalone (`python -m wire.mock --port N`),
 under `manage.py mockllm`, or in-process behind httpx (`wire.mock.transport`).

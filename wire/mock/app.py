@@ -6,6 +6,7 @@ in-process behind httpx. Routes (the `/v1` prefix is optional, any prefix is acc
     POST /v1/chat/completions        OpenAI Chat Completions, streaming or not
     POST /v1/messages                Anthropic Messages, streaming or not
     POST /v1/messages/count_tokens   Anthropic token count (`{"input_tokens": n}`, as usage)
+    POST /v1/responses               OpenAI Responses, streaming or not
     GET  /v1/models                  the mock models (Anthropic shape if `anthropic-version` sent)
 """
 
@@ -13,22 +14,22 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import orjson
 
-from wire.mock import anthropic_wire, openai_wire
+from wire.mock import anthropic_wire, openai_wire, responses_wire
 from wire.mock.errors import MockAbort, MockError
 from wire.mock.pacing import paced, truncated
-from wire.mock.prompt import Prompt, load_body, prompt_from_anthropic
+from wire.mock.prompt import Prompt, load_body, load_responses_body, prompt_from_anthropic
 from wire.mock.scripts import Script, build_script
 from wire.mock.spec import BEHAVIOURS, PREFIX, parse_model
 
 
 class Wire(Protocol):
-    """What a wire-format module provides (`openai_wire`, `anthropic_wire`)."""
+    """What a wire-format module provides (`openai_wire`, `anthropic_wire`, `responses_wire`)."""
 
     def parse_request(self, payload: dict[str, Any]) -> Prompt: ...
     def request_id(self) -> str: ...
@@ -66,14 +67,18 @@ async def handle(method: str, path: str, headers: Mapping[str, str], body: bytes
         return await _complete(openai_wire, body)
     if method == "POST" and route.endswith("/messages"):
         return await _complete(anthropic_wire, body)
+    if method == "POST" and route.endswith("/responses"):
+        return await _complete(responses_wire, body, load_responses_body)
     wire: Wire = anthropic_wire if "anthropic-version" in lowered else openai_wire
     return _error(wire, wire.request_id(), 404, f"no route for {method} {route or '/'}")
 
 
-async def _complete(wire: Wire, body: bytes) -> MockResponse:
+async def _complete(
+    wire: Wire, body: bytes, load: Callable[[bytes], dict[str, Any]] = load_body
+) -> MockResponse:
     rid = wire.request_id()
     try:
-        prompt = wire.parse_request(load_body(body))
+        prompt = wire.parse_request(load(body))
         spec = parse_model(prompt.model)
     except MockError as exc:
         return _error(wire, rid, exc.status, exc.message, exc.code)

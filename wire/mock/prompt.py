@@ -20,8 +20,10 @@ from wire.mock.turns import (
     ToolSpec,
     Turn,
     content_texts,
+    item_texts,
     latest_turn_anthropic,
     latest_turn_openai,
+    latest_turn_responses,
     tools_of,
 )
 
@@ -39,6 +41,7 @@ class Prompt:
     ends_with_tool_result: bool
     tools: tuple[ToolSpec, ...] = ()
     latest: Turn = NO_TURN
+    include_reasoning: bool = False  # Responses: `include` asks for reasoning.encrypted_content
 
 
 def load_body(body: bytes) -> dict[str, Any]:
@@ -81,6 +84,50 @@ def prompt_from_openai(payload: dict[str, Any]) -> Prompt:
     ends_with_result = messages[-1].get("role") == "tool"
     prompt = _prompt(payload, system, conversation, last_user, ends_with_result, include_usage)
     return replace(prompt, latest=latest_turn_openai(messages))
+
+
+def load_responses_body(body: bytes) -> dict[str, Any]:
+    """Decode a Responses request body: an object whose `input` is a non-empty string or list
+    of objects."""
+    try:
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise MockRequestError(f"invalid JSON body: {exc}") from exc
+    if not isinstance(payload, dict):
+        raise MockRequestError("request body must be a JSON object")
+    items = payload.get("input")
+    if not items or not isinstance(items, (str, list)):
+        raise MockRequestError("input: field required (a string or a non-empty list)")
+    if isinstance(items, list) and not all(isinstance(i, dict) for i in items):
+        raise MockRequestError("input: every item must be an object")
+    if not isinstance(payload.get("model", ""), str):
+        raise MockRequestError("model: must be a string")
+    return payload
+
+
+def prompt_from_responses(payload: dict[str, Any]) -> Prompt:
+    """Build a `Prompt` from an OpenAI Responses request."""
+    raw = payload["input"]
+    items: list[dict[str, Any]] = (
+        [{"type": "message", "role": "user", "content": raw}] if isinstance(raw, str) else raw
+    )
+    instructions = payload.get("instructions")
+    system = [instructions] if isinstance(instructions, str) else []
+    conversation: list[str] = []
+    last_user = ""
+    for item in items:
+        texts = list(item_texts(item))
+        if item.get("type", "message") == "message" and item.get("role") in ("system", "developer"):
+            system.extend(texts)
+            continue
+        conversation.extend(texts)
+        if item.get("type", "message") == "message" and item.get("role") == "user" and any(texts):
+            last_user = "\n".join(t for t in texts if t)
+    ends_with_result = str(items[-1].get("type", "")).endswith("_call_output")
+    prompt = _prompt(payload, system, conversation, last_user, ends_with_result, True)
+    include = payload.get("include")
+    wants = isinstance(include, list) and "reasoning.encrypted_content" in include
+    return replace(prompt, latest=latest_turn_responses(items), include_reasoning=wants)
 
 
 def prompt_from_anthropic(payload: dict[str, Any]) -> Prompt:

@@ -12,7 +12,9 @@ URL-decoded (``args=%7B%22path%22%3A%22a%22%7D``). An unknown behaviour raises
                      {"command": <last user text>}, others {"input": <last user text>}
     tools            [text] + Bash {"command": <last user text>} + Read {"file_path": "README.md"}
     text-tool        a sentence (or `text`) + Bash {"command": <last user text>}
-    thinking         Anthropic: thinking block (+ signature) then the echo text; OpenAI: the text
+    thinking         Anthropic: thinking block (+ signature) then the echo text; Responses: a
+                     reasoning item (summary, `encrypted_content` if included) then the text;
+                     Chat Completions: the text
     error            HTTP `status` (500) with the format's error body
     midstream-error  `chunks` (3) text pieces then an in-stream error of `status` (500)
     judge            {"probability": p, "explanation": ...} dressed per `mode`

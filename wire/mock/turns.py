@@ -116,5 +116,43 @@ def latest_turn_anthropic(messages: list[dict[str, Any]]) -> Turn:
     return Turn()
 
 
+RESULT_ITEMS = frozenset(
+    {"function_call_output", "custom_tool_call_output", "local_shell_call_output"}
+)
+
+
+def item_texts(item: dict[str, Any]) -> Iterable[str]:
+    """The text of one Responses input item: a message's content, a call's name and
+    arguments, a call output's output."""
+    kind = item.get("type", "message")
+    if kind == "message":
+        yield from content_texts(item.get("content"))
+    elif kind in ("function_call", "custom_tool_call"):
+        yield f"{item.get('name', '')} {item.get('arguments', item.get('input', ''))}"
+    elif kind in RESULT_ITEMS:
+        output = item.get("output")
+        yield from content_texts(output) if isinstance(output, list) else [str(output or "")]
+
+
+def latest_turn_responses(items: list[dict[str, Any]]) -> Turn:
+    """The latest turn of a Responses input: trailing call outputs (joined), else the last
+    user message's text; system and developer messages and reasoning items are skipped."""
+    results: list[str] = []
+    for item in reversed(items):
+        kind = item.get("type", "message")
+        role = item.get("role")
+        if kind == "reasoning" or (kind == "message" and role in SYSTEM_ROLES):
+            continue
+        if kind in RESULT_ITEMS:
+            results.insert(0, _joined(item_texts(item)))
+            continue
+        if results:
+            break
+        if kind == "message" and role == "user":
+            return Turn("text", _joined(item_texts(item)))
+        return Turn()
+    return Turn("tool_result", "\n".join(results)) if results else Turn()
+
+
 def _joined(texts: Iterable[str]) -> str:
     return "\n".join(t for t in texts if t)

@@ -46,6 +46,10 @@ Try it (the built-in mock upstream answers `mock/*` models; no provider key need
     -d '{{"model":"mock/text","max_tokens":100,"stream":true,
          "messages":[{{"role":"user","content":"hi"}}]}}'
 
+  curl -sN {base}/v1/responses -H "Authorization: Bearer {key}" \
+    -H 'content-type: application/json' \
+    -d '{{"model":"mock/thinking","stream":true,"input":"hello responses"}}'
+
   OpenAI SDK:    OPENAI_BASE_URL={base}/v1 OPENAI_API_KEY={key}
   Anthropic SDK: ANTHROPIC_BASE_URL={base} ANTHROPIC_API_KEY={key}
 """

@@ -88,3 +88,16 @@ def test_diff_without_bodies(staff_client: Client) -> None:
     data = staff_client.get(f"{BASE}/{row.id}/diff").json()
     assert data["request"]["original_missing"] and data["response"]["final_missing"]
     assert data["request"]["changed"] is False
+
+
+def test_recorder_flush_needs_the_admin_key_and_settles_the_recorder(
+    client: Client, admin_key: str, member_client: Client
+) -> None:
+    path = "/api/admin/debug/recorder/flush"
+    assert client.post(path).status_code == 401
+    assert member_client.post(path).status_code == 403
+    response = client.post(path, headers={"authorization": f"Bearer {admin_key}"})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["flushed"] is True
+    assert body["recorder"]["queued"] == 0

@@ -1,6 +1,7 @@
-"""The real agent CLIs through the gateway: Claude Code (Anthropic format) and Qwen Code
-(OpenAI format), installed from npm at pinned versions, against the mock upstream's `agent`
-behaviour. Each case runs the CLI once, non-interactively, and waits for it to exit."""
+"""The real agent CLIs through the gateway: Claude Code (Anthropic format), Qwen Code
+(OpenAI Chat Completions) and Codex (OpenAI Responses), installed from npm at pinned versions,
+against the mock upstream's `agent` behaviour. Each case runs the CLI once, non-interactively,
+and waits for it to exit."""
 
 from __future__ import annotations
 
@@ -11,13 +12,18 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.clients.agents import CLAUDE, QWEN, AgentCli
+from tests.e2e.clients.agents import CLAUDE, CODEX, QWEN, AgentCli
 from tests.e2e.clients.gateways import ClientGateway
 from tests.e2e.clients.session import AgentSession, Outcome
 
 pytestmark = pytest.mark.e2e
 
-CLIENTS = [pytest.param(CLAUDE, id="claude-code"), pytest.param(QWEN, id="qwen-code")]
+CLIENTS = [
+    pytest.param(CLAUDE, id="claude-code"),
+    pytest.param(QWEN, id="qwen-code"),
+    pytest.param(CODEX, id="codex"),
+]
+RESULT_ITEMS = ("function_call_output", "custom_tool_call_output", "local_shell_call_output")
 BLOCK_NOTICE = "Luthien blocked a tool call"
 
 
@@ -32,7 +38,11 @@ def agent(
 
 def sent_tool_result(request: dict[str, Any]) -> bool:
     """Whether a captured request carries a tool result (the client ran a tool)."""
-    messages = json.loads(request["body"] or "{}").get("messages") or []
+    body = json.loads(request["body"] or "{}")
+    items = body.get("input")
+    if isinstance(items, list) and any(i.get("type") in RESULT_ITEMS for i in items):
+        return True
+    messages = body.get("messages") or []
     for message in messages:
         content = message.get("content")
         blocks = content if isinstance(content, list) else []

@@ -52,7 +52,7 @@ async def _recorded() -> int:
     [
         ("GET", "/v1/foo"),
         ("POST", "/v1/embeddings"),
-        ("POST", "/v1/responses"),
+        ("POST", "/v1/responses/resp_1/unknown"),
         ("GET", "/v1/"),
         ("POST", "/v1/chat/completions/extra"),
         ("DELETE", "/v1/files/file-1"),

@@ -143,3 +143,38 @@ def test_in_flight_requests_keep_their_instance(saved: Any) -> None:
     held = policy_runtime().current()
     policy_config_activate(policy=saved("two"))
     assert held.name == "one" and held.policy is not policy_runtime().current().policy
+
+
+async def test_a_bump_missed_while_redis_was_down_is_sent_when_it_returns(
+    redis_url: str, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another worker only learns of a change through the stamp: a bump that failed must not
+    be lost, or that worker would keep the old policy after Redis came back."""
+    import redis
+
+    from policies import version_stamp
+
+    settings.REDIS_URL = redis_url
+    real_get = version_stamp._sync_client.get
+
+    class Down:
+        def set(self, *args: Any, **kwargs: Any) -> None:
+            raise redis.ConnectionError("Redis is down")
+
+    before = await sync_to_async(version_stamp.stamp_read)()
+    monkeypatch.setattr(version_stamp._sync_client, "get", lambda url: Down())
+    try:
+        assert await sync_to_async(version_stamp.stamp_bump)() is False
+        assert version_stamp.stamp_bump_owed()
+        monkeypatch.setattr(version_stamp._sync_client, "get", real_get)  # Redis is back
+        assert await sync_to_async(version_stamp.stamp_read)() == before  # nobody was told yet
+        reloader = PolicyReloader()
+        try:
+            await reloader.check()  # the next tick of this worker's reloader pays the debt
+        finally:
+            await reloader.stop()
+        assert not version_stamp.stamp_bump_owed()
+        assert await sync_to_async(version_stamp.stamp_read)() != before
+    finally:
+        version_stamp._owed.clear()
+        version_stamp.stamp_close()
