@@ -8,6 +8,7 @@
                  (finished calls are being lost)
     rate_limits  ok: shared in Redis (or no Redis); degraded: per-worker fallback
     upstreams    ok: circuits closed; degraded: a circuit open or probing (`gateway.circuit`)
+    broadcast    live-event counters (sent, dropped, ...); always ok: broadcast is best-effort
 
 `status` is the worst component (`ok`, `degraded`, `down`); `/health` answers 503 only when it
 is `down`. Readiness (`/health/ready`) is stricter, as a load balancer wants it: 503 when the
@@ -181,6 +182,13 @@ def rate_limit_component() -> Component:
     return Component(details={"backend": backend})
 
 
+def broadcast_component() -> Component:
+    """The live broadcast's counters (best-effort: never degrades the worker)."""
+    from activity.broadcast import broadcaster
+
+    return Component(details=dict(broadcaster().stats()))
+
+
 def upstream_component() -> Component:
     """The circuit state of every upstream this worker has called."""
     states = circuit.states()
@@ -205,6 +213,7 @@ async def check_health() -> Health:
     components |= {
         "recorder": recorder,
         "rate_limits": rate_limit_component(),
+        "broadcast": broadcast_component(),
         "upstreams": upstream_component(),
     }
     not_ready = [] if database_up else ["database unreachable"]
