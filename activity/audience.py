@@ -36,7 +36,7 @@ import redis.asyncio
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 
-from activity.singleton import ProcessSingleton
+from wire.process_wide import Service
 
 logger = logging.getLogger("activity.audience")
 
@@ -301,7 +301,7 @@ class Audience:
             self._layer = layer
 
 
-_AUDIENCE = ProcessSingleton(Audience)
+_AUDIENCE = Service("audience", Audience, close=Audience.aclose)
 
 
 def audience() -> Audience:

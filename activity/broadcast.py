@@ -43,9 +43,9 @@ from activity.live_events import (
     TransactionFinished,
     TransactionStarted,
 )
-from activity.singleton import ProcessSingleton
 from gateway.transaction_record import TransactionRecord
 from policies.context import Decision
+from wire.process_wide import Service
 
 logger = logging.getLogger("activity.broadcast")
 
@@ -238,7 +238,7 @@ class Broadcaster:
         self._last_log, self._unlogged = now, 0
 
 
-_BROADCASTER = ProcessSingleton(Broadcaster.from_settings)
+_BROADCASTER = Service("broadcaster", Broadcaster.from_settings, close=Broadcaster.aclose)
 
 
 def broadcaster() -> Broadcaster:

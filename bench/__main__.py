@@ -1,4 +1,5 @@
-"""`python -m bench [--quick] [--json] [--scenario NAME ...] [--api API] [--policy-file PATH]`."""
+"""`python -m bench [--quick] [--json] [--scenario NAME ...] [--api API] [--policy-file PATH]
+[--entry lane|django] [--server uvicorn|daphne|both]`."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from pathlib import Path
 from bench import report
 from bench.processes import StartError
 from bench.runner import progress, run_bench
-from bench.scenarios import APIS, SCENARIOS, Options, select
+from bench.scenarios import APIS, SCENARIOS, Bench, Options, select
+from bench.servers import SERVERS
 
 POLICIES = Path(__file__).resolve().parent / "policies"
 
@@ -46,6 +48,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--policy-file", type=Path, metavar="PATH", help="POLICY_CONFIG YAML for the gateway"
     )
     parser.add_argument(
+        "--server",
+        action="append",
+        default=[],
+        choices=(*SERVERS, "both"),
+        help="the ASGI server the gateway runs under (default uvicorn); repeat it or say "
+        "'both' to measure each in turn and print a comparison",
+    )
+    parser.add_argument(
         "--gateway-env",
         action="append",
         default=[],
@@ -72,18 +82,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not select(tuple(args.scenario)):
         progress(f"--scenario {' '.join(args.scenario)}: no scenario matches")
         return 2
-    options = Options(
-        quick=args.quick,
-        policy_file=args.policy_file.resolve() if args.policy_file else None,
-        scenario_filters=tuple(args.scenario),
-        apis=(args.api,) if args.api else APIS,
-        gateway_env=tuple(args.gateway_env),
-        entry=args.entry,
-    )
+    chosen = server_names(args.server)
+    runs = [
+        Options(
+            quick=args.quick,
+            policy_file=args.policy_file.resolve() if args.policy_file else None,
+            scenario_filters=tuple(args.scenario),
+            apis=(args.api,) if args.api else APIS,
+            gateway_env=tuple(args.gateway_env),
+            entry=args.entry,
+            server=server,
+        )
+        for server in chosen
+    ]
     # SIGTERM unwinds like Ctrl-C, so the servers are stopped by `run_bench`'s `finally`.
     signal.signal(signal.SIGTERM, _interrupt)
+    benches: list[Bench] = []
     try:
-        bench = run_bench(options)
+        for options in runs:
+            if len(runs) > 1:
+                progress(f"--- gateway under {options.server}")
+            benches.append(run_bench(options))
     except StartError as error:
         progress(f"cannot run the bench: {error}")
         return 1
@@ -91,10 +110,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         progress("interrupted; servers stopped")
         return 130
     if args.json:
-        sys.stdout.buffer.write(report.to_json(bench) + b"\n")
+        sys.stdout.buffer.write(report.to_json(*benches) + b"\n")
     else:
-        print(report.render(bench))
+        print("\n\n".join(report.render(bench) for bench in benches))
+        if len(benches) > 1:
+            print("\n" + report.render_servers(benches))
     return 0
+
+
+def server_names(asked: list[str]) -> list[str]:
+    """The servers to measure, in order, each once (`both` is every one; none is uvicorn)."""
+    names: list[str] = []
+    for name in asked or ["uvicorn"]:
+        for server in SERVERS if name == "both" else (name,):
+            if server not in names:
+                names.append(server)
+    return names
 
 
 def _interrupt(signum: int, frame: object) -> None:

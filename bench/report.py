@@ -58,12 +58,43 @@ def render(bench: Bench) -> str:
     return "\n".join(lines)
 
 
-def to_json(bench: Bench) -> bytes:
-    """The whole run, machine-readable."""
+def to_json(*benches: Bench) -> bytes:
+    """The whole run, machine-readable (a list of runs when several servers were measured)."""
+    runs = [_json_data(bench) for bench in benches]
+    data: object = runs[0] if len(runs) == 1 else runs
+    return orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS)
+
+
+def _json_data(bench: Bench) -> dict[str, object]:
     data = asdict(bench)
     data["options"]["policy_file"] = str(bench.options.policy_file or "") or None
     data["targets"] = [asdict(target) for target in targets(bench)]
-    return orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS)
+    return data
+
+
+def render_servers(benches: list[Bench]) -> str:
+    """The THROUGH legs of each server side by side, per scenario and wire format."""
+    head = (
+        f"{'scenario':<18}{'api':<10}{'server':<9}"
+        f"{'p50':>8}{'p99':>8}{'TTFT':>8}{'req/s':>8}{'+p50':>8}{'CPU/req':>9}{'errors':>8}"
+    )
+    lines = ["servers compared (THROUGH the gateway)", head, "-" * len(head)]
+    keys = [(r.scenario.name, r.api) for r in benches[0].results]
+    for name, api in keys:
+        for bench in benches:
+            result = next(
+                (r for r in bench.results if (r.scenario.name, r.api) == (name, api)), None
+            )
+            gateway = result.gateway if result else None
+            cells = _legs(gateway)
+            lines.append(
+                f"{name:<18}{api:<10}{bench.options.server:<9}"
+                + "".join(f"{cell:>8}" for cell in cells)
+                + f"{_diff(result, 'p50_ms') if result else '-':>8}"
+                + f"{_ms(gateway.cpu_ms_per_request if gateway else None):>9}"
+                + f"{_errors(result) if result else '-':>8}"
+            )
+    return "\n".join(lines)
 
 
 def _header(bench: Bench) -> list[str]:
@@ -79,6 +110,7 @@ def _header(bench: Bench) -> list[str]:
         f"{bench.elapsed_s:.0f} s)",
         f"machine: {bench.machine}; load average {bench.load_before[0]:.2f} -> {after[0]:.2f}",
         f"pinning: {pinning}",
+        f"gateway server: {options.server}",
         f"policy: {options.policy_file or 'default (none configured: pass-through)'}",
     ]
     if options.gateway_env:

@@ -88,7 +88,9 @@ def _start_gateway(bench: Bench, workdir: Path, mock_url: str) -> processes.Serv
     rendered = render_policy_file(policy, mock_url, workdir) if policy else None
     env = servers.gateway_env(workdir, mock_url, rendered) | dict(bench.options.gateway_env)
     try:
-        return servers.start_gateway(workdir, env, entry=bench.options.entry)
+        return servers.start_gateway(
+            workdir, env, entry=bench.options.entry, server=bench.options.server
+        )
     except processes.StartError as error:
         bench.gateway_error = str(error)
         progress(f"gateway did not start; measuring DIRECT only.\n{error}")

@@ -81,6 +81,7 @@ class Options:
     scenario_filters: tuple[str, ...] = ()
     apis: tuple[Api, ...] = APIS
     entry: str = "lane"  # how the gateway serves /v1/: the ASGI lane, or Django (ninja)
+    server: str = "uvicorn"  # the ASGI server the gateway runs under (`bench.servers.SERVERS`)
 
 
 @dataclass(slots=True)

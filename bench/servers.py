@@ -16,6 +16,7 @@ from bench.processes import (
 )
 
 API_KEY = "bench-key"
+SERVERS = ("uvicorn", "daphne")  # the ASGI servers the gateway can be measured under
 MOCK_CPU, GATEWAY_CPU = 1, 0
 # Inherited settings that would change what is measured; the gateway's defaults apply instead.
 _DROPPED_ENV = (
@@ -63,19 +64,33 @@ def gateway_env(workdir: Path, mock_url: str, policy_file: Path | None) -> dict[
 APPS = {"lane": "luthien_site.asgi:application", "django": "bench.django_entry:application"}
 
 
-def start_gateway(workdir: Path, env: dict[str, str], *, entry: str = "lane") -> ServerProcess:
-    """Migrate a fresh database, then start uvicorn pinned to `GATEWAY_CPU` serving `/v1/`
-    through `entry` (see `APPS`)."""
+def start_gateway(
+    workdir: Path, env: dict[str, str], *, entry: str = "lane", server: str = "uvicorn"
+) -> ServerProcess:
+    """Migrate a fresh database, then start the gateway under `server` pinned to `GATEWAY_CPU`,
+    serving `/v1/` through `entry` (see `APPS`)."""
     ok, output = run_once([str(VENV_BIN / "python"), "manage.py", "migrate", "--noinput"], env=env)
     if not ok:
         raise StartError(f"manage.py migrate failed:\n{output}")
     port = free_port()
-    command = [
-        str(VENV_BIN / "uvicorn"),
-        APPS[entry],
-        *("--host", "127.0.0.1", "--port", str(port), "--lifespan", "on", "--no-access-log"),
-        *("--log-level", "warning", "--loop", "uvloop", "--http", "httptools"),
-    ]
+    command = gateway_command(server, port, APPS[entry])
     return start_server(
         "gateway", pinned(command, GATEWAY_CPU), port=port, log=workdir / "gateway.log", env=env
     )
+
+
+def gateway_command(server: str, port: int, app: str = APPS["lane"]) -> list[str]:
+    """The command serving `app` on `port`: uvicorn (uvloop, httptools) as `make serve` runs
+    it, or daphne with the lifespan (`luthien_site.daphne_server`); no access logs."""
+    if server == "uvicorn":
+        return [
+            str(VENV_BIN / "uvicorn"),
+            app,
+            *("--host", "127.0.0.1", "--port", str(port), "--lifespan", "on", "--no-access-log"),
+            *("--log-level", "warning", "--loop", "uvloop", "--http", "httptools"),
+        ]
+    if server == "daphne":
+        python = str(VENV_BIN / "python")
+        daphne = [python, "-m", "luthien_site.daphne_server"]
+        return [*daphne, "-b", "127.0.0.1", "-p", str(port), "-v", "0", app]
+    raise ValueError(f"unknown server {server!r} (known: {', '.join(SERVERS)})")

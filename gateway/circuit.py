@@ -26,6 +26,7 @@ from django.conf import settings
 
 from gateway import metrics
 from wire.errors import UpstreamCircuitOpen
+from wire.process_wide import Service
 
 logger = logging.getLogger("gateway.circuit")
 
@@ -96,7 +97,12 @@ class Breaker:
         metrics.set_circuit_state(self.upstream, state)
 
 
-_breakers: dict[str, Breaker] = {}
+def _forget(breakers: dict[str, Breaker]) -> None:
+    metrics.clear_circuit_states()
+
+
+# Per process (`wire.process_wide`): nothing to close; tests forget every breaker.
+_BREAKERS: Service[dict[str, Breaker]] = Service("circuit breakers", dict, on_reset=_forget)
 
 
 def enabled() -> bool:
@@ -106,9 +112,10 @@ def enabled() -> bool:
 
 def breaker(upstream: str) -> Breaker:
     """The breaker of `upstream` in this process."""
-    found = _breakers.get(upstream)
+    breakers = _BREAKERS.get()
+    found = breakers.get(upstream)
     if found is None:
-        found = _breakers[upstream] = Breaker(upstream)
+        found = breakers[upstream] = Breaker(upstream)
     return found
 
 
@@ -123,11 +130,10 @@ def states() -> dict[str, str]:
     current = now()
     return {
         name: HALF_OPEN if b.state == OPEN and current - b.opened_at >= open_s else b.state
-        for name, b in _breakers.items()
+        for name, b in _BREAKERS.get().items()
     }
 
 
 def reset() -> None:
-    """Forget every breaker (tests)."""
-    _breakers.clear()
-    metrics.clear_circuit_states()
+    """Forget every breaker (tests; `wire.process_wide.reset_all` does it too)."""
+    _BREAKERS.reset()

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import close_old_connections
 
 from gateway.models import ApiKey
+from wire.process_wide import Service
 
 logger = logging.getLogger("gateway.keys")
 SECRET_PREFIX = "lk-"
@@ -124,12 +125,12 @@ class KeyCache:
         self._entries.clear()
 
 
-_cache = KeyCache()
+_CACHE = Service("key cache", KeyCache)
 
 
 def key_cache() -> KeyCache:
     """The process's key cache."""
-    return _cache
+    return _CACHE.get()
 
 
 async def client_key_authenticate(secret: str) -> ClientIdentity | None:
@@ -137,11 +138,12 @@ async def client_key_authenticate(secret: str) -> ClientIdentity | None:
     if not secret:
         return None
     digest = hashlib.blake2b(secret.encode(), digest_size=16).hexdigest()
-    hit, identity = _cache.get(digest)
+    cache = _CACHE.get()
+    hit, identity = cache.get(digest)
     if hit:
         return identity
     identity = await sync_to_async(_lookup, thread_sensitive=False)(secret)
-    _cache.put(digest, identity)
+    cache.put(digest, identity)
     return identity
 
 

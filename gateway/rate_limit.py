@@ -30,6 +30,7 @@ from redis.exceptions import RedisError
 from gateway import metrics
 from gateway.keys import ClientIdentity
 from wire.errors import RateLimited
+from wire.process_wide import Service
 
 logger = logging.getLogger("gateway.rate_limit")
 
@@ -139,7 +140,6 @@ class RateLimiter:
         self._script: Any = None  # the token bucket registered on the client (EVALSHA)
         self._redis_retry_at = 0.0
         self.fallback = False  # Redis configured but unreachable: per-worker buckets
-        self._namespace = ""  # tests: a fresh one per reset, so no bucket outlives a test
 
     async def check(self, identity: ClientIdentity) -> None:
         """Take one token for the key; raise RateLimited (with the real wait) when none is
@@ -175,7 +175,7 @@ class RateLimiter:
         self._redis()
         async with asyncio.timeout(REDIS_TIMEOUT_S * 2):
             allowed, wait = await self._script(
-                keys=[KEY_PREFIX + self._namespace + key], args=[repr(limit.rate), limit.burst]
+                keys=[KEY_PREFIX + _namespace + key], args=[repr(limit.rate), limit.burst]
             )
         return bool(int(allowed)), float(wait)
 
@@ -211,18 +211,24 @@ class RateLimiter:
             await client.aclose()
 
     def reset(self) -> None:
-        """Forget every bucket (Redis ones by moving to a fresh key namespace), the Redis
-        client and the fallback state (tests)."""
+        """Forget every bucket (Redis ones too: later limiters use a fresh key namespace), the
+        Redis client and the fallback state (tests)."""
+        global _namespace
+        _namespace = secrets.token_hex(4) + ":"
         self._local.clear()
-        self._namespace = secrets.token_hex(4) + ":"
         self._client = self._client_loop = None
         self._redis_retry_at = 0.0
         self._set_fallback(False)
 
 
-_limiter = RateLimiter()
+# The Redis key namespace of the buckets: empty in production (every worker shares them); each
+# test reset moves to a fresh one so no bucket outlives a test.
+_namespace = ""
+_LIMITER = Service(
+    "rate limiter", RateLimiter, close=RateLimiter.aclose, on_reset=RateLimiter.reset
+)
 
 
 def rate_limiter() -> RateLimiter:
     """The process's rate limiter."""
-    return _limiter
+    return _LIMITER.get()

@@ -1,4 +1,5 @@
-"""ASGI lifespan: start-up work and a clean shutdown (flush recordings, close clients)."""
+"""ASGI lifespan: start-up work and a clean shutdown (every process-wide service closed:
+recordings flushed, clients and background tasks stopped; `wire.process_wide`)."""
 
 from __future__ import annotations
 
@@ -6,17 +7,17 @@ import asyncio
 import logging
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 
+from wire.process_wide import close_all
+
 logger = logging.getLogger("luthien")
-RECORDER_CLOSE_S = 10.0  # then what the database has not taken goes to the spill file
 
 
 async def on_startup() -> None:
-    """Check the outbound proxy and CA settings, then start background services of this
-    worker: the policy reloader, and the recorder (which replays spill files left by an
-    earlier run)."""
+    """Check the outbound proxy and CA settings, start tracing when configured, then start
+    background services of this worker: the policy reloader, the recorder (which replays spill
+    files left by an earlier run) and the metrics port when configured."""
     from activity.recorder import recorder
     from luthien_site.metrics_export import start_metrics_port
     from policies.reloader import policy_startup
@@ -29,36 +30,33 @@ async def on_startup() -> None:
     if settings.LUTHIEN_RECORDING:
         recorder().start()
     start_metrics_port(settings.LUTHIEN_METRICS_PORT)
+    logger.info("start-up complete")
 
 
 async def on_shutdown() -> None:
-    """Flush what is recorded and close connections.
+    """Close every process-wide service this worker made, newest first: the policy reloader
+    stops, clients close their connections, the recorder flushes what is recorded.
 
     The server runs this after in-flight calls finished or `LUTHIEN_SHUTDOWN_GRACE_S` ran out
     (uvicorn's `--timeout-graceful-shutdown`, set by `make serve` and the image); calls still
-    running then were cancelled and are recorded as such (499). Whatever the database does not
-    take within `RECORDER_CLOSE_S` goes to the spill file."""
-    from activity.audience import audience
-    from activity.recorder import recorder
-    from gateway.rate_limit import rate_limiter
+    running then were cancelled, and their records are finished first (499) so the recorder's
+    last flush (or spill) includes them."""
     from luthien_site.metrics_export import worker_exit
-    from policies.reloader import policy_shutdown
-    from wire.http_client import close_http_client
     from wire.tracing import shutdown_tracing
 
     await _cancelled_calls_finished()
-    await policy_shutdown()
-    await audience().aclose()
-    await rate_limiter().aclose()
-    await close_http_client()
-    await sync_to_async(recorder().close, thread_sensitive=False)(RECORDER_CLOSE_S)
-    await sync_to_async(shutdown_tracing, thread_sensitive=False)()
+    failed = await close_all()
+    if failed:
+        logger.error("shutdown: closing %s failed", ", ".join(failed))
+    else:
+        logger.info("shutdown complete: process-wide services closed")
+    await asyncio.to_thread(shutdown_tracing)
     worker_exit()
 
 
 async def _cancelled_calls_finished(limit_s: float = 2.0) -> None:
     """Let calls the server cancelled at the end of the grace period run their cleanup (the
-    record of each is finished then), so the recorder's final flush includes them."""
+    record of each is finished then)."""
     from gateway.metrics import metrics_observer
 
     observer = metrics_observer()

@@ -42,6 +42,7 @@ CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 PORT: int = env.int("PORT", default=8000)
 
 INSTALLED_APPS = [
+    "luthien_site",  # first: its `runserver` (daphne + lifespan) wins over daphne's
     "daphne",
     "django.contrib.admin",
     "django.contrib.auth",

@@ -4,9 +4,11 @@
 both, and the forgiving reply parser, live in `policies.judge_verdict`). Where the call goes is
 `policies.judge_route`'s business: by default a model the gateway routes (`mock/judge`,
 `openai/gpt-4o-mini`, `anthropic/claude-…`), in that upstream's wire format with its key; an
-OpenAI-compatible `base_url` only on an allow-listed host. The call goes through the gateway's
-one shared upstream client (`wire.http_client`), so its transport, outbound proxy and TLS
-settings apply to judges too, and `mock/*` is served in-process.
+OpenAI-compatible `base_url` only on an allow-listed host. The call goes through the judges'
+HTTP client, a process-wide service (`JUDGE_HTTP_CLIENT`, one per event loop, closed at
+shutdown): an upstream client of its own (`wire.http_client.new_upstream_client`), so the
+transport switch (`LUTHIEN_UPSTREAM_TRANSPORT`), outbound proxy and TLS settings apply to judges
+too, `mock/*` is served in-process, and judge calls do not take the proxy's pooled connections.
 """
 
 from __future__ import annotations
@@ -35,13 +37,15 @@ from policies.judge_route import (
 )
 from policies.judge_verdict import JudgeError, JudgeVerdict, excerpt, parse_verdict
 from wire import tracing
-from wire.http_client import UpstreamClient, close_http_client, http_client
+from wire.http_client import UpstreamClient, new_upstream_client
 from wire.neutral import Request, TextBlock, ToolCallBlock
+from wire.process_wide import Service
 from wire.upstreams import MOCK_HOST
 
 __all__ = [  # JudgeError, JudgeVerdict and parse_verdict are re-exported for the judge policies
     "CONTEXT_LIMIT",
     "DEFAULT_JUDGE_MODEL",
+    "JUDGE_HTTP_CLIENT",
     "MOCK_JUDGE_BASE_URL",
     "JudgeConfig",
     "JudgeError",
@@ -182,9 +186,15 @@ def template_render(template: str, values: Mapping[str, str]) -> str:
 # --- the call ----------------------------------------------------------------------------------
 
 
+# One per event loop (connections belong to the loop that opened them); closed at shutdown.
+JUDGE_HTTP_CLIENT = Service(
+    "judge http client", new_upstream_client, close=UpstreamClient.aclose, per_loop=True
+)
+
+
 async def close_judge_client() -> None:
-    """Close the shared client judges use: the gateway's upstream client (shutdown, tests)."""
-    await close_http_client()
+    """Close the judges' HTTP client of this loop (tests; shutdown closes every service)."""
+    await JUDGE_HTTP_CLIENT.aclose()
 
 
 async def judge_ask(
@@ -193,7 +203,7 @@ async def judge_ask(
     """Ask the judge once (system + user message); `client` overrides the shared one (tests)."""
     target = config.target()
     body = orjson.dumps(_payload(config, target, system=system, user=user))
-    upstream = client or http_client()
+    upstream = client or JUDGE_HTTP_CLIENT.get()
     started = time.perf_counter()
     outcome = "error"
     try:

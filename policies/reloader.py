@@ -23,6 +23,7 @@ from policies.active import ActivePolicy
 from policies.runtime import policy_runtime, run_db_once
 from policies.validation import PolicyValidationError
 from policies.version_stamp import StampReader, stamp_bump, stamp_bump_owed
+from wire.process_wide import Service
 
 logger = logging.getLogger("policies.reloader")
 
@@ -127,12 +128,12 @@ class PolicyReloader:
         self._failing = False
 
 
-_reloader = PolicyReloader()
+_RELOADER = Service("policy reloader", PolicyReloader, close=PolicyReloader.stop)
 
 
 def policy_reloader() -> PolicyReloader:
     """The process's reloader."""
-    return _reloader
+    return _RELOADER.get()
 
 
 async def policy_startup() -> None:
@@ -147,9 +148,11 @@ async def policy_startup() -> None:
             await run_db_once(policy_file_import)
         except DatabaseError as error:
             logger.warning("POLICY_CONFIG not imported, database unavailable: %s", error)
-    await _reloader.start()
+    await _RELOADER.get().start()
 
 
 async def policy_shutdown() -> None:
     """Lifespan shutdown: stop polling."""
-    await _reloader.stop()
+    reloader = _RELOADER.peek()
+    if reloader is not None:
+        await reloader.stop()

@@ -21,6 +21,7 @@ from django.db import connections
 
 from policies.active import ActivePolicy, default_active_policy
 from policies.loading import database_active_policy
+from wire.process_wide import Service
 
 logger = logging.getLogger("policies.runtime")
 MAX_SAVED = 256
@@ -91,12 +92,12 @@ class PolicyRuntime:
         self.forget_saved()
 
 
-_runtime = PolicyRuntime()
+_RUNTIME = Service("policy runtime", PolicyRuntime)
 
 
 def policy_runtime() -> PolicyRuntime:
     """The process's policy runtime."""
-    return _runtime
+    return _RUNTIME.get()
 
 
 async def run_db_once(fn: Callable[[], T]) -> T:

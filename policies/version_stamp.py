@@ -30,6 +30,8 @@ from django.conf import settings
 from django.db import close_old_connections
 from django.db.models import Count, Max, Q, Sum
 
+from wire.process_wide import Service
+
 logger = logging.getLogger("policies.version_stamp")
 
 STAMP_KEY = "luthien:policies:stamp"
@@ -64,7 +66,9 @@ class _SyncClient:
         self._client = None
 
 
-_sync_client = _SyncClient()
+_SYNC_CLIENT = Service(
+    "policy stamp redis client", _SyncClient, close=_SyncClient.close, on_reset=_SyncClient.close
+)
 
 
 def database_stamp() -> str:
@@ -94,7 +98,8 @@ def _redis_stamp(value: bytes | str | None) -> str:
     return f"redis:{text}"
 
 
-_owed = threading.Event()  # a bump failed (Redis down): the reloader retries it
+# Set while a bump failed (Redis down) and no later one succeeded: the reloader retries it.
+_OWED = Service("policy stamp bump owed", threading.Event)
 
 
 def stamp_bump() -> bool:
@@ -107,33 +112,35 @@ def stamp_bump() -> bool:
         return True
     try:
         value = f"{time.time_ns()}-{secrets.token_hex(4)}"
-        _sync_client.get(settings.REDIS_URL).set(STAMP_KEY, value)
+        _SYNC_CLIENT.get().get(settings.REDIS_URL).set(STAMP_KEY, value)
     except redis.RedisError:
-        if not _owed.is_set():
+        owed = _OWED.get()
+        if not owed.is_set():
             logger.exception("could not bump the policy version stamp in Redis; will retry")
-        _owed.set()
+        owed.set()
         return False
-    if _owed.is_set():
+    owed = _OWED.get()
+    if owed.is_set():
         logger.warning("policy version stamp bumped after a Redis outage")
-    _owed.clear()
+    owed.clear()
     return True
 
 
 def stamp_bump_owed() -> bool:
     """Whether a bump failed and no later one succeeded yet."""
-    return _owed.is_set()
+    return _OWED.get().is_set()
 
 
 def stamp_read() -> str:
     """The current stamp (the Redis key, or the database aggregate)."""
     if settings.REDIS_URL:
-        return _redis_stamp(_sync_client.get(settings.REDIS_URL).get(STAMP_KEY))
+        return _redis_stamp(_SYNC_CLIENT.get().get(settings.REDIS_URL).get(STAMP_KEY))
     return database_stamp()
 
 
 def stamp_close() -> None:
     """Close this process's synchronous Redis client."""
-    _sync_client.close()
+    _SYNC_CLIENT.reset()
 
 
 class StampReader:

@@ -1,4 +1,4 @@
-"""Shared fixtures: services (PostgreSQL/Redis) policy, API keys, clean per-process singletons."""
+"""Shared fixtures: services (PostgreSQL/Redis) policy, clean process-wide services."""
 
 from __future__ import annotations
 
@@ -24,6 +24,11 @@ def require_service(variable: str) -> str:
     return value
 
 
+def pytest_report_header() -> str:
+    """Which upstream transport this run uses (`make test` runs the sockets tiers on both)."""
+    return f"upstream transport: {os.environ.get('LUTHIEN_UPSTREAM_TRANSPORT') or 'http11'}"
+
+
 @pytest.fixture
 def redis_url() -> str:
     """The Redis URL (skips when REDIS_URL is unset, fails under LUTHIEN_REQUIRE_SERVICES=1)."""
@@ -42,26 +47,16 @@ def postgres_url() -> str:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_singletons(tmp_path: Path, settings: Any) -> Iterator[None]:
-    """Per-process caches must not leak between tests; records spill into a temp folder."""
-    from activity.recorder import reset_recorder
-    from gateway import circuit
-    from gateway.keys import key_cache
-    from gateway.rate_limit import rate_limiter
-    from policies.runtime import policy_runtime
-    from wire.upstreams import upstreams
+def _fresh_services(tmp_path: Path, settings: Any) -> Iterator[None]:
+    """Process-wide services (`wire.process_wide`: recorder, clients, caches, policy
+    runtime...) must not leak between tests: each test starts and ends with none made.
+    Records spill into a temp folder."""
+    from wire.process_wide import reset_all
 
     settings.LUTHIEN_SPILL_DIR = str(tmp_path / "spill")
-    rate_limiter().reset()
-    circuit.reset()
-    key_cache().clear()
-    upstreams.cache_clear()
-    policy_runtime().reset()
+    reset_all()
     yield
-    reset_recorder()
-    key_cache().clear()
-    upstreams.cache_clear()
-    policy_runtime().reset()
+    reset_all()
 
 
 @pytest.fixture(scope="session")

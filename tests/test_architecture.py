@@ -34,6 +34,7 @@ PUBLIC: dict[str, frozenset[str]] = {
             "wire.headers",
             "wire.sse",
             "wire.http_client",
+            "wire.process_wide",
             "wire.egress.failures",
             "wire.egress.transports",
             "wire.mock.spec",

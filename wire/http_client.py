@@ -19,7 +19,7 @@ import httpx
 from django.conf import settings
 
 from wire.egress.transports import upstream_transport
-from wire.loop_bound import LoopBound
+from wire.process_wide import Service
 from wire.upstreams import MOCK_HOST
 
 _MOCK_HOSTNAME = httpx.URL(MOCK_HOST).host
@@ -84,20 +84,24 @@ def _timeout() -> httpx.Timeout:
     )
 
 
-def _new_client() -> UpstreamClient:
+def new_upstream_client() -> UpstreamClient:
+    """A new client as the settings configure it (transport switch, proxy, TLS, timeouts)."""
     from wire.mock.transport import MockUpstreamTransport
 
     return UpstreamClient(upstream_transport(), MockUpstreamTransport(), _timeout())
 
 
-_client: LoopBound[UpstreamClient] = LoopBound(_new_client)
+# Per event loop: connections belong to the loop that opened them (tests run one loop each).
+_CLIENT = Service(
+    "upstream client", new_upstream_client, close=UpstreamClient.aclose, per_loop=True
+)
 
 
 def http_client() -> UpstreamClient:
     """The shared client, created on first use (and again if the event loop changed: tests)."""
-    return _client.get()
+    return _CLIENT.get()
 
 
 async def close_http_client() -> None:
-    """Close the shared client (shutdown, tests)."""
-    await _client.close(UpstreamClient.aclose)
+    """Close the shared client (tests; the lifespan shutdown closes every service)."""
+    await _CLIENT.aclose()

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 from django.conf import settings
 
 from wire.errors import InvalidRequest, NotFound
 from wire.neutral import WireFormat
+from wire.process_wide import Service
 
 MOCK_HOST = "http://luthien-mock.internal"
 HOME_UPSTREAM: dict[WireFormat, str] = {
@@ -80,9 +80,17 @@ def _parse_extra(spec: str) -> list[Upstream]:
     return upstreams
 
 
-@lru_cache(maxsize=1)
 def upstreams() -> dict[str, Upstream]:
-    """Every configured upstream by name (cached; `upstreams.cache_clear()` in tests)."""
+    """Every configured upstream by name (read from settings once per process)."""
+    return _UPSTREAMS.get()
+
+
+def reset_upstreams() -> None:
+    """Read the upstreams from settings again on next use (tests that change them)."""
+    _UPSTREAMS.reset()
+
+
+def _upstreams_from_settings() -> dict[str, Upstream]:
     mock_base = settings.LUTHIEN_MOCK_UPSTREAM
     found = {
         "openai": Upstream(
@@ -100,6 +108,9 @@ def upstreams() -> dict[str, Upstream]:
     for extra in _parse_extra(settings.LUTHIEN_EXTRA_UPSTREAMS):
         found[extra.name] = extra
     return found
+
+
+_UPSTREAMS = Service("upstreams", _upstreams_from_settings)
 
 
 def _named_upstream(model: str) -> tuple[Upstream, str] | None:

@@ -4,6 +4,9 @@ Public surface (the pipeline only ever calls `recorder().submit(record)`, via `a
 
     recorder()        the per-process `Recorder`, created lazily (flushed at interpreter exit)
     reset_recorder()  close it and forget it (tests; settings changes)
+
+The recorder is a process-wide service (`wire.process_wide`): closed (flushed) by the
+lifespan shutdown, reset by the tests' fixture.
     Recorder          submit(record), flush(timeout), close(timeout), stats(), start()
     record_entry()    a record as the JSON entry that is stored and spilled
 
@@ -15,11 +18,12 @@ entry, bodies assembled from events); spill files live in
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 
 from activity.recorder.core import Recorder
 from activity.recorder.entries import record_entry
-from activity.singleton import ProcessSingleton
+from wire.process_wide import Service
 
 __all__ = ["Recorder", "record_entry", "recorder", "reset_recorder"]
 
@@ -30,7 +34,20 @@ def _create_recorder() -> Recorder:
     return instance
 
 
-_RECORDER = ProcessSingleton(_create_recorder)
+def _discard(instance: Recorder, timeout: float = 5.0) -> bool:
+    atexit.unregister(instance.close)
+    return instance.close(timeout)
+
+
+async def _close(instance: Recorder) -> None:
+    """Flush and stop off the event loop; at interpreter exit (no new pool threads) in place."""
+    try:
+        await asyncio.to_thread(_discard, instance)
+    except RuntimeError:  # "cannot schedule new futures after interpreter shutdown"
+        _discard(instance)
+
+
+_RECORDER = Service("recorder", _create_recorder, close=_close, on_reset=_discard)
 
 
 def recorder() -> Recorder:
@@ -38,11 +55,7 @@ def recorder() -> Recorder:
     return _RECORDER.get()
 
 
-def reset_recorder(timeout: float = 5.0) -> bool:
+def reset_recorder() -> None:
     """Close the current recorder (flushing it) and forget it; the next `recorder()` makes a
-    new one from the current settings. Returns whether the old one closed cleanly."""
-    old = _RECORDER.reset()
-    if old is None:
-        return True
-    atexit.unregister(old.close)
-    return old.close(timeout)
+    new one from the current settings."""
+    _RECORDER.reset()

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from activity.recorder import Recorder, reset_recorder
+from activity.recorder import Recorder
 from gateway.transaction_record import TransactionRecord, new_transaction_id
 
 RecordFactory = Callable[..., TransactionRecord]
@@ -33,12 +33,10 @@ def spill_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def _private_global_recorder(settings: Any, tmp_path: Path) -> Iterator[None]:
-    """The process-wide recorder must not leak between tests nor spill into var/."""
+def _private_global_recorder(settings: Any, tmp_path: Path) -> None:
+    """The process-wide recorder (made fresh per test by `tests/conftest.py`) spills apart from
+    the recorders a test makes itself in `spill_dir`."""
     settings.LUTHIEN_SPILL_DIR = str(tmp_path / "global-spill")
-    reset_recorder()
-    yield
-    reset_recorder()
 
 
 @pytest.fixture

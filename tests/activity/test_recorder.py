@@ -298,7 +298,9 @@ def test_recorder_is_a_lazy_singleton_built_from_settings(settings, spill_dir):
     register.assert_called_once_with(first.close)
     assert first.enabled is False
     assert first.spill_store.directory == spill_dir
-    assert reset_recorder() is True
+    with mock.patch.object(first, "close", wraps=first.close) as close:
+        reset_recorder()
+    close.assert_called_once()  # flushed and stopped, not just forgotten
     assert recorder() is not first
 
 

@@ -14,19 +14,20 @@ from pydantic import ValidationError
 from policies.judge_client import (
     JudgeConfig,
     JudgeError,
+    close_judge_client,
     judge_ask,
     parse_verdict,
     template_check,
     template_render,
 )
-from wire.http_client import UpstreamClient, close_http_client
+from wire.http_client import UpstreamClient
 from wire.mock.transport import MockUpstreamTransport
 
 
 @pytest.fixture(autouse=True)
 async def _close_client() -> AsyncIterator[None]:
     yield
-    await close_http_client()
+    await close_judge_client()
 
 
 @pytest.fixture

@@ -11,18 +11,20 @@ import orjson
 import pytest
 from pydantic import ValidationError
 
-from policies.judge_client import JudgeConfig, judge_ask
+from policies.judge_client import JUDGE_HTTP_CLIENT, JudgeConfig, close_judge_client, judge_ask
 from policies.judge_route import judge_route_check
 from policies.judge_verdict import JudgeError
-from wire.http_client import UpstreamClient, close_http_client
+from wire.egress.httpx_router import ProxyRouter
+from wire.http11.transport import Http11Transport
+from wire.http_client import UpstreamClient, close_http_client, http_client
 from wire.mock.transport import MockUpstreamTransport
-from wire.upstreams import upstreams
+from wire.upstreams import reset_upstreams, upstreams
 
 
 @pytest.fixture(autouse=True)
 async def _close_client() -> AsyncIterator[None]:
     yield
-    await close_http_client()
+    await close_judge_client()
 
 
 @pytest.fixture
@@ -35,7 +37,7 @@ def providers(settings: Any) -> None:
     settings.LUTHIEN_EXTRA_UPSTREAMS = (
         "ollama=http://127.0.0.1:11434/v1,vllm=https://gpu.internal:8000/v1|VLLM_KEY"
     )
-    upstreams.cache_clear()
+    reset_upstreams()
 
 
 def problems(**config: Any) -> dict[str, str]:
@@ -124,14 +126,14 @@ async def test_routed_anthropic_call_speaks_the_messages_format(providers: None)
 async def test_anthropic_format_against_the_mock(settings: Any) -> None:
     """The mock speaks both formats: an Anthropic upstream served by it answers as a judge."""
     settings.ANTHROPIC_BASE_URL = "http://luthien-mock.internal"
-    upstreams.cache_clear()
+    reset_upstreams()
     config = JudgeConfig(model="anthropic/judge")
     assert config.target().url == "http://luthien-mock.internal/v1/messages"
     verdict = await judge_ask(config, system="Score it.", user="rm -rf / please")
     assert verdict.probability == 0.95
 
 
-async def test_judge_calls_use_the_gateways_shared_upstream_client(
+async def test_judge_calls_use_the_judge_http_client_the_gateway_provides(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     seen: list[str] = []
@@ -142,20 +144,35 @@ async def test_judge_calls_use_the_gateways_shared_upstream_client(
             200, json={"choices": [{"message": {"content": '{"probability": 0}'}}]}
         )
 
-    shared = UpstreamClient(
+    provided = UpstreamClient(
         httpx.MockTransport(answer), httpx.MockTransport(answer), httpx.Timeout(5)
     )
-    monkeypatch.setattr("policies.judge_client.http_client", lambda: shared)
+    monkeypatch.setattr(JUDGE_HTTP_CLIENT, "_factory", lambda: provided)
     await judge_ask(JudgeConfig(), system="s", user="u")
     assert seen == ["http://luthien-mock.internal/v1/chat/completions"]
+    assert JUDGE_HTTP_CLIENT.peek() is provided
+
+
+@pytest.mark.parametrize(
+    ("transport", "expected"), [("http11", Http11Transport), ("httpx", ProxyRouter)]
+)
+async def test_the_judges_client_follows_the_upstream_transport_switch(
+    settings: Any, transport: str, expected: type
+) -> None:
+    settings.LUTHIEN_UPSTREAM_TRANSPORT = transport
+    client = JUDGE_HTTP_CLIENT.get()
+    assert isinstance(client, UpstreamClient)
+    assert client is not http_client()  # its own pool, closed with the other services
+    assert isinstance(client._transport, expected)
+    await close_http_client()
 
 
 async def test_an_upstream_removed_since_saving_is_a_config_error(settings: Any) -> None:
     settings.LUTHIEN_EXTRA_UPSTREAMS = "ollama=http://127.0.0.1:11434/v1"
-    upstreams.cache_clear()
+    reset_upstreams()
     config = JudgeConfig(model="ollama/llama3")
     settings.LUTHIEN_EXTRA_UPSTREAMS = ""
-    upstreams.cache_clear()
+    reset_upstreams()
     with pytest.raises(JudgeError) as caught:
         config.target()
     assert caught.value.kind == "config"
@@ -315,7 +332,7 @@ def test_legacy_configs_load_in_the_routed_form(
 def test_legacy_provider_config_follows_the_configured_base_url(settings: Any) -> None:
     settings.OPENAI_BASE_URL = "https://openai-proxy.corp/v1"
     settings.OPENAI_API_KEY = "sk-corp"
-    upstreams.cache_clear()
+    reset_upstreams()
     for host in ("api.openai.com", "openai-proxy.corp"):
         saved = {
             "base_url": f"https://{host}/v1",

@@ -10,8 +10,8 @@ from pydantic import ValidationError
 from policies.base import Refusal, StreamingMode
 from policies.builtin.rules_judge import RulesJudgePolicy
 from policies.context import PolicyContext
+from policies.judge_client import close_judge_client
 from policies.registry import registry
-from wire.http_client import close_http_client
 from wire.neutral import Message, Request, TextBlock, ToolCallBlock, ToolResultBlock
 
 RULE = "Never destroy data."
@@ -22,7 +22,7 @@ LIST_FILES = ToolCallBlock(id="call_2", name="Bash", arguments='{"command": "ls"
 @pytest.fixture(autouse=True)
 async def _close_judge() -> AsyncIterator[None]:
     yield
-    await close_http_client()
+    await close_judge_client()
 
 
 def make_ctx(text: str = "please tidy up my project", system: str | None = None) -> PolicyContext:

@@ -11,8 +11,8 @@ from pydantic import ValidationError
 from policies.base import StreamingMode
 from policies.builtin.tool_judge import ToolJudgePolicy
 from policies.context import PolicyContext
+from policies.judge_client import close_judge_client
 from policies.registry import registry
-from wire.http_client import close_http_client
 from wire.neutral import Message, Request, TextBlock, ToolCallBlock
 
 RM_HOME = ToolCallBlock(id="call_1", name="Bash", arguments='{"command": "rm -rf ~"}')
@@ -22,7 +22,7 @@ LIST_FILES = ToolCallBlock(id="call_2", name="Bash", arguments='{"command": "ls 
 @pytest.fixture(autouse=True)
 async def _close_judge() -> AsyncIterator[None]:
     yield
-    await close_http_client()
+    await close_judge_client()
 
 
 def make_ctx(text: str = "please tidy up my project") -> PolicyContext:

@@ -17,8 +17,7 @@ from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.test import Client
 
-from activity.audience import audience, presence_key, reset_audience
-from activity.broadcast import reset_broadcaster
+from activity.audience import audience, presence_key
 from activity.live_events import GROUP
 from activity.recorder import recorder
 from tests.gateway.integration.conftest import Proxy
@@ -32,17 +31,12 @@ def layer_settings(backend: str, **config: Any) -> dict[str, Any]:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_live(settings: Any) -> Iterator[None]:
-    """Each test gets its own in-memory layer (other runs sharing a Redis must not leak in), a
-    new audience and a new broadcaster; tests that want Redis or a broken layer override
-    CHANNEL_LAYERS."""
+def _fresh_live(settings: Any) -> None:
+    """Each test gets its own in-memory layer (other runs sharing a Redis must not leak in; the
+    audience and broadcaster are new per test, `tests/conftest.py`); tests that want Redis or
+    a broken layer override CHANNEL_LAYERS."""
     settings.CHANNEL_LAYERS = IN_MEMORY
     settings.LUTHIEN_BROADCAST = True
-    reset_audience()
-    reset_broadcaster()
-    yield
-    reset_broadcaster()
-    reset_audience()
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import orjson
 import pytest
 from django.test import AsyncClient
 
-from activity.recorder import recorder, reset_recorder
+from activity.recorder import recorder
 from luthien_site.asgi import application
 from tests.lane import LaneClient
 
@@ -38,7 +38,6 @@ def plain_key(transactional_db: None) -> str:
 @pytest.fixture(autouse=True)
 def _recorder(transactional_db: None) -> Iterator[None]:
     """Proxy tests commit data (the writer thread must see it) and wait for the writer."""
-    reset_recorder()
     yield
     recorder().flush(timeout=10)
 

@@ -18,7 +18,7 @@ from policies.builtin.string_replace import StringReplacePolicy
 from policies.runtime import policy_runtime
 from tests.gateway.integration.conftest import Reply, V1Client
 from tests.gateway.integration.test_v1_routes import anthropic_error
-from wire.upstreams import upstreams
+from wire.upstreams import reset_upstreams
 
 PATH = "/v1/messages/count_tokens"
 BODY = {
@@ -99,7 +99,7 @@ def anthropic_upstream(settings: Any, monkeypatch: pytest.MonkeyPatch) -> list[h
     """A fake Anthropic API (count_tokens and messages) that keeps what it received."""
     settings.ANTHROPIC_BASE_URL = "https://anthropic.test"
     settings.ANTHROPIC_API_KEY = "sk-ant-upstream"
-    upstreams.cache_clear()
+    reset_upstreams()
     seen: list[httpx.Request] = []
 
     def answer(request: httpx.Request) -> httpx.Response:
@@ -228,7 +228,7 @@ async def test_an_openai_format_upstream_is_a_clear_400(
     v1: V1Client, api_key: str, settings: Any, model: str, upstream: str
 ) -> None:
     settings.LUTHIEN_EXTRA_UPSTREAMS = "ollama=http://ollama.test/v1"
-    upstreams.cache_clear()
+    reset_upstreams()
     reply = await v1.call("POST", PATH, body={**BODY, "model": model}, headers=headers(api_key))
     assert reply.status == 400
     error = anthropic_error(reply)

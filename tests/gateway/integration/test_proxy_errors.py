@@ -12,7 +12,7 @@ from activity.models import Transaction
 from activity.recorder import recorder
 from tests.gateway.integration.conftest import Proxy, read_stream
 from tests.gateway.integration.sse_helpers import sse_events
-from wire.upstreams import upstreams
+from wire.upstreams import reset_upstreams
 
 USER = [{"role": "user", "content": "hi"}]
 
@@ -144,7 +144,7 @@ async def test_openai_upstream_500_passes_through(proxy: Proxy) -> None:
 
 async def test_upstream_unreachable_is_502(proxy: Proxy, settings: Any) -> None:
     settings.LUTHIEN_MOCK_UPSTREAM = "http://127.0.0.1:9"
-    upstreams.cache_clear()
+    reset_upstreams()
     response = await proxy.openai({"model": "mock/echo", "messages": USER})
     assert response.status_code == 502
     assert "unreachable" in _openai_error(response)["message"]

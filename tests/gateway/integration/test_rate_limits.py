@@ -12,7 +12,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from gateway.keys import ClientIdentity, api_key_create
-from gateway.rate_limit import RateLimiter
+from gateway.rate_limit import RateLimiter, rate_limiter
 from luthien_site.health import rate_limit_component
 from tests.e2e.servers import free_port
 from tests.gateway.integration.conftest import Proxy
@@ -32,8 +32,6 @@ async def test_two_workers_share_one_bucket_in_redis(redis_url: str, settings: A
     settings.LUTHIEN_RATE_LIMIT_PER_MINUTE = 3
     settings.LUTHIEN_RATE_LIMIT_BURST = 3
     first, second = RateLimiter(), RateLimiter()  # as two worker processes would hold them
-    first.reset(), second.reset()
-    second._namespace = first._namespace  # the same Redis keys, as in production
     who = ClientIdentity(key_id=1, name="shared")
     await first.check(who)
     await second.check(who)
@@ -100,8 +98,7 @@ async def test_redis_down_falls_back_per_worker_then_recovers(
     settings.LUTHIEN_RATE_LIMIT_PER_MINUTE = 60
     settings.LUTHIEN_RATE_LIMIT_BURST = 1
     settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
-    limiter = RateLimiter()
-    limiter.reset()
+    limiter = rate_limiter()
     who = ClientIdentity(key_id=1, name="fallback")
     with caplog.at_level(logging.ERROR, logger="gateway.rate_limit"):
         await limiter.check(who)  # still served, from this worker's bucket
@@ -111,13 +108,7 @@ async def test_redis_down_falls_back_per_worker_then_recovers(
     with pytest.raises(RateLimited):
         await limiter.check(who)  # the per-worker bucket still limits
 
-    from gateway import rate_limit
-
-    rate_limit._limiter, saved = limiter, rate_limit._limiter
-    try:
-        component = rate_limit_component()
-    finally:
-        rate_limit._limiter = saved
+    component = rate_limit_component()
     assert component.status == "degraded"
     assert "per worker" in component.reason
 

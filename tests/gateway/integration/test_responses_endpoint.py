@@ -23,7 +23,7 @@ from policies.runtime import ActivePolicy, policy_runtime
 from tests.gateway.integration.conftest import Reply, V1Client
 from tests.gateway.integration.test_v1_routes import openai_error
 from tests.wire.codecs.helpers import stream_bytes
-from wire.upstreams import upstreams
+from wire.upstreams import reset_upstreams
 
 PATH = "/v1/responses"
 EVENT = TypeAdapter(openai.types.responses.ResponseStreamEvent)
@@ -142,7 +142,7 @@ def openai_upstream(
     """A fake OpenAI API answering every call with one corpus stream (or its body)."""
     settings.OPENAI_BASE_URL = "https://openai.test/v1"
     settings.OPENAI_API_KEY = "sk-upstream"
-    upstreams.cache_clear()
+    reset_upstreams()
     seen: list[httpx.Request] = []
 
     def install(name: str) -> list[httpx.Request]:
@@ -164,7 +164,7 @@ def openai_upstream(
         return seen
 
     yield install
-    upstreams.cache_clear()
+    reset_upstreams()
 
 
 CODEX_LIKE = {

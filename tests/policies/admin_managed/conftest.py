@@ -52,14 +52,12 @@ def saved(transactional_db: None) -> Callable[..., Any]:
 def recording(transactional_db: None, tmp_path: Path, settings: Any) -> Iterator[None]:
     """A fresh recorder writing to the test database; flushed at the end. The live broadcast
     is off: it is not under test here, and its sender task belongs to the test's event loop."""
-    from activity.recorder import recorder, reset_recorder
+    from activity.recorder import recorder
 
     settings.LUTHIEN_BROADCAST = False
     settings.LUTHIEN_SPILL_DIR = str(tmp_path / "spill")
-    reset_recorder()
     yield
     recorder().flush(timeout=10)
-    reset_recorder()
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 
 from activity.models import Transaction
-from activity.recorder import recorder, reset_recorder
+from activity.recorder import recorder
 from gateway.keys import api_key_create
 from policies.config_secrets import MASK
 from policies.models import PolicyConfig, PolicyConfigHistory
@@ -33,10 +33,8 @@ API = "/api/admin"
 def _setup(settings: Any, admin_key: str) -> Iterator[None]:
     settings.LUTHIEN_JUDGE_ALLOWED_HOSTS = ["luthien-mock.internal"]
     settings.LUTHIEN_BROADCAST = False
-    reset_recorder()
     yield
     recorder().flush(timeout=10)
-    reset_recorder()
 
 
 def judge(secret: str, **more: Any) -> dict[str, Any]:

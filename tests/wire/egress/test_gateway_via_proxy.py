@@ -15,13 +15,13 @@ from typing import Any
 import pytest
 
 from activity.models import Transaction
-from activity.recorder import recorder, reset_recorder
+from activity.recorder import recorder
 from policies.judge_client import JudgeConfig, JudgeError, close_judge_client, judge_ask
 from tests.gateway.integration.conftest import Proxy, read_stream
 from tests.gateway.integration.sse_helpers import anthropic_stream_text, openai_stream_text
 from tests.wire.egress.support import UPSTREAM_NAME, ConnectProxy, ThrowawayCA, TlsMock
 from wire.http_client import close_http_client
-from wire.upstreams import upstreams
+from wire.upstreams import reset_upstreams
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -31,7 +31,6 @@ TLS_FAILURE = "TLS certificate verification failed for upstream.test:"
 
 @pytest.fixture(autouse=True)
 def _recorder(transactional_db: None) -> Iterator[None]:
-    reset_recorder()
     yield
     recorder().flush(timeout=10)
 
@@ -70,7 +69,7 @@ def configure(
     settings.NO_PROXY = extra.get("no_proxy", "")
     settings.LUTHIEN_UPSTREAM_PROXY = override
     settings.LUTHIEN_UPSTREAM_CA_BUNDLE = extra.get("ca_bundle", "")
-    upstreams.cache_clear()
+    reset_upstreams()
 
 
 async def call(gateway: Proxy, fmt: str, *, stream: bool, model: str = "mock/echo") -> Any:
