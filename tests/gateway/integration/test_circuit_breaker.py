@@ -39,10 +39,10 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 @pytest.fixture
 def dead_upstream(breaker_settings: Any) -> str:
     """An extra upstream on a port where nothing listens; returns a model routed to it."""
-    from wire.upstreams import upstreams
+    from wire.upstreams import reset_upstreams
 
     breaker_settings.LUTHIEN_EXTRA_UPSTREAMS = f"dead=http://127.0.0.1:{free_port()}/v1"
-    upstreams.cache_clear()
+    reset_upstreams()
     return "dead/some-model"
 
 
