@@ -27,13 +27,18 @@ run: install
 
 # Production-style server: configured only by the environment, no seeding, no autoreload.
 # SERVER=uvicorn (default; WORKERS processes) or SERVER=daphne (one process, lifespan included).
+# Several uvicorn workers: Prometheus multiprocess mode in a directory emptied at each start.
+# SIGTERM lets in-flight calls finish for LUTHIEN_SHUTDOWN_GRACE_S seconds (uvicorn).
 serve: install
 	$(BIN)/python manage.py migrate --noinput -v 0
 ifeq ($(SERVER),daphne)
 	$(BIN)/python -m luthien_site.daphne_server -b $(HOST) -p $(PORT) -v 0 luthien_site.asgi:application
 else
-	$(BIN)/uvicorn luthien_site.asgi:application --host $(HOST) --port $(PORT) \
-		--workers $(WORKERS) --lifespan on --no-access-log --log-level warning
+	if [ "$(WORKERS)" -gt 1 ]; then rm -rf var/prometheus && mkdir -p var/prometheus; fi
+	PROMETHEUS_MULTIPROC_DIR=$$([ "$(WORKERS)" -gt 1 ] && echo $(CURDIR)/var/prometheus) \
+	exec $(BIN)/uvicorn luthien_site.asgi:application --host $(HOST) --port $(PORT) \
+		--workers $(WORKERS) --lifespan on --no-access-log --log-level warning \
+		--timeout-graceful-shutdown $${LUTHIEN_SHUTDOWN_GRACE_S:-30}
 endif
 
 # Everything (upstream transport: the gateway's own HTTP/1.1), then the tests whose upstream

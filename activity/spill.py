@@ -166,6 +166,19 @@ class SpillStore:
             return []
         return sorted(self.directory.glob(SPILL_GLOB))
 
+    def oldest_pending_age(self, now: float | None = None) -> float:
+        """Seconds since the oldest waiting spill file was created (0 when none waits): its
+        name starts with its creation time."""
+        current = time.time() if now is None else now
+        oldest = current
+        for path in self.pending():
+            created = path.name[len("spill-") :].split("-", 1)[0]
+            try:
+                oldest = min(oldest, int(created) / 1e9)
+            except ValueError:
+                continue
+        return max(0.0, current - oldest)
+
     def try_claim(self, path: Path) -> SpillFile | None:
         """Lock `path` for replay; None if another process holds it or it is gone."""
         try:

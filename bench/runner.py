@@ -77,7 +77,8 @@ def _recorder_stats(url: str) -> dict[str, int]:
     """The gateway's recorder counters from `/health` (written, spilled, dropped, ...)."""
     try:
         with urllib.request.urlopen(url + "/health", timeout=5) as answer:
-            return dict(json.load(answer).get("recorder", {}))
+            recorder = json.load(answer).get("components", {}).get("recorder", {})
+            return {k: v for k, v in recorder.items() if isinstance(v, int)}
     except (OSError, ValueError):
         return {}
 

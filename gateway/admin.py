@@ -30,7 +30,7 @@ class ApiKeyAddForm(forms.ModelForm):
 
     class Meta:
         model = ApiKey
-        fields = ["name", "may_override_policy"]
+        fields = ["name", "may_override_policy", "rate_limit_per_minute", "rate_limit_burst"]
 
 
 @admin.register(ApiKey)
@@ -65,7 +65,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
-            return ["name", "may_override_policy"]
+            return ["name", "may_override_policy", "rate_limit_per_minute", "rate_limit_burst"]
         return [
             "name",
             "prefix_shown",
@@ -73,6 +73,8 @@ class ApiKeyAdmin(admin.ModelAdmin):
             "may_override_policy",
             "group",
             "policy",
+            "rate_limit_per_minute",
+            "rate_limit_burst",
             "created_at",
             "last_used_at",
         ]
@@ -95,6 +97,8 @@ class ApiKeyAdmin(admin.ModelAdmin):
         key, secret = api_key_create(
             name=form.cleaned_data["name"],
             may_override_policy=form.cleaned_data.get("may_override_policy", False),
+            rate_limit_per_minute=form.cleaned_data.get("rate_limit_per_minute"),
+            rate_limit_burst=form.cleaned_data.get("rate_limit_burst"),
         )
         obj.pk = key.pk
         obj.refresh_from_db()

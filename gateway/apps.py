@@ -11,8 +11,12 @@ class GatewayConfig(AppConfig):
 
     def ready(self) -> None:
         """Drop cached key checks (they hold each key's assigned policy) whenever this worker
-        sees saved policies or assignments change."""
+        sees saved policies or assignments change, and count every transaction in the
+        Prometheus metrics (`gateway.metrics`)."""
         from gateway.keys import key_cache_clear
+        from gateway.metrics import metrics_observer
+        from gateway.taps import observer_add
         from policies.reloader import reload_listener_add
 
         reload_listener_add(key_cache_clear)
+        observer_add(metrics_observer())

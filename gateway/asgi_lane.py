@@ -53,8 +53,8 @@ async def serve(scope: dict[str, Any], receive: Receive, send: Send) -> None:
     query = scope.get("query_string", b"").decode("latin-1")
     request = RawRequest(scope["path"], headers, body)
     watching = asyncio.ensure_future(_wait_disconnect(receive))
+    calling = asyncio.ensure_future(dispatch(request, method=method, query=query))
     try:
-        calling = asyncio.ensure_future(dispatch(request, method=method, query=query))
         await asyncio.wait({calling, watching}, return_when=asyncio.FIRST_COMPLETED)
         if not calling.done():  # the client left while the gateway was working
             calling.cancel()
@@ -69,6 +69,9 @@ async def serve(scope: dict[str, Any], receive: Receive, send: Send) -> None:
             await send({"type": "http.response.body", "body": body})
     finally:
         watching.cancel()
+        if not calling.done():  # this request was cancelled (server shutdown): so is the call
+            calling.cancel()
+            await asyncio.gather(calling, return_exceptions=True)
 
 
 async def _read_body(receive: Receive, limit: int) -> tuple[bytes, bool]:

@@ -63,13 +63,15 @@ async def _count(http_request: InboundRequest, exchange: Exchange, query: str) -
     final = data if upstream_model == model else {**data, "model": upstream_model}
     record.request_final = final
     clock.upstream_started = time.perf_counter()
-    response = await open_upstream(
-        url=with_query(upstream.url_for("anthropic") + "/count_tokens", query),
-        body=http_request.body if final is data else orjson.dumps(final),
-        headers=upstream_request_headers(upstream, "anthropic", exchange.headers),
-        upstream=upstream.name,
-    )
-    clock.upstream_wait += time.perf_counter() - clock.upstream_started
+    try:
+        response = await open_upstream(
+            url=with_query(upstream.url_for("anthropic") + "/count_tokens", query),
+            body=http_request.body if final is data else orjson.dumps(final),
+            headers=upstream_request_headers(upstream, "anthropic", exchange.headers),
+            upstream=upstream.name,
+        )
+    finally:  # failures and cancels too: waiting on the upstream is never overhead
+        clock.upstream_wait += time.perf_counter() - clock.upstream_started
     raw = await read_body(response, upstream.name, clock)
     try:
         answer = orjson.loads(raw)

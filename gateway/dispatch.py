@@ -81,7 +81,7 @@ async def _answer(
         )
     try:
         identity = await client_authenticate(headers, fmt=fmt, path=request.path)
-        rate_limiter().check(identity.name)
+        await rate_limiter().check(identity)
         if route.handler == "models":
             return _model_list(fmt, query)
         return _model(fmt, match.param)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from gateway import taps
 from gateway.timing import RequestClock
@@ -11,10 +12,15 @@ from gateway.transaction_record import TransactionRecord, new_transaction_id
 from policies.base import Policy
 from policies.context import Decision, PolicyContext
 from policies.session import SessionView
+from wire import tracing
 from wire.codecs import Codec, codec_for
 from wire.neutral import Event, MessageEnd, Request, WireFormat
 from wire.translation import Translation
 from wire.upstreams import Route
+
+CLIENT_CLOSED = 499
+"""The `http_status` recorded when the client left before its answer was complete (nginx's
+convention; nothing is sent with it)."""
 
 
 @dataclass(slots=True)
@@ -31,6 +37,7 @@ class Exchange:
     translation: Translation | None = None  # set when the upstream speaks another format
     policy: Policy | None = None
     ctx: PolicyContext | None = None
+    span: Any = None  # the call's tracing span (`wire.tracing`), None while tracing is off
 
     def __post_init__(self) -> None:
         self.record = TransactionRecord(id=new_transaction_id(), client_format=self.fmt)
@@ -87,6 +94,20 @@ class Exchange:
         if clock.first_byte is not None:
             record.first_byte_at = record.started_at + (clock.first_byte - clock.started)
         taps.transaction_finished(record)
+        if self.span is not None:
+            span, self.span = self.span, None
+            tracing.end_root(
+                span,
+                {
+                    "http.response.status_code": http_status,
+                    "luthien.status": status,
+                    "luthien.transaction_id": record.id,
+                    "luthien.model": record.model,
+                    "luthien.upstream": record.upstream,
+                    "luthien.overhead_ms": record.overhead_ms,
+                },
+                error=error,
+            )
 
     def outcome(self) -> str:
         """`policy_error` when a fail-closed policy failed (content was withheld), `blocked` when

@@ -31,12 +31,15 @@ PREFIX_LEN = 8
 class ClientIdentity:
     """Who is calling: the key's id (None for the bootstrap keys), name and rights. Only keys an
     admin granted it, and `PROXY_OVERRIDE_API_KEY`, may override the policy. `policy` is the
-    saved policy assigned to the key or its group ("" for none)."""
+    saved policy assigned to the key or its group ("" for none). The rate limit fields are the
+    key's own (None: the gateway's default, `gateway.rate_limit`)."""
 
     key_id: int | None
     name: str
     may_override_policy: bool = False
     policy: str = ""
+    rate_limit_per_minute: int | None = None
+    rate_limit_burst: int | None = None
 
 
 def hash_secret(secret: str) -> str:
@@ -44,7 +47,13 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def api_key_create(*, name: str, may_override_policy: bool = False) -> tuple[ApiKey, str]:
+def api_key_create(
+    *,
+    name: str,
+    may_override_policy: bool = False,
+    rate_limit_per_minute: int | None = None,
+    rate_limit_burst: int | None = None,
+) -> tuple[ApiKey, str]:
     """Create a key; returns the row and the secret (shown once, never stored)."""
     secret = SECRET_PREFIX + secrets.token_urlsafe(32)
     key = ApiKey.objects.create(
@@ -52,6 +61,8 @@ def api_key_create(*, name: str, may_override_policy: bool = False) -> tuple[Api
         prefix=secret[len(SECRET_PREFIX) : len(SECRET_PREFIX) + PREFIX_LEN],
         secret_hash=hash_secret(secret),
         may_override_policy=may_override_policy,
+        rate_limit_per_minute=rate_limit_per_minute,
+        rate_limit_burst=rate_limit_burst,
     )
     key_cache().clear()
     return key, secret
@@ -84,7 +95,12 @@ def _lookup(secret: str) -> ClientIdentity | None:
     for key in rows:
         if hmac.compare_digest(key.secret_hash, wanted):
             return ClientIdentity(
-                key.pk, key.name, key.may_override_policy, key.assigned_policy_name
+                key.pk,
+                key.name,
+                key.may_override_policy,
+                key.assigned_policy_name,
+                key.rate_limit_per_minute,
+                key.rate_limit_burst,
             )
     return None
 

@@ -61,6 +61,18 @@ class ApiKey(models.Model):
         help_text="The saved policy this key's calls run (over its group's and the active "
         "one); empty: the group's policy, else the active policy.",
     )
+    rate_limit_per_minute = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Requests per minute for this key, shared by every worker (empty: the "
+        "gateway's LUTHIEN_RATE_LIMIT_PER_MINUTE; 0: no limit).",
+    )
+    rate_limit_burst = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Requests this key may send at once before the per-minute rate applies "
+        "(empty: LUTHIEN_RATE_LIMIT_BURST, else the per-minute value).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
 

@@ -25,7 +25,7 @@ from typing import Any
 import orjson
 
 from gateway.client_auth import client_authenticate
-from gateway.exchange import Exchange
+from gateway.exchange import CLIENT_CLOSED, Exchange
 from gateway.inbound import InboundRequest
 from gateway.keys import ClientIdentity
 from gateway.proxy_response import ProxyResponse, error_response
@@ -38,6 +38,7 @@ from policies.engine import apply_request
 from policies.engine.request import PolicyRefusedRequest
 from policies.selection import resolve_policy
 from policies.session import session_view_load
+from wire import tracing
 from wire.errors import AuthenticationFailed, GatewayError, UpstreamError
 from wire.headers import client_response_headers, upstream_request_headers
 from wire.neutral import WireFormat
@@ -68,21 +69,29 @@ async def run_guarded(
     client's format with the transaction finished (gateway errors, a client gone, a bug)."""
     fmt = exchange.fmt
     exchange.record.endpoint = http_request.path
+    exchange.span = tracing.start_root(
+        "luthien.call", {"luthien.format": fmt, "url.path": http_request.path[:200]}
+    )
     try:
-        identity = await client_authenticate(exchange.headers, fmt=fmt, path=http_request.path)
+        with tracing.span("luthien.auth", parent=exchange.span):
+            identity = await client_authenticate(exchange.headers, fmt=fmt, path=http_request.path)
     except AuthenticationFailed as error:
+        tracing.end_root(exchange.span, {"http.response.status_code": 401}, error=error.message)
         return error_response(fmt, error, exchange.record.id)
     exchange.record.api_key_id, exchange.record.api_key_name = identity.key_id, identity.name
     try:
-        rate_limiter().check(identity.name)
-        return await work(identity)
+        with tracing.current(exchange.span):
+            await rate_limiter().check(identity)
+            return await work(identity)
     except GatewayError as error:
         exchange.finish(
             status=error.record_status, http_status=error.http_status(), error=error.message
         )
         return error_response(fmt, error, exchange.record.id)
     except asyncio.CancelledError:
-        exchange.finish(status="cancelled", error="the client disconnected")
+        exchange.finish(
+            status="cancelled", http_status=CLIENT_CLOSED, error="the client disconnected"
+        )
         raise
     except Exception as error:  # a bug: still answer in the client's format, and record it
         logger.exception("unhandled error answering %s", http_request.path[:200])
@@ -116,7 +125,8 @@ async def _proxy(
         session = await session_view_load(record.session_id, request)
     ctx = exchange.start_policy(request, active.policy, session)
     try:
-        request = exchange.request = await apply_request(active.policy, request, ctx)
+        with tracing.span("luthien.policy.request", **{"luthien.policy": active.name}):
+            request = exchange.request = await apply_request(active.policy, request, ctx)
     except PolicyRefusedRequest as refused:
         return respond_reply(exchange, refused.message, refused.status)
     if translation is None:
@@ -133,19 +143,21 @@ async def _proxy(
     clock = exchange.clock
     clock.upstream_started = time.perf_counter()
     try:
-        response = await open_upstream(
-            url=with_query(
-                route.upstream.url_for(route.format), query if translation is None else ""
-            ),
-            body=orjson.dumps(upstream_body),
-            headers=upstream_request_headers(route.upstream, route.format, headers),
-            upstream=route.upstream.name,
-        )
+        with tracing.span("luthien.upstream", **{"luthien.upstream": route.upstream.name}):
+            response = await open_upstream(
+                url=with_query(
+                    route.upstream.url_for(route.format), query if translation is None else ""
+                ),
+                body=orjson.dumps(upstream_body),
+                headers=upstream_request_headers(route.upstream, route.format, headers),
+                upstream=route.upstream.name,
+            )
     except UpstreamError as error:
         if translation is None:
             raise
         raise translation.error(error) from error
-    clock.upstream_wait += time.perf_counter() - clock.upstream_started
+    finally:  # also on a timeout, an error status or a client gone: never counted as overhead
+        clock.upstream_wait += time.perf_counter() - clock.upstream_started
     extra_headers = client_response_headers(response.headers.multi_items())
     if request.stream:
         return respond_stream(exchange, response, extra_headers)

@@ -10,7 +10,7 @@ from contextlib import aclosing
 import httpx
 import orjson
 
-from gateway.exchange import Exchange
+from gateway.exchange import CLIENT_CLOSED, Exchange
 from gateway.proxy_response import ProxyResponse, json_response, stream_response
 from gateway.stages import (
     decode_events,
@@ -107,7 +107,8 @@ async def _stream_body(exchange: Exchange, response: httpx.Response) -> AsyncGen
         yield encoder.encode([notice]) + encoder.finish()
     finally:
         exchange.note_usage(final)
-        exchange.finish(status=status, error=record.error)
+        http_status = CLIENT_CLOSED if status == "cancelled" else 200
+        exchange.finish(status=status, http_status=http_status, error=record.error)
 
 
 def respond_reply(exchange: Exchange, message: str, status: str) -> ProxyResponse:

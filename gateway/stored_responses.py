@@ -25,7 +25,7 @@ import httpx
 import orjson
 
 from gateway import taps
-from gateway.exchange import Exchange
+from gateway.exchange import CLIENT_CLOSED, Exchange
 from gateway.inbound import InboundRequest
 from gateway.pipeline import run_guarded
 from gateway.proxy_response import ProxyResponse, json_response, stream_response
@@ -73,14 +73,16 @@ async def _relay(
     suffix = endpoint.removeprefix("/v1/responses/{id}")
     url = f"{upstream.url_for('responses')}/{quote(response_id, safe='')}{suffix}"
     clock.upstream_started = time.perf_counter()
-    response = await open_upstream(
-        url=with_query(url, query),
-        body=http_request.body if method == "POST" else b"",
-        headers=upstream_request_headers(upstream, "responses", exchange.headers),
-        upstream=upstream.name,
-        method=method,
-    )
-    clock.upstream_wait += time.perf_counter() - clock.upstream_started
+    try:
+        response = await open_upstream(
+            url=with_query(url, query),
+            body=http_request.body if method == "POST" else b"",
+            headers=upstream_request_headers(upstream, "responses", exchange.headers),
+            upstream=upstream.name,
+            method=method,
+        )
+    finally:  # failures and cancels too: waiting on the upstream is never overhead
+        clock.upstream_wait += time.perf_counter() - clock.upstream_started
     extra = client_response_headers(response.headers.multi_items())
     if response.headers.get("content-type", "").startswith("text/event-stream"):
         relayed = stream_response(_stream(exchange, response), record.id, extra)
@@ -111,4 +113,5 @@ async def _stream(exchange: Exchange, response: httpx.Response) -> AsyncGenerato
         status, record.error = "upstream_error", error.message
     finally:
         record.response_original = b"".join(received)
-        exchange.finish(status=status)
+        http_status = CLIENT_CLOSED if status == "cancelled" else response.status_code
+        exchange.finish(status=status, http_status=http_status)

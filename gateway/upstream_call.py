@@ -8,6 +8,7 @@ import time
 import httpx
 from django.conf import settings
 
+from gateway import circuit
 from gateway.timing import RequestClock
 from wire.egress.failures import UpstreamTlsError
 from wire.errors import UpstreamError, UpstreamTimeout, UpstreamUnavailable
@@ -38,17 +39,32 @@ async def open_upstream(
 ) -> httpx.Response:
     """Send the request and return the open (streaming) response with a 2xx status.
 
-    Raises UpstreamError with the upstream's own status and body for an error status, and
-    UpstreamTimeout / UpstreamUnavailable for transport failures. The read timeout also bounds
-    the wait for the response headers (every transport, the in-process mock's included,
-    applies it there).
+    Fails fast with UpstreamCircuitOpen (503) while the upstream's circuit is open
+    (`gateway.circuit`); every outcome is reported to the breaker. Raises UpstreamError with
+    the upstream's own status and body for an error status, and UpstreamTimeout /
+    UpstreamUnavailable for transport failures. The read timeout also bounds the wait for the
+    response headers (every transport, the in-process mock's included, applies it there).
     """
+    guard = circuit.breaker(upstream) if circuit.enabled() else None
+    if guard is not None:
+        guard.before_call(circuit.now())
     client = http_client()
     request = client.build_request(method, url, content=body, headers=headers)
     try:
         response = await client.send(request, stream=True)
     except httpx.HTTPError as error:
+        if guard is not None and not isinstance(error, httpx.PoolTimeout):
+            guard.failure(circuit.now())
         raise map_transport_error(error, upstream) from error
+    except BaseException:  # cancelled: no verdict on the upstream
+        if guard is not None:
+            guard.release()
+        raise
+    if guard is not None:
+        if response.status_code >= 500:
+            guard.failure(circuit.now())
+        else:
+            guard.success()
     if response.status_code >= 400:
         try:
             content = await response.aread()

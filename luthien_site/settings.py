@@ -199,6 +199,23 @@ LUTHIEN_RATE_LIMIT_PER_MINUTE: int = env.int("LUTHIEN_RATE_LIMIT_PER_MINUTE", 0)
 LUTHIEN_RATE_LIMIT_BURST: int = env.int("LUTHIEN_RATE_LIMIT_BURST", 0)
 DATA_UPLOAD_MAX_MEMORY_SIZE = LUTHIEN_MAX_BODY_BYTES + 1024
 
+# --- Operations: circuit breakers, metrics, health, shutdown -----------------------------------
+LUTHIEN_CIRCUIT_FAILURES: int = env.int("LUTHIEN_CIRCUIT_FAILURES", 5)
+LUTHIEN_CIRCUIT_WINDOW_S: float = env.float("LUTHIEN_CIRCUIT_WINDOW_S", 30.0)
+LUTHIEN_CIRCUIT_OPEN_S: float = env.float("LUTHIEN_CIRCUIT_OPEN_S", 30.0)
+# `/metrics` answers the admin key, this scrape token, or a staff session.
+LUTHIEN_METRICS_TOKEN: str = _env_str("LUTHIEN_METRICS_TOKEN", "")
+# Set: metrics are (also) served without authentication on this port, e.g. on a private network.
+LUTHIEN_METRICS_PORT: int = env.int("LUTHIEN_METRICS_PORT", 0)
+LUTHIEN_HEALTH_MAX_BACKLOG: int = env.int("LUTHIEN_HEALTH_MAX_BACKLOG", 1000)
+LUTHIEN_HEALTH_MAX_SPILL_AGE_S: float = env.float("LUTHIEN_HEALTH_MAX_SPILL_AGE_S", 600.0)
+# Seconds in-flight calls may take to finish after SIGTERM (uvicorn's
+# --timeout-graceful-shutdown, passed by `make serve` and the image); then they are cancelled.
+LUTHIEN_SHUTDOWN_GRACE_S: int = env.int("LUTHIEN_SHUTDOWN_GRACE_S", 30)
+# OpenTelemetry traces (OTLP over HTTP) when set; the SDK reads its other OTEL_* variables.
+OTEL_EXPORTER_OTLP_ENDPOINT: str = _env_str("OTEL_EXPORTER_OTLP_ENDPOINT", "")
+OTEL_SERVICE_NAME: str = _env_str("OTEL_SERVICE_NAME", "luthien")
+
 # --- Policies ----------------------------------------------------------------------------------
 POLICY_CONFIG: str = _env_str("POLICY_CONFIG", "")
 LUTHIEN_POLICY_MODULES: list[str] = env.list("LUTHIEN_POLICY_MODULES", default=[])

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -26,6 +27,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from policies.base import PolicyConfigSchema
 from policies.config_secrets import MASK, secret_field
 from policies.engine.notices import pretty_arguments
+from policies.judge_metrics import observe_judge
 from policies.judge_route import (
     KEY_ENV_PATTERN,
     JudgeTarget,
@@ -34,6 +36,7 @@ from policies.judge_route import (
     judge_target,
 )
 from policies.judge_verdict import JudgeError, JudgeVerdict, excerpt, parse_verdict
+from wire import tracing
 from wire.http_client import UpstreamClient, new_upstream_client
 from wire.neutral import Request, TextBlock, ToolCallBlock
 from wire.process_wide import Service
@@ -201,18 +204,26 @@ async def judge_ask(
     target = config.target()
     body = orjson.dumps(_payload(config, target, system=system, user=user))
     upstream = client or JUDGE_HTTP_CLIENT.get()
+    started = time.perf_counter()
+    outcome = "error"
     try:
-        async with asyncio.timeout(config.timeout_s):
-            request = upstream.build_request(
-                "POST", target.url, content=body, headers=target.headers
-            )
-            response = await upstream.send(request, stream=False)
+        with tracing.span("luthien.judge", **{"luthien.judge.model": target.model}):
+            async with asyncio.timeout(config.timeout_s):
+                request = upstream.build_request(
+                    "POST", target.url, content=body, headers=target.headers
+                )
+                response = await upstream.send(request, stream=False)
+        verdict = parse_verdict(_reply_text(response, target))
+        outcome = "ok"
+        return verdict
     except (TimeoutError, httpx.TimeoutException) as error:
+        outcome = "timeout"
         raise JudgeError(f"judge timed out after {config.timeout_s:g}s", kind="timeout") from error
     except httpx.HTTPError as error:
         reason = f"judge unreachable ({type(error).__name__}: {error})"
         raise JudgeError(reason, kind="network") from error
-    return parse_verdict(_reply_text(response, target))
+    finally:
+        observe_judge(time.perf_counter() - started, outcome)
 
 
 def _payload(config: JudgeConfig, target: JudgeTarget, *, system: str, user: str) -> dict[str, Any]:

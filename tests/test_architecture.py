@@ -41,6 +41,7 @@ PUBLIC: dict[str, frozenset[str]] = {
             "wire.mock.spec",
             "wire.mock.errors",
             "wire.mock.server",
+            "wire.tracing",
         }
     ),
     "policies": frozenset(
@@ -72,6 +73,9 @@ PUBLIC: dict[str, frozenset[str]] = {
             "gateway.api",
             "gateway.admin_api",
             "gateway.sessions",
+            "gateway.metrics",
+            "gateway.circuit",
+            "gateway.rate_limit",
         }
     ),
     "activity": frozenset(

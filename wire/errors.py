@@ -15,6 +15,7 @@
         ├── UpstreamError           (upstream's own status and body, passed through)
         ├── TranslatedUpstreamError (upstream's own status; its message in the client's shape)
         ├── UpstreamUnavailable     502     server_error            api_error
+        ├── UpstreamCircuitOpen     503     server_error            overloaded_error
         └── UpstreamTimeout         504     timeout_error           timeout_error
 
 `render_error` builds the JSON body for a format; `render_stream_error` the SSE bytes sent when
@@ -118,12 +119,19 @@ class PayloadTooLarge(GatewayError):
 
 
 class RateLimited(GatewayError):
+    """A key ran out of requests; `retry_after_s` (whole seconds, at least 1) is the real wait
+    until a request would be accepted, sent as `Retry-After`."""
+
     status = 429
     openai_type = "rate_limit_error"
     anthropic_type = "rate_limit_error"
 
+    def __init__(self, message: str, *, retry_after_s: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after_s = max(1, retry_after_s)
+
     def headers(self) -> dict[str, str]:
-        return {"Retry-After": "1"}
+        return {"Retry-After": str(self.retry_after_s)}
 
 
 class PolicyFailed(GatewayError):
@@ -195,6 +203,23 @@ def error_type_for_status(fmt: WireFormat, status: int) -> str:
 
 class UpstreamUnavailable(UpstreamFailure):
     status = 502
+
+
+class UpstreamCircuitOpen(UpstreamFailure):
+    """The upstream failed repeatedly and its circuit is open: the call fails fast, without
+    being sent; `retry_after_s` is when the circuit lets a probe through."""
+
+    status = 503
+    openai_type = "server_error"
+    anthropic_type = "overloaded_error"
+    code = "upstream_circuit_open"
+
+    def __init__(self, message: str, *, retry_after_s: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after_s = max(1, retry_after_s)
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after_s)}
 
 
 class UpstreamTimeout(UpstreamFailure):

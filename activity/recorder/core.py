@@ -23,7 +23,9 @@ from activity.recorder.database import database_write, reset_connections
 from activity.recorder.entries import CodecLookup, record_entry
 from activity.recorder.persist import Counters, Entry, Persister, WriteFn
 from activity.spill import SpillStore
+from gateway.metrics import recorder_queue_depth
 from gateway.transaction_record import TransactionRecord
+from wire import tracing
 
 logger = logging.getLogger("activity.recorder")
 
@@ -182,13 +184,15 @@ class Recorder:
 
     def _step(self) -> None:
         batch = self._collect()
+        recorder_queue_depth(self._queue.qsize())
         if batch:
             self._store(self._entries(batch))
         self._persister.maintain()
 
     def _store(self, entries: list[Entry]) -> None:
         try:
-            self._persister.store(entries)
+            with tracing.span("luthien.record_batch", **{"luthien.records": len(entries)}):
+                self._persister.store(entries)
         except Exception:  # a bug, not an outage (those are handled inside): keep the data
             logger.exception("storing %d transactions failed; spilling them", len(entries))
             self._persister.spill(entries)

@@ -27,6 +27,7 @@ from django.db import DataError, IntegrityError
 from django.db import Error as DatabaseError
 
 from activity.spill import SpillFile, SpillStore
+from gateway.metrics import recorder_event
 
 logger = logging.getLogger("activity.recorder")
 
@@ -73,6 +74,7 @@ class Counters:
         """Add `amount` to counter `name`."""
         with self._lock:
             self._values[name] += amount
+        recorder_event(name, amount)
 
     def snapshot(self) -> dict[str, int]:
         """A copy of all counters."""

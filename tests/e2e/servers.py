@@ -117,8 +117,11 @@ def gateway_env(database_url: str, mock_url: str, **extra: str) -> dict[str, str
     return env
 
 
-def start_gateway(env: dict[str, str], *, workers: int = 1) -> Server:
-    """uvicorn serving the gateway with `env`, on a free port."""
+def start_gateway(
+    env: dict[str, str], *, workers: int = 1, extra_args: tuple[str, ...] = ()
+) -> Server:
+    """uvicorn serving the gateway with `env`, on a free port (`extra_args`: more uvicorn
+    options)."""
     port = free_port()
     process = subprocess.Popen(
         [
@@ -135,6 +138,7 @@ def start_gateway(env: dict[str, str], *, workers: int = 1) -> Server:
             "warning",
             "--workers",
             str(workers),
+            *extra_args,
         ],
         cwd=ROOT,
         env=env,

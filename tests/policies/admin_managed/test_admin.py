@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.test import Client
 
 from gateway.models import ApiKey
@@ -147,3 +149,28 @@ def test_api_key_revoke_action(admin_client: Client) -> None:
     )
     key.refresh_from_db()
     assert key.is_active is False
+
+
+def test_api_key_rate_limit_is_set_in_admin(admin_client: Client) -> None:
+    from gateway.keys import client_key_authenticate
+
+    response = admin_client.post(
+        "/admin/gateway/apikey/add/",
+        {"name": "agent", "rate_limit_per_minute": "30", "rate_limit_burst": "5"},
+        follow=True,
+    )
+    secret = re.search(r"lk-[A-Za-z0-9_\-]+", response.content.decode())
+    assert secret is not None
+    key = ApiKey.objects.get(name="agent")
+    assert (key.rate_limit_per_minute, key.rate_limit_burst) == (30, 5)
+    identity = async_to_sync(client_key_authenticate)(secret.group(0))
+    assert identity is not None and identity.rate_limit_per_minute == 30
+    admin_client.post(
+        f"/admin/gateway/apikey/{key.pk}/change/",
+        {"name": "agent", "may_override_policy": "", "rate_limit_per_minute": "0"},
+        follow=True,
+    )
+    key.refresh_from_db()
+    assert (key.rate_limit_per_minute, key.rate_limit_burst) == (0, None)
+    changed = async_to_sync(client_key_authenticate)(secret.group(0))
+    assert changed is not None and changed.rate_limit_per_minute == 0  # the cache was cleared
