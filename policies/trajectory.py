@@ -1,9 +1,9 @@
 """What trajectory rules (`taint`, `strikes`, `rate`) do with a call they stop.
 
     block      the call becomes the usual "Luthien blocked a tool call" text (`blocked`)
-    escalate   a human should approve the call: the decision is `escalate`; until the
-               approval queue honours it, the call is withheld like a block, with a text
-               saying it needs approval (so nothing unapproved runs)
+    escalate   the call is held in the approval queue (`policies.approvals`) until a person
+               approves, denies or edits it; the timeout's default is deny, so nothing
+               unapproved runs (the gate records `escalated` and the outcome)
 
 The `strikes` rule also has `lock` (a block whose text says the session is locked).
 """
@@ -12,24 +12,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from policies.base import Policy
+from policies.base import Escalation, Policy, ToolCallResult
 from policies.context import PolicyContext
-from policies.engine.notices import blocked_tool_call_text, pretty_arguments
-from wire.neutral import Block, TextBlock, ToolCallBlock
+from policies.engine.notices import blocked_tool_call_text
+from wire.neutral import ToolCallBlock
 
 StopAction = Literal["block", "escalate"]
-
-
-def needs_approval_text(call: ToolCallBlock, *, policy: str, reason: str) -> TextBlock:
-    """The text that replaces a call escalated while no approval queue can hold it."""
-    return TextBlock(
-        text=(
-            f'⏸ Luthien withheld a tool call: it needs a person\'s approval (policy "{policy}").\n'
-            f"Tool: {call.name}\n"
-            f"Reason: {reason}\n"
-            f"Arguments:\n{pretty_arguments(call)}\n"
-        )
-    )
 
 
 def stop_call(
@@ -40,11 +28,11 @@ def stop_call(
     action: StopAction,
     reason: str,
     **details: Any,
-) -> Block:
-    """Record the decision and return the text that replaces `call`."""
+) -> ToolCallResult:
+    """Hold `call` for a person (`escalate`), or record the block and return the text that
+    replaces it."""
     arguments = call.parsed_arguments()
     if action == "escalate":
-        ctx.decide(policy, "escalate", reason, tool=call.name, arguments=arguments, **details)
-        return needs_approval_text(call, policy=policy.label, reason=reason)
+        return Escalation(call, reason)
     ctx.decide(policy, "blocked", reason, tool=call.name, arguments=arguments, **details)
     return blocked_tool_call_text(call, policy=policy.label, reason=reason)

@@ -17,7 +17,7 @@ from typing import ClassVar
 
 from pydantic import Field, field_validator
 
-from policies.base import Policy, PolicyConfigSchema, StreamingMode
+from policies.base import Policy, PolicyConfigSchema, StreamingMode, ToolCallResult
 from policies.context import PolicyContext
 from policies.registry import register
 from policies.rules.dangerous import find_dangers, pattern_findings
@@ -25,7 +25,7 @@ from policies.rules.findings import check_regexes, compile_patterns
 from policies.rules.shell import parse_shell
 from policies.rules.toolcalls import DEFAULT_SHELL_TOOLS, ToolNames, shell_commands
 from policies.trajectory import StopAction, stop_call
-from wire.neutral import Block, ToolCallBlock
+from wire.neutral import ToolCallBlock
 
 DEFAULT_PATTERNS = (
     r"^(rm|rmdir|shred|unlink)\s",
@@ -123,7 +123,7 @@ class RatePolicy(Policy):
             if event.details.get("rate_counted")
         )
 
-    async def on_tool_call(self, call: ToolCallBlock, ctx: PolicyContext) -> Block | None:
+    async def on_tool_call(self, call: ToolCallBlock, ctx: PolicyContext) -> ToolCallResult:
         """Count a destructive call, or stop it when the session used up its allowance."""
         what = self.destructive(call)
         if what is None:

@@ -17,11 +17,11 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from policies.base import Policy, PolicyConfigSchema, StreamingMode
+from policies.base import Policy, PolicyConfigSchema, StreamingMode, ToolCallResult
 from policies.context import PolicyContext
 from policies.registry import register
 from policies.trajectory import stop_call
-from wire.neutral import Block, ToolCallBlock
+from wire.neutral import ToolCallBlock
 
 
 @register
@@ -67,7 +67,7 @@ class StrikesPolicy(Policy):
             if event.policy != self.label and (not counted or event.policy in counted)
         )
 
-    async def on_tool_call(self, call: ToolCallBlock, ctx: PolicyContext) -> Block | None:
+    async def on_tool_call(self, call: ToolCallBlock, ctx: PolicyContext) -> ToolCallResult:
         """Pass the call while the session has fewer strikes than `max_blocked`."""
         assert isinstance(self.config, StrikesPolicy.Config)
         count = self.strikes(ctx)

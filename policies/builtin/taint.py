@@ -18,7 +18,7 @@ from typing import ClassVar
 
 from pydantic import Field, field_validator
 
-from policies.base import Policy, PolicyConfigSchema, StreamingMode
+from policies.base import Policy, PolicyConfigSchema, StreamingMode, ToolCallResult
 from policies.builtin.block_web_requests import BlockWebRequestsPolicy
 from policies.context import PolicyContext
 from policies.registry import register
@@ -28,7 +28,7 @@ from policies.rules.reads import secret_path_in_call
 from policies.rules.secret_strings import SecretMatcher
 from policies.rules.toolcalls import DEFAULT_SHELL_TOOLS, ToolNames
 from policies.trajectory import StopAction, stop_call
-from wire.neutral import Block, Request, ToolCallBlock
+from wire.neutral import Request, ToolCallBlock
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 
@@ -129,7 +129,7 @@ class TaintPolicy(Policy):
             ctx.decide(self, "tainted", reason)
         return request
 
-    async def on_tool_call(self, call: ToolCallBlock, ctx: PolicyContext) -> Block | None:
+    async def on_tool_call(self, call: ToolCallBlock, ctx: PolicyContext) -> ToolCallResult:
         """In a tainted session, stop calls that reach the network; pass the rest."""
         taint = ctx.state_for(self, _Taint).reason
         if not taint:

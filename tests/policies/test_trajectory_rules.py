@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from policies.base import Escalation
 from policies.context import PolicyContext
 from policies.registry import build_policy
 from policies.rules.reads import secret_path_in_call
@@ -106,8 +107,8 @@ async def test_strikes_count_other_policies_blocks_since_the_clearance() -> None
     escalating = build_policy("strikes", {"max_blocked": 1, "action": "escalate"}, label="s")
     context = ctx(SessionView("s", events=blocks))
     result = await escalating.on_tool_call(ls, context)
-    assert isinstance(result, TextBlock) and "needs a person's approval" in result.text
-    assert [d.action for d in context.decisions] == ["escalate"]
+    assert isinstance(result, Escalation) and result.call is ls  # held in the approval queue
+    assert "blocked tool calls in this session" in result.reason
 
 
 async def test_rate_counts_destructive_calls_in_the_window() -> None:
