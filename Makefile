@@ -46,7 +46,7 @@ endif
 # mock process and the integration files that call real sockets (the rest of the integration
 # tier is answered by the in-process mock, which no transport carries).
 TRANSPORT_TIERS := tests/e2e/test_gateway_sdks.py tests/e2e/test_gateway_responses_sdk.py \
-	tests/e2e/test_upstream_faults.py tests/e2e/test_v1_endpoints.py \
+	tests/e2e/test_upstream_faults.py tests/e2e/test_v1_endpoints.py tests/e2e/test_translation_sdks.py \
 	tests/gateway/integration/test_proxy_errors.py \
 	tests/gateway/integration/test_count_tokens.py
 
