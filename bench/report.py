@@ -75,7 +75,7 @@ def _json_data(bench: Bench) -> dict[str, object]:
 def render_servers(benches: list[Bench]) -> str:
     """The THROUGH legs of each server side by side, per scenario and wire format."""
     head = (
-        f"{'scenario':<18}{'api':<10}{'server':<9}"
+        f"{'scenario':<26}{'api':<10}{'server':<9}"
         f"{'p50':>8}{'p99':>8}{'TTFT':>8}{'req/s':>8}{'+p50':>8}{'CPU/req':>9}{'errors':>8}"
     )
     lines = ["servers compared (THROUGH the gateway)", head, "-" * len(head)]
@@ -88,7 +88,7 @@ def render_servers(benches: list[Bench]) -> str:
             gateway = result.gateway if result else None
             cells = _legs(gateway)
             lines.append(
-                f"{name:<18}{api:<10}{bench.options.server:<9}"
+                f"{name:<26}{api:<10}{bench.options.server:<9}"
                 + "".join(f"{cell:>8}" for cell in cells)
                 + f"{_diff(result, 'p50_ms') if result else '-':>8}"
                 + f"{_ms(gateway.cpu_ms_per_request if gateway else None):>9}"
@@ -119,7 +119,7 @@ def _header(bench: Bench) -> list[str]:
 
 
 _GROUPS: tuple[tuple[str, tuple[tuple[str, int], ...]], ...] = (
-    ("", (("scenario", 18), ("api", 10))),
+    ("", (("scenario", 26), ("api", 10))),
     ("DIRECT: client -> mock", (("p50", 7), ("p99", 7), ("TTFT", 7), ("req/s", 7))),
     ("THROUGH the gateway", (("p50", 7), ("p99", 7), ("TTFT", 7), ("req/s", 7))),
     ("overhead", (("+p50", 8), ("+TTFT", 8))),

@@ -197,7 +197,7 @@ async def _measure(
 
 
 def _show(result: Result, leg: str, summary: Summary) -> None:
-    parts = [f"{result.scenario.name:<18} {result.api:<9} {leg:<7}", f"n={summary.n}"]
+    parts = [f"{result.scenario.name:<26} {result.api:<9} {leg:<7}", f"n={summary.n}"]
     if summary.p50_ms is not None:
         parts.append(f"p50={summary.p50_ms:.2f}ms")
     if summary.ttft_p50_ms is not None:
