@@ -23,7 +23,7 @@ import orjson
 from wire.errors import GatewayError, InvalidRequest, TranslatedUpstreamError, UpstreamError
 from wire.neutral import Request, Usage, WireFormat
 from wire.routes import ROUTES
-from wire.translation import chat_completions, messages
+from wire.translation import chat_completions, messages, responses, responses_lower
 from wire.translation.canonical import Canonical
 from wire.translation.events import EventTranslator
 from wire.translation.support import Notes
@@ -51,6 +51,12 @@ ADAPTERS: dict[str, FormatAdapter] = {
         messages.lower_request,
         messages.lift_usage,
         messages.lower_usage,
+    ),
+    "responses": FormatAdapter(
+        responses.lift_request,
+        responses_lower.lower_request,
+        responses.lift_usage,
+        responses.lower_usage,
     ),
 }
 
