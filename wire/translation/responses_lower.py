@@ -44,7 +44,7 @@ def lower_request(canonical: Canonical, notes: Notes) -> Request:
     tools = None
     if canonical.tools is not None:
         tools = [ToolSpec(t.name, t.description, t.input_schema) for t in canonical.tools]
-    system = None
+    system: list[Block] | None = None
     if canonical.system:
         system = [TextBlock("\n\n".join(block.text for block in canonical.system))]
     return Request(
