@@ -13,6 +13,9 @@ so that each format needs one adapter, not one per pair:
 - every `extra` and `hints` empty; `tools` plain function tools (`ToolSpec` without extra).
 - `params`: the typed `CommonParams` below; a field a format has and the other cannot carry is
   refused (400 naming it) or dropped with a note by the adapter that lifts it.
+- `call_names`: tools the client named in a way the canonical form cannot (a Responses
+  `namespace` bundle's functions are flattened to `<namespace>__<name>`): each flattened name →
+  the `ClientCall` its calls go back to the client as.
 """
 
 from __future__ import annotations
@@ -56,6 +59,15 @@ class CommonParams:
     user: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ClientCall:
+    """How a call of a renamed tool goes back to the client: its own name, and the fields its
+    call item carries (e.g. `{"type": "function_call", "namespace": "multi_agent_v1"}`)."""
+
+    name: str
+    extra: dict[str, Any]
+
+
 @dataclass(slots=True)
 class Canonical:
     """A request in canonical form (see the module docstring); `model` is the client's."""
@@ -66,6 +78,7 @@ class Canonical:
     tools: list[ToolSpec] | None = None
     stream: bool = False
     params: CommonParams = field(default_factory=CommonParams)
+    call_names: dict[str, ClientCall] = field(default_factory=dict)
 
 
 def image_block(source: dict[str, Any]) -> OpaqueBlock:

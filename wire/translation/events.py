@@ -3,7 +3,8 @@
 The events a codec decodes are already neutral; what stays format-specific is dropped or
 rebuilt here, once, whatever the pair of formats:
 
-- text blocks and the client's own tool calls pass (their `extra`, e.g. citations, dropped);
+- text blocks and the client's own tool calls pass (their `extra`, e.g. citations, dropped); a
+  call of a tool the request renamed (`Canonical.call_names`) gets its client name back;
 - blocks the client's format cannot carry (thinking, redacted thinking, provider-run tools and
   their results, unknown blocks) are dropped with their deltas, noted; the remaining blocks are
   renumbered 0, 1, … so the client sees no gap;
@@ -37,6 +38,7 @@ from wire.neutral import (
     Usage,
     WireFormat,
 )
+from wire.translation.canonical import ClientCall
 from wire.translation.support import Notes
 
 UsageMap = Callable[[Usage], Usage]
@@ -49,6 +51,7 @@ class EventTranslator:
     indexes are renumbered as blocks are dropped)."""
 
     __slots__ = (
+        "_call_names",
         "_client",
         "_index",
         "_lift_usage",
@@ -59,9 +62,15 @@ class EventTranslator:
     )
 
     def __init__(
-        self, client: WireFormat, lift_usage: UsageMap, lower_usage: UsageMap, notes: Notes
+        self,
+        client: WireFormat,
+        lift_usage: UsageMap,
+        lower_usage: UsageMap,
+        notes: Notes,
+        call_names: dict[str, ClientCall] | None = None,
     ) -> None:
         self._client = client
+        self._call_names = call_names or {}
         self._lift_usage, self._lower_usage = lift_usage, lower_usage
         self._notes = notes
         self._index: dict[int, int | None] = {}  # upstream index → client index (None: dropped)
@@ -108,7 +117,11 @@ class EventTranslator:
         if isinstance(block, TextBlock):
             kept = TextBlock(block.text)
         elif isinstance(block, ToolCallBlock) and not block.runs_upstream:
-            kept = ToolCallBlock(block.id, block.name, block.arguments)
+            renamed = self._call_names.get(block.name)
+            if renamed is None:
+                kept = ToolCallBlock(block.id, block.name, block.arguments)
+            else:
+                kept = ToolCallBlock(block.id, renamed.name, block.arguments, dict(renamed.extra))
         else:
             kind = block.type if isinstance(block, OpaqueBlock) else block.extra.get("type")
             self._notes.add(f"{kind} blocks of the answer were dropped {_NONE_IN_CLIENT}")

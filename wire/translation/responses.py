@@ -8,7 +8,9 @@ parts become images; `reasoning` items in the history are dropped with a note (t
 field: what only a Responses upstream can honour (`previous_response_id`, `store: true`,
 `background`, built-in tools such as `web_search`, `include` other than encrypted reasoning,
 structured `text.format`) and what has no equivalent (`custom_tool_call`, `local_shell_call`,
-`item_reference`, `input_file`). Lowering to a Responses upstream is in
+`item_reference`, `input_file`). The functions of a `namespace` bundle (Codex's sub-agent tools)
+are flattened to `<namespace>__<name>`, and their calls in the answer get their own name and
+`namespace` back (`Canonical.call_names`). Lowering to a Responses upstream is in
 `wire.translation.responses_lower`.
 """
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from wire.codecs.common import RAW, compact_json, loads_or_missing
+from wire.codecs.openai_responses.mapping import tool_spec_from_wire
 from wire.codecs.openai_responses.request import ITEM_TYPE
 from wire.neutral import (
     Block,
@@ -32,6 +35,7 @@ from wire.neutral import (
 from wire.translation.canonical import (
     EFFORT_BUDGETS,
     Canonical,
+    ClientCall,
     CommonParams,
     ToolChoice,
     image_block,
@@ -40,7 +44,14 @@ from wire.translation.canonical import (
 from wire.translation.support import Notes, number, positive_int, refuse
 
 _DROPPED: Final = frozenset(
-    {"metadata", "service_tier", "prompt_cache_key", "safety_identifier", "truncation"}
+    {
+        "metadata",
+        "client_metadata",  # Codex's turn and installation ids
+        "service_tier",
+        "prompt_cache_key",
+        "safety_identifier",
+        "truncation",
+    }
 )
 """Fields whose loss leaves the answer's content as asked: dropped, noted."""
 _DEFAULTS: Final[dict[str, Any]] = {
@@ -60,6 +71,8 @@ _EFFORTS: Final[dict[str, str | None]] = {
     "none": None,
 }
 _INCLUDE_DROPPED: Final = frozenset({"reasoning.encrypted_content"})
+_NAMESPACE_JOIN: Final = "__"
+_MAX_NAME: Final = 64  # the longest tool name both other formats accept
 
 
 # --- lift: a Responses client's request → canonical --------------------------------------------
@@ -68,6 +81,7 @@ _INCLUDE_DROPPED: Final = frozenset({"reasoning.encrypted_content"})
 def lift_request(request: Request, notes: Notes) -> Canonical:
     """The client's decoded request in canonical form; 400 naming what cannot be translated."""
     system = [_plain_text(b, "instructions") for b in request.system or []]
+    tools, call_names = _lift_tools(request.tools)
     messages: list[Message] = []
     for i, message in enumerate(request.messages):
         param = f"input[{i}]"
@@ -93,9 +107,10 @@ def lift_request(request: Request, notes: Notes) -> Canonical:
         model=request.model,
         messages=messages,
         system=system or None,
-        tools=_lift_tools(request.tools),
+        tools=tools,
         stream=request.stream,
         params=_lift_params(request.params, notes),
+        call_names=call_names,
     )
 
 
@@ -174,7 +189,17 @@ def _lift_call(block: ToolCallBlock, param: str) -> ToolCallBlock:
         refuse(f"{param}.arguments", "the arguments must be a JSON object")
     if not block.id:
         refuse(f"{param}.call_id", "a function call needs a call_id")
-    return ToolCallBlock(block.id, block.name, compact_json(arguments))
+    namespace = block.extra.get("namespace")
+    name = _flat_name(namespace, block.name, param) if namespace else block.name
+    return ToolCallBlock(block.id, name, compact_json(arguments))
+
+
+def _flat_name(namespace: Any, name: str, param: str) -> str:
+    """A namespaced function's name as one tool name (`<namespace>__<name>`)."""
+    flat = f"{namespace}{_NAMESPACE_JOIN}{name}"
+    if len(flat) > _MAX_NAME:
+        refuse(param, f"the namespaced tool name {flat!r} is longer than {_MAX_NAME} characters")
+    return flat
 
 
 def _lift_output(output: Any, param: str) -> str | list[dict[str, Any]]:
@@ -194,18 +219,46 @@ def _lift_output(output: Any, param: str) -> str | list[dict[str, Any]]:
     return out
 
 
-def _lift_tools(tools: list[ToolSpec] | None) -> list[ToolSpec] | None:
+def _lift_tools(
+    tools: list[ToolSpec] | None,
+) -> tuple[list[ToolSpec] | None, dict[str, ClientCall]]:
+    """Function tools, with the functions of `namespace` bundles flattened (and how their calls
+    go back to the client); custom and built-in tools are refused."""
     if tools is None:
-        return None
-    out = []
+        return None, {}
+    out: list[ToolSpec] = []
+    names: dict[str, ClientCall] = {}
     for i, spec in enumerate(tools):
         kind = spec.extra.get("type", "function")
-        if kind == "custom":
-            refuse(f"tools[{i}].type", "custom (free-form input) tools have no equivalent")
-        if kind != "function":
-            refuse(f"tools[{i}].type", f"{kind!r} is a built-in tool the provider runs")
-        schema = spec.input_schema or dict(_EMPTY_SCHEMA)
-        out.append(ToolSpec(spec.name, spec.description, schema))
+        if kind == "namespace":
+            out += _lift_namespace(spec.extra, f"tools[{i}]", names)
+            continue
+        out.append(_lift_function(spec, kind, f"tools[{i}]"))
+    return out, names
+
+
+def _lift_function(spec: ToolSpec, kind: Any, param: str) -> ToolSpec:
+    if kind == "custom":
+        refuse(f"{param}.type", "custom (free-form input) tools have no equivalent")
+    if kind != "function":
+        refuse(f"{param}.type", f"{kind!r} is a built-in tool the provider runs")
+    return ToolSpec(spec.name, spec.description, spec.input_schema or dict(_EMPTY_SCHEMA))
+
+
+def _lift_namespace(
+    raw: dict[str, Any], param: str, names: dict[str, ClientCall]
+) -> list[ToolSpec]:
+    namespace, members = raw.get("name"), raw.get("tools")
+    if not isinstance(namespace, str) or not isinstance(members, list):
+        refuse(param, "a namespace needs a name and a list of tools")
+    out = []
+    for j, member in enumerate(members):
+        spec = tool_spec_from_wire(member)
+        function = _lift_function(spec, spec.extra.get("type", "function"), f"{param}.tools[{j}]")
+        flat = _flat_name(namespace, function.name, f"{param}.tools[{j}].name")
+        extra = {"type": "function_call", "status": "completed", "namespace": namespace}
+        names[flat] = ClientCall(function.name, extra)
+        out.append(ToolSpec(flat, function.description, function.input_schema))
     return out
 
 

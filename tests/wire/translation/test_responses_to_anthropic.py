@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.wire.translation.helpers import translate_body
+from wire.codecs import codec_for
 from wire.errors import InvalidRequest
+from wire.translation import Translation
 
 PNG = "iVBORw0KGgo="
 SHELL = {
@@ -245,3 +249,81 @@ def test_items_that_cannot_be_translated_are_refused(item: dict[str, Any], param
 def test_item_reference_refusal_names_its_type() -> None:
     error = _refused({"input": [{"type": "item_reference", "id": "msg_1"}]})
     assert "'item_reference' items have no equivalent" in error.message
+
+
+NAMESPACE = {
+    "type": "namespace",
+    "name": "agents",
+    "description": "Sub-agents",
+    "tools": [
+        {"type": "function", "name": "spawn", "parameters": {"type": "object"}, "strict": False},
+        {"type": "function", "name": "close", "description": "Close one"},
+    ],
+}
+
+
+def test_namespace_functions_are_flattened_and_their_calls_named_back() -> None:
+    translation = Translation("responses", "anthropic")
+    request = codec_for("responses").decode_request(
+        {
+            "model": "claude-x",
+            "input": [
+                {"role": "user", "content": "go"},
+                {"type": "function_call", "call_id": "c1", "name": "spawn",
+                 "namespace": "agents", "arguments": "{}"},
+                {"type": "function_call_output", "call_id": "c1", "output": "ok"},
+            ],
+            "tools": [SHELL, NAMESPACE],
+        }
+    )  # fmt: skip
+    sent = codec_for("anthropic").encode_request(translation.request(request))
+    assert [t["name"] for t in sent["tools"]] == ["shell", "agents__spawn", "agents__close"]
+    assert sent["tools"][2] == {
+        "name": "agents__close",
+        "description": "Close one",
+        "input_schema": {"type": "object", "properties": {}},
+    }
+    assert sent["messages"][1]["content"][0]["name"] == "agents__spawn"
+    answer = {
+        "id": "msg_1",
+        "type": "message",
+        "role": "assistant",
+        "model": "claude-x",
+        "content": [
+            {"type": "tool_use", "id": "toolu_1", "name": "agents__close", "input": {}},
+            {"type": "tool_use", "id": "toolu_2", "name": "shell", "input": {}},
+        ],
+        "stop_reason": "tool_use",
+        "usage": {"input_tokens": 1, "output_tokens": 1},
+    }
+    events = translation.events().feed(codec_for("anthropic").decode_response(answer))
+    body = codec_for("responses").encode_response(events)
+    calls = [(i["name"], i.get("namespace"), i["call_id"]) for i in body["output"]]
+    assert calls == [("close", "agents", "toolu_1"), ("shell", None, "toolu_2")]
+    assert body["output"][0]["status"] == "completed"
+
+
+def test_a_namespaced_name_too_long_is_refused() -> None:
+    tools = [{**NAMESPACE, "name": "n" * 60}]
+    assert _refused({"input": "a", "tools": tools}).param == "tools[0].tools[0].name"
+
+
+CODEX = Path(__file__).parents[2] / "fixtures" / "clients" / "codex"
+
+
+@pytest.mark.parametrize("path", sorted(CODEX.glob("*.json")), ids=lambda p: p.stem)
+def test_codex_requests_translate_once_web_search_is_off(path: Path) -> None:
+    """A captured Codex request reaches Claude but for its `web_search` tool (a built-in tool
+    the provider runs: refused, naming it); without it, everything else translates."""
+    body = json.loads(path.read_text())["body"]
+    searching = [i for i, t in enumerate(body["tools"]) if t.get("type") == "web_search"]
+    assert searching, "the fixture offers web_search"
+    assert _refused(body).param == f"tools[{searching[0]}].type"
+    body["tools"] = [t for t in body["tools"] if t.get("type") != "web_search"]
+    sent, notes = _translate(body)
+    assert isinstance(sent["system"], (str, list)) and sent["system"]
+    assert {m["role"] for m in sent["messages"]} <= {"user", "assistant"}
+    assert "multi_agent_v1__close_agent" in {t["name"] for t in sent["tools"]}
+    assert "multi_agent_v1" not in {t["name"] for t in sent["tools"]}
+    assert "'client_metadata' was dropped: the upstream's format has no equivalent" in notes
+    assert sent["stream"] is True and sent["max_tokens"] == 4096
