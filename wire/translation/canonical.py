@@ -13,9 +13,10 @@ so that each format needs one adapter, not one per pair:
 - every `extra` and `hints` empty; `tools` plain function tools (`ToolSpec` without extra).
 - `params`: the typed `CommonParams` below; a field a format has and the other cannot carry is
   refused (400 naming it) or dropped with a note by the adapter that lifts it.
-- `call_names`: tools the client named in a way the canonical form cannot (a Responses
-  `namespace` bundle's functions are flattened to `<namespace>__<name>`): each flattened name →
-  the `ClientCall` its calls go back to the client as.
+- `call_names`: tools the client defined in a way the canonical form cannot (a Responses
+  `namespace` bundle's functions are flattened to `<namespace>__<name>`; a custom tool's
+  free-form input is wrapped in one string argument): each such tool's canonical name → the
+  `ClientCall` its calls go back to the client as.
 """
 
 from __future__ import annotations
@@ -61,11 +62,14 @@ class CommonParams:
 
 @dataclass(frozen=True, slots=True)
 class ClientCall:
-    """How a call of a renamed tool goes back to the client: its own name, and the fields its
-    call item carries (e.g. `{"type": "function_call", "namespace": "multi_agent_v1"}`)."""
+    """How a call of a renamed tool goes back to the client: its own name, the fields its
+    call item carries (e.g. `{"type": "function_call", "namespace": "multi_agent_v1"}`), and,
+    for a tool whose free-form input was wrapped in one string argument, that argument's key
+    (`unwrap`): the call's input is that string."""
 
     name: str
     extra: dict[str, Any]
+    unwrap: str | None = None
 
 
 @dataclass(slots=True)

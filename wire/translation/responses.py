@@ -7,10 +7,12 @@ parts become images; `reasoning` items in the history are dropped with a note (t
 `encrypted_content` only the provider that wrote it can read). Refused with a 400 naming the
 field: what only a Responses upstream can honour (`previous_response_id`, `store: true`,
 `background`, built-in tools such as `web_search`, `include` other than encrypted reasoning,
-structured `text.format`) and what has no equivalent (`custom_tool_call`, `local_shell_call`,
-`item_reference`, `input_file`). The functions of a `namespace` bundle (Codex's sub-agent tools)
-are flattened to `<namespace>__<name>`, and their calls in the answer get their own name and
-`namespace` back (`Canonical.call_names`). Lowering to a Responses upstream is in
+structured `text.format`) and what has no equivalent (`local_shell_call`, `item_reference`,
+`input_file`, a custom tool with a grammar). The functions of a `namespace` bundle (Codex's
+sub-agent tools) are flattened to `<namespace>__<name>`, and a custom (free-form) tool becomes a
+function with one string argument `input`; their calls in the answer get their own name,
+`namespace` and free-form input back (`Canonical.call_names`); tools are lifted in
+`wire.translation.responses_tools`. Lowering to a Responses upstream is in
 `wire.translation.responses_lower`.
 """
 
@@ -19,7 +21,6 @@ from __future__ import annotations
 from typing import Any, Final
 
 from wire.codecs.common import RAW, compact_json, loads_or_missing
-from wire.codecs.openai_responses.mapping import tool_spec_from_wire
 from wire.codecs.openai_responses.request import ITEM_TYPE
 from wire.neutral import (
     Block,
@@ -29,18 +30,17 @@ from wire.neutral import (
     TextBlock,
     ToolCallBlock,
     ToolResultBlock,
-    ToolSpec,
     Usage,
 )
 from wire.translation.canonical import (
     EFFORT_BUDGETS,
     Canonical,
-    ClientCall,
     CommonParams,
     ToolChoice,
     image_block,
     without_empty_text,
 )
+from wire.translation.responses_tools import CUSTOM_INPUT, flat_name, lift_tools
 from wire.translation.support import Notes, number, positive_int, refuse
 
 _DROPPED: Final = frozenset(
@@ -64,15 +64,14 @@ _DEFAULTS: Final[dict[str, Any]] = {
 }
 """Fields sent with the value that means "nothing to translate"."""
 _SILENT: Final = frozenset({"stream_options"})  # the gateway's own encoder answers it
-_EMPTY_SCHEMA: Final[dict[str, Any]] = {"type": "object", "properties": {}}
 _EFFORTS: Final[dict[str, str | None]] = {
     **{effort: effort for effort in EFFORT_BUDGETS},
     "xhigh": "high",
     "none": None,
 }
 _INCLUDE_DROPPED: Final = frozenset({"reasoning.encrypted_content"})
-_NAMESPACE_JOIN: Final = "__"
-_MAX_NAME: Final = 64  # the longest tool name both other formats accept
+_OUTPUTS: Final = frozenset({"function_call_output", "custom_tool_call_output"})
+_CALLS: Final = frozenset({"function_call", "custom_tool_call"})
 
 
 # --- lift: a Responses client's request → canonical --------------------------------------------
@@ -81,7 +80,7 @@ _MAX_NAME: Final = 64  # the longest tool name both other formats accept
 def lift_request(request: Request, notes: Notes) -> Canonical:
     """The client's decoded request in canonical form; 400 naming what cannot be translated."""
     system = [_plain_text(b, "instructions") for b in request.system or []]
-    tools, call_names = _lift_tools(request.tools)
+    tools, call_names = lift_tools(request.tools)
     messages: list[Message] = []
     for i, message in enumerate(request.messages):
         param = f"input[{i}]"
@@ -90,12 +89,12 @@ def lift_request(request: Request, notes: Notes) -> Canonical:
         kind = message.hints.get(ITEM_TYPE)
         if kind == "reasoning":
             notes.add("reasoning items in the input were dropped (only their provider reads them)")
-        elif kind == "function_call_output":
+        elif kind in _OUTPUTS:
             result = message.content[0]
             assert isinstance(result, ToolResultBlock)
             output = _lift_output(result.content, f"{param}.output")
             _append(messages, "user", [ToolResultBlock(result.tool_call_id, output)])
-        elif kind == "function_call":
+        elif kind in _CALLS:
             call = message.content[0]
             assert isinstance(call, ToolCallBlock)
             _append(messages, "assistant", [_lift_call(call, param)])
@@ -184,22 +183,18 @@ def _lift_image(raw: dict[str, Any], param: str) -> OpaqueBlock:
 
 
 def _lift_call(block: ToolCallBlock, param: str) -> ToolCallBlock:
+    if block.extra.get("type") == "custom_tool_call":
+        if not block.id:
+            refuse(f"{param}.call_id", "a custom tool call needs a call_id")
+        return ToolCallBlock(block.id, block.name, compact_json({CUSTOM_INPUT: block.arguments}))
     arguments = loads_or_missing(block.arguments) if block.arguments.strip() else {}
     if not isinstance(arguments, dict):
         refuse(f"{param}.arguments", "the arguments must be a JSON object")
     if not block.id:
         refuse(f"{param}.call_id", "a function call needs a call_id")
     namespace = block.extra.get("namespace")
-    name = _flat_name(namespace, block.name, param) if namespace else block.name
+    name = flat_name(namespace, block.name, param) if namespace else block.name
     return ToolCallBlock(block.id, name, compact_json(arguments))
-
-
-def _flat_name(namespace: Any, name: str, param: str) -> str:
-    """A namespaced function's name as one tool name (`<namespace>__<name>`)."""
-    flat = f"{namespace}{_NAMESPACE_JOIN}{name}"
-    if len(flat) > _MAX_NAME:
-        refuse(param, f"the namespaced tool name {flat!r} is longer than {_MAX_NAME} characters")
-    return flat
 
 
 def _lift_output(output: Any, param: str) -> str | list[dict[str, Any]]:
@@ -216,49 +211,6 @@ def _lift_output(output: Any, param: str) -> str | list[dict[str, Any]]:
             out.append(_lift_image(part, f"{param}[{j}]").raw)
         else:
             refuse(f"{param}[{j}].type", f"{kind!r} output parts have no equivalent")
-    return out
-
-
-def _lift_tools(
-    tools: list[ToolSpec] | None,
-) -> tuple[list[ToolSpec] | None, dict[str, ClientCall]]:
-    """Function tools, with the functions of `namespace` bundles flattened (and how their calls
-    go back to the client); custom and built-in tools are refused."""
-    if tools is None:
-        return None, {}
-    out: list[ToolSpec] = []
-    names: dict[str, ClientCall] = {}
-    for i, spec in enumerate(tools):
-        kind = spec.extra.get("type", "function")
-        if kind == "namespace":
-            out += _lift_namespace(spec.extra, f"tools[{i}]", names)
-            continue
-        out.append(_lift_function(spec, kind, f"tools[{i}]"))
-    return out, names
-
-
-def _lift_function(spec: ToolSpec, kind: Any, param: str) -> ToolSpec:
-    if kind == "custom":
-        refuse(f"{param}.type", "custom (free-form input) tools have no equivalent")
-    if kind != "function":
-        refuse(f"{param}.type", f"{kind!r} is a built-in tool the provider runs")
-    return ToolSpec(spec.name, spec.description, spec.input_schema or dict(_EMPTY_SCHEMA))
-
-
-def _lift_namespace(
-    raw: dict[str, Any], param: str, names: dict[str, ClientCall]
-) -> list[ToolSpec]:
-    namespace, members = raw.get("name"), raw.get("tools")
-    if not isinstance(namespace, str) or not isinstance(members, list):
-        refuse(param, "a namespace needs a name and a list of tools")
-    out = []
-    for j, member in enumerate(members):
-        spec = tool_spec_from_wire(member)
-        function = _lift_function(spec, spec.extra.get("type", "function"), f"{param}.tools[{j}]")
-        flat = _flat_name(namespace, function.name, f"{param}.tools[{j}].name")
-        extra = {"type": "function_call", "status": "completed", "namespace": namespace}
-        names[flat] = ClientCall(function.name, extra)
-        out.append(ToolSpec(flat, function.description, function.input_schema))
     return out
 
 

@@ -205,3 +205,34 @@ async def test_midstream_error_is_a_responses_error_event(proxy: Proxy) -> None:
     errors = [e for e in events if e["type"] == "error"]
     assert errors and errors[0]["code"] == "server_error" and errors[0]["message"]
     assert [e["sequence_number"] for e in events] == list(range(len(events)))
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_custom_tool_call_from_anthropic_upstream(proxy: Proxy, stream: bool) -> None:
+    """A custom (free-form) tool travels as a function with one string argument; the answer's
+    call comes back as a `custom_tool_call` whose `input` is that string."""
+    patch = "*** Begin Patch\n*** Delete File: a.txt\n*** End Patch\n"  # (no "+": a query)
+    args = json.dumps({"input": patch})
+    body = {
+        "model": f"anthropic/tool?name=apply_patch&args={args}",
+        "input": "add a.txt",
+        "tools": [{"type": "custom", "name": "apply_patch", "description": "Edit files"}],
+        "stream": stream,
+    }
+    response = await proxy.responses(body)
+    assert response.status_code == 200, response.content
+    if stream:
+        raw = await read_stream(response)
+        final = _stream_response(raw)
+        deltas = [
+            json.loads(d)["delta"]
+            for _, d in sse_events(raw)
+            if '"response.custom_tool_call_input.delta"' in d
+        ]
+        assert "".join(deltas) == patch
+    else:
+        final = openai.types.responses.Response.model_validate_json(response.content)
+    calls = [item for item in final.output if item.type == "custom_tool_call"]
+    assert [(c.name, c.input) for c in calls] == [("apply_patch", patch)]
+    sent = await _sent(response)
+    assert sent["tools"][0]["input_schema"]["required"] == ["input"]

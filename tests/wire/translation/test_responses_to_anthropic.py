@@ -11,6 +11,14 @@ import pytest
 from tests.wire.translation.helpers import translate_body
 from wire.codecs import codec_for
 from wire.errors import InvalidRequest
+from wire.neutral import (
+    BlockStart,
+    BlockStop,
+    MessageEnd,
+    MessageStart,
+    ToolArgsDelta,
+    ToolCallBlock,
+)
 from wire.translation import Translation
 
 PNG = "iVBORw0KGgo="
@@ -213,7 +221,26 @@ def test_codex_fields_without_equivalent_are_dropped_with_notes() -> None:
         ({"include": ["file_search_call.results"]}, "include"),
         ({"background": True}, "background"),
         ({"tools": [{"type": "web_search"}]}, "tools[0].type"),
-        ({"tools": [{"type": "custom", "name": "apply_patch"}]}, "tools[0].type"),
+        (
+            {
+                "tools": [
+                    {
+                        "type": "custom",
+                        "name": "apply_patch",
+                        "format": {"type": "grammar", "syntax": "lark", "definition": "x"},
+                    }
+                ]
+            },
+            "tools[0].format",
+        ),
+        (
+            {
+                "tools": [
+                    {"type": "namespace", "name": "n", "tools": [{"type": "custom", "name": "c"}]}
+                ]
+            },
+            "tools[0].tools[0].type",
+        ),
         ({"text": {"format": {"type": "json_schema", "name": "x", "schema": {}}}}, "text.format"),
         ({"tool_choice": {"type": "web_search"}}, "tool_choice"),
         ({"reasoning": {"effort": "extreme"}}, "reasoning.effort"),
@@ -227,9 +254,6 @@ def test_fields_that_cannot_be_translated_are_refused(body: dict[str, Any], para
 @pytest.mark.parametrize(
     ("item", "param"),
     [
-        ({"type": "custom_tool_call", "call_id": "c", "name": "apply_patch", "input": "x"},
-         "input[0].type"),
-        ({"type": "custom_tool_call_output", "call_id": "c", "output": "ok"}, "input[0].type"),
         ({"type": "local_shell_call", "call_id": "c", "action": {"type": "exec"}},
          "input[0].type"),
         ({"type": "item_reference", "id": "msg_1"}, "input[0]"),
@@ -327,3 +351,87 @@ def test_codex_requests_translate_once_web_search_is_off(path: Path) -> None:
     assert "multi_agent_v1" not in {t["name"] for t in sent["tools"]}
     assert "'client_metadata' was dropped: the upstream's format has no equivalent" in notes
     assert sent["stream"] is True and sent["max_tokens"] == 4096
+
+
+PATCH_TOOL = {"type": "custom", "name": "apply_patch", "description": "Edit files"}
+
+
+def test_custom_tools_travel_as_one_string_argument_and_come_back_free_form() -> None:
+    translation = Translation("responses", "anthropic")
+    request = codec_for("responses").decode_request(
+        {
+            "model": "claude-x",
+            "input": [
+                {"role": "user", "content": "fix it"},
+                {"type": "custom_tool_call", "id": "ctc_1", "call_id": "c1",
+                 "name": "apply_patch", "input": "*** Begin Patch\n"},
+                {"type": "custom_tool_call_output", "call_id": "c1", "output": "Done"},
+            ],
+            "tools": [{**PATCH_TOOL, "format": {"type": "text"}}],
+        }
+    )  # fmt: skip
+    sent = codec_for("anthropic").encode_request(translation.request(request))
+    assert sent["tools"] == [
+        {
+            "name": "apply_patch",
+            "description": "Edit files",
+            "input_schema": {
+                "type": "object",
+                "properties": {
+                    "input": {
+                        "type": "string",
+                        "description": "The tool's whole input, as plain text.",
+                    }
+                },
+                "required": ["input"],
+            },
+        }
+    ]
+    assert sent["messages"][1]["content"] == [
+        {"type": "tool_use", "id": "c1", "name": "apply_patch",
+         "input": {"input": "*** Begin Patch\n"}}
+    ]  # fmt: skip
+    assert sent["messages"][2]["content"] == [
+        {"type": "tool_result", "tool_use_id": "c1", "content": "Done"}
+    ]
+    events = translation.events().feed(
+        [
+            MessageStart("msg_1", "claude-x"),
+            BlockStart(0, ToolCallBlock("toolu_1", "apply_patch")),
+            ToolArgsDelta(0, '{"input": "*** Begin'),
+            ToolArgsDelta(0, ' Patch\\n"}'),
+            BlockStop(0),
+            MessageEnd("tool_use"),
+        ]
+    )
+    assert [type(e).__name__ for e in events] == [
+        "MessageStart", "BlockStart", "ToolArgsDelta", "BlockStop", "MessageEnd"
+    ]  # fmt: skip
+    assert events[2] == ToolArgsDelta(0, "*** Begin Patch\n")
+    body = codec_for("responses").encode_response(events)
+    (item,) = body["output"]
+    assert (item["type"], item["name"], item["input"], item["call_id"]) == (
+        "custom_tool_call",
+        "apply_patch",
+        "*** Begin Patch\n",
+        "toolu_1",
+    )
+
+
+def test_a_custom_call_not_in_the_wrapped_shape_is_sent_as_it_came_and_noted() -> None:
+    translation = Translation("responses", "anthropic")
+    request = codec_for("responses").decode_request(
+        {"model": "claude-x", "input": "a", "tools": [PATCH_TOOL]}
+    )
+    translation.request(request)
+    events = translation.events().feed(
+        [
+            BlockStart(0, ToolCallBlock("toolu_1", "apply_patch")),
+            ToolArgsDelta(0, '{"patch": 1}'),
+            BlockStop(0),
+        ]
+    )
+    assert events[1] == ToolArgsDelta(0, '{"patch": 1}')
+    assert translation.notes.items[-1] == (
+        "a custom tool call's arguments had no string 'input': sent as they came"
+    )
