@@ -1,9 +1,10 @@
 """The parity matrix: every registered policy behaves the same on OpenAI Chat Completions,
-Anthropic Messages and OpenAI Responses clients, each to an upstream of its own format, and Chat
-Completions and Messages clients also to an upstream of the other format (translated), streamed
-and not, for text, text + tool call, and two tool calls — through the real pipeline.
+Anthropic Messages and OpenAI Responses clients, each to an upstream of its own format, and each
+client also to an upstream of another format (translated: Chat Completions ↔ Messages, Responses
+→ Messages), streamed and not, for text, text + tool call, and two tool calls — through the real
+pipeline.
 
-For each policy × scenario the ten paths must produce the same final content (text, tool
+For each policy × scenario the twelve paths must produce the same final content (text, tool
 calls, stop reason), the same decisions and the same transaction status, and every output must
 parse with the official SDK types. Every call is a session of its own; the trajectory rules
 (`taint`, `strikes`, `rate`) are also played over scripted multi-turn sessions on the four paths
@@ -115,15 +116,17 @@ def anthropic_result(response: Any, raw: bytes, stream: bool) -> dict[str, Any]:
     return {"text": text, "tools": tools, "stop": stop}
 
 
-TRANSLATED = {"openai": "anthropic", "anthropic": "openai"}  # client → the other upstream
+TRANSLATED = {"openai": "anthropic", "anthropic": "openai", "responses": "anthropic"}
+"""Client format → the upstream format of its translated paths."""
 
 
 def routed(fmt: str, model: str, translated: bool) -> str:
     """`mock/<behaviour>` (the mock answers in the client's format), or the behaviour behind
-    the upstream of the other format (`anthropic/…` for an OpenAI client), translated."""
+    the upstream of another format (`anthropic/…` for an OpenAI or Responses client),
+    translated."""
     if not translated:
         return model
-    return ("anthropic/" if fmt == "openai" else "openai/") + model.removeprefix("mock/")
+    return f"{TRANSLATED[fmt]}/" + model.removeprefix("mock/")
 
 
 def responses_result(response: Any, raw: bytes, stream: bool) -> dict[str, Any]:

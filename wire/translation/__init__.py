@@ -23,8 +23,8 @@ import orjson
 from wire.errors import GatewayError, InvalidRequest, TranslatedUpstreamError, UpstreamError
 from wire.neutral import Request, Usage, WireFormat
 from wire.routes import ROUTES
-from wire.translation import chat_completions, messages
-from wire.translation.canonical import Canonical
+from wire.translation import chat_completions, messages, responses, responses_lower
+from wire.translation.canonical import Canonical, ClientCall
 from wire.translation.events import EventTranslator
 from wire.translation.support import Notes
 
@@ -52,6 +52,12 @@ ADAPTERS: dict[str, FormatAdapter] = {
         messages.lift_usage,
         messages.lower_usage,
     ),
+    "responses": FormatAdapter(
+        responses.lift_request,
+        responses_lower.lower_request,
+        responses.lift_usage,
+        responses.lower_usage,
+    ),
 }
 
 
@@ -62,16 +68,22 @@ class Translation:
     client: WireFormat
     upstream: WireFormat
     notes: Notes = field(default_factory=Notes)
+    call_names: dict[str, ClientCall] = field(default_factory=dict)
+    """Tool names the client's format could not send as they are (see `Canonical.call_names`),
+    set by `request`, read back by the answer's `EventTranslator`."""
 
     def request(self, request: Request) -> Request:
         """The client's (policy-checked) request, for the upstream; 400 for what cannot go."""
         canonical = ADAPTERS[self.client].lift_request(request, self.notes)
+        self.call_names = canonical.call_names
         return ADAPTERS[self.upstream].lower_request(canonical, self.notes)
 
     def events(self) -> EventTranslator:
         """A translator for one response's events (upstream → client)."""
         upstream, client = ADAPTERS[self.upstream], ADAPTERS[self.client]
-        return EventTranslator(self.client, upstream.lift_usage, client.lower_usage, self.notes)
+        return EventTranslator(
+            self.client, upstream.lift_usage, client.lower_usage, self.notes, self.call_names
+        )
 
     def error(self, error: UpstreamError) -> GatewayError:
         """An upstream error status, re-said in the client's error shape (same status)."""

@@ -13,6 +13,10 @@ so that each format needs one adapter, not one per pair:
 - every `extra` and `hints` empty; `tools` plain function tools (`ToolSpec` without extra).
 - `params`: the typed `CommonParams` below; a field a format has and the other cannot carry is
   refused (400 naming it) or dropped with a note by the adapter that lifts it.
+- `call_names`: tools the client defined in a way the canonical form cannot (a Responses
+  `namespace` bundle's functions are flattened to `<namespace>__<name>`; a custom tool's
+  free-form input is wrapped in one string argument): each such tool's canonical name → the
+  `ClientCall` its calls go back to the client as.
 """
 
 from __future__ import annotations
@@ -56,6 +60,18 @@ class CommonParams:
     user: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ClientCall:
+    """How a call of a renamed tool goes back to the client: its own name, the fields its
+    call item carries (e.g. `{"type": "function_call", "namespace": "multi_agent_v1"}`), and,
+    for a tool whose free-form input was wrapped in one string argument, that argument's key
+    (`unwrap`): the call's input is that string."""
+
+    name: str
+    extra: dict[str, Any]
+    unwrap: str | None = None
+
+
 @dataclass(slots=True)
 class Canonical:
     """A request in canonical form (see the module docstring); `model` is the client's."""
@@ -66,6 +82,7 @@ class Canonical:
     tools: list[ToolSpec] | None = None
     stream: bool = False
     params: CommonParams = field(default_factory=CommonParams)
+    call_names: dict[str, ClientCall] = field(default_factory=dict)
 
 
 def image_block(source: dict[str, Any]) -> OpaqueBlock:

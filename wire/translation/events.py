@@ -3,7 +3,10 @@
 The events a codec decodes are already neutral; what stays format-specific is dropped or
 rebuilt here, once, whatever the pair of formats:
 
-- text blocks and the client's own tool calls pass (their `extra`, e.g. citations, dropped);
+- text blocks and the client's own tool calls pass (their `extra`, e.g. citations, dropped); a
+  call of a tool the request renamed (`Canonical.call_names`) gets its client name back, and a
+  call whose input the request wrapped in one JSON string argument (a Responses custom tool)
+  is held to its end and released as that string;
 - blocks the client's format cannot carry (thinking, redacted thinking, provider-run tools and
   their results, unknown blocks) are dropped with their deltas, noted; the remaining blocks are
   renumbered 0, 1, … so the client sees no gap;
@@ -17,6 +20,8 @@ rebuilt here, once, whatever the pair of formats:
 from __future__ import annotations
 
 from collections.abc import Callable
+
+import orjson
 
 from wire.errors import error_type_for_status
 from wire.neutral import (
@@ -37,6 +42,7 @@ from wire.neutral import (
     Usage,
     WireFormat,
 )
+from wire.translation.canonical import ClientCall
 from wire.translation.support import Notes
 
 UsageMap = Callable[[Usage], Usage]
@@ -49,7 +55,9 @@ class EventTranslator:
     indexes are renumbered as blocks are dropped)."""
 
     __slots__ = (
+        "_call_names",
         "_client",
+        "_held",
         "_index",
         "_lift_usage",
         "_lower_usage",
@@ -59,22 +67,32 @@ class EventTranslator:
     )
 
     def __init__(
-        self, client: WireFormat, lift_usage: UsageMap, lower_usage: UsageMap, notes: Notes
+        self,
+        client: WireFormat,
+        lift_usage: UsageMap,
+        lower_usage: UsageMap,
+        notes: Notes,
+        call_names: dict[str, ClientCall] | None = None,
     ) -> None:
         self._client = client
+        self._call_names = call_names or {}
         self._lift_usage, self._lower_usage = lift_usage, lower_usage
         self._notes = notes
         self._index: dict[int, int | None] = {}  # upstream index → client index (None: dropped)
         self._next = 0
         self._start_usage: Usage | None = None  # canonical usage of MessageStart
+        self._held: dict[int, tuple[str, list[str]]] = {}  # client index → (key, JSON pieces)
 
     def feed(self, events: list[Event]) -> list[Event]:
         """Translate one batch."""
         out: list[Event] = []
         for event in events:
             translated = self._one(event)
-            if translated is not None:
-                out.append(translated)
+            if translated is None:
+                continue
+            if isinstance(translated, BlockStop) and translated.index in self._held:
+                out.append(self._unwrapped(translated.index))
+            out.append(translated)
         return out
 
     def _one(self, event: Event) -> Event | None:
@@ -83,6 +101,9 @@ class EventTranslator:
             if index is None or isinstance(event, OpaqueDelta):
                 return None
             event.index = index
+            if isinstance(event, ToolArgsDelta) and index in self._held:
+                self._held[index][1].append(event.partial_json)
+                return None
             return event
         if isinstance(event, BlockStart):
             return self._start(event)
@@ -108,7 +129,15 @@ class EventTranslator:
         if isinstance(block, TextBlock):
             kept = TextBlock(block.text)
         elif isinstance(block, ToolCallBlock) and not block.runs_upstream:
-            kept = ToolCallBlock(block.id, block.name, block.arguments)
+            renamed = self._call_names.get(block.name)
+            if renamed is None:
+                kept = ToolCallBlock(block.id, block.name, block.arguments)
+            else:
+                kept = ToolCallBlock(block.id, renamed.name, "", dict(renamed.extra))
+                if renamed.unwrap is None:
+                    kept.arguments = block.arguments
+                else:
+                    self._held[self._next] = (renamed.unwrap, [block.arguments])
         else:
             kind = block.type if isinstance(block, OpaqueBlock) else block.extra.get("type")
             self._notes.add(f"{kind} blocks of the answer were dropped {_NONE_IN_CLIENT}")
@@ -118,6 +147,20 @@ class EventTranslator:
         self._index[event.index] = self._next
         self._next += 1
         return BlockStart(self._index[event.index] or 0, kept)
+
+    def _unwrapped(self, index: int) -> ToolArgsDelta:
+        """A held call's input: the string under its key (the whole JSON text if the model
+        did not answer in that shape, noted)."""
+        key, pieces = self._held.pop(index)
+        text = "".join(pieces)
+        try:
+            value = orjson.loads(text) if text.strip() else {}
+        except orjson.JSONDecodeError:
+            value = None
+        if isinstance(value, dict) and isinstance(value.get(key), str):
+            return ToolArgsDelta(index, value[key])
+        self._notes.add(f"a custom tool call's arguments had no string '{key}': sent as they came")
+        return ToolArgsDelta(index, text)
 
     def _end_usage(self, usage: Usage | None) -> Usage | None:
         """The final usage; what only the start said (Anthropic streams give input tokens and

@@ -43,7 +43,7 @@ def _recorder(transactional_db: None) -> Iterator[None]:
 
 
 class Proxy:
-    """Calls the two APIs through the production entry path (`tests.lane`)."""
+    """Calls the three APIs through the production entry path (`tests.lane`)."""
 
     def __init__(self, key: str) -> None:
         self.client = LaneClient()
@@ -53,6 +53,15 @@ class Proxy:
         data = body if isinstance(body, bytes) else orjson.dumps(body)
         return await self.client.post(
             "/v1/chat/completions",
+            data=data,
+            content_type="application/json",
+            headers={"authorization": f"Bearer {self.key}", **headers},
+        )
+
+    async def responses(self, body: dict[str, Any] | bytes, **headers: str) -> Any:
+        data = body if isinstance(body, bytes) else orjson.dumps(body)
+        return await self.client.post(
+            "/v1/responses",
             data=data,
             content_type="application/json",
             headers={"authorization": f"Bearer {self.key}", **headers},

@@ -316,9 +316,14 @@ async def test_a_failed_response_is_relayed_and_recorded_as_an_upstream_error(
     assert row.status == "upstream_error"
 
 
-async def test_a_model_of_another_format_is_a_clear_400(v1: V1Client, api_key: str) -> None:
-    body = {"model": "claude-sonnet-4-5", "input": "hi"}
+async def test_a_model_of_another_format_is_translated_or_a_400_naming_the_field(
+    v1: V1Client, api_key: str
+) -> None:
+    """`claude-*` is translated to the Messages API (`test_translation_responses.py`); what the
+    translation cannot carry is refused on both entry paths before any upstream is called."""
+    body = {"model": "claude-sonnet-4-5", "input": "hi", "previous_response_id": "resp_1"}
     reply = await v1.call("POST", PATH, body=body, headers=auth(api_key))
     assert reply.status == 400
     error = openai_error(reply)
-    assert error["param"] == "model" and "/v1/messages" in error["message"]
+    assert error["param"] == "previous_response_id"
+    assert "'previous_response_id' cannot be translated" in error["message"]

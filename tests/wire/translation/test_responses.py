@@ -320,11 +320,15 @@ def test_upstream_error_status_in_the_client_shape(
     assert orjson.loads(out_body) == expected
 
 
-def test_a_format_without_an_adapter_is_a_400_naming_the_endpoint() -> None:
+def test_a_format_without_an_adapter_is_a_400_naming_the_endpoint(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from wire.errors import InvalidRequest
-    from wire.translation import translation_for
+    from wire.translation import ADAPTERS, translation_for
 
     assert translation_for("openai", "openai") is None
+    assert translation_for("responses", "anthropic") is not None
+    monkeypatch.delitem(ADAPTERS, "responses")
     with pytest.raises(InvalidRequest) as caught:
         translation_for("responses", "anthropic")
     assert caught.value.param == "model"
