@@ -47,11 +47,11 @@ class Scenario:
 def gateway_model(scenario: Scenario, api: Api) -> str:
     """The model the THROUGH leg asks for: `mock/<model>` (the mock answers in the client's
     format), or for a translated scenario the other format's upstream, which the bench gateway
-    points at the mock (`anthropic/<model>` for an OpenAI client, `openai/<model>` for an
-    Anthropic one)."""
+    points at the mock (`anthropic/<model>` for a Chat Completions or Responses client,
+    `openai/<model>` for an Anthropic one)."""
     if not scenario.translated:
         return GATEWAY_MODEL_PREFIX + scenario.model
-    return ("anthropic/" if api == "openai" else "openai/") + scenario.model
+    return ("openai/" if api == "anthropic" else "anthropic/") + scenario.model
 
 
 SCENARIOS: tuple[Scenario, ...] = (
