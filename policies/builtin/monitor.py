@@ -1,0 +1,372 @@
+"""`monitor`: trusted monitoring with an audit budget, deferral to a trusted model, trusted editing.
+
+Every complete tool call gets a suspicion score from 0 to 1 (`policies.monitor_scoring`: a judge
+model, the rule presets' threat category mapped to a score, or the larger of the two). Then:
+
+    score > audit threshold, or ≥ ceiling   → the approval queue (a human decides; when nobody
+                                              does in time, `approval_default` or, with
+                                              `defer_on_timeout`, the trusted action)
+    score > defer_threshold (if set)        → the trusted action: `defer` (the trusted model
+                                              answers the same request instead) or `edit` (it
+                                              rewrites the call's arguments; the edit is re-scored)
+    otherwise                               → released unchanged
+
+The audit threshold comes from the audit budget: the score above which `audit_budget` of the
+recent scores lie (a rolling window shared by every worker, `policies.monitor_window`), kept
+between `threshold_floor` and `threshold_ceiling`. Every call records a `scored` decision with the
+score, its parts and the thresholds in force; deferrals record `deferred` (both answers),
+edits `edited` (both argument sets and the new score).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from policies.approvals.options import ApprovalOptions
+from policies.base import Escalation, Policy, PolicyConfigSchema, StreamingMode, ToolCallResult
+from policies.context import PolicyContext
+from policies.engine.notices import blocked_tool_call_text
+from policies.judge_client import (
+    JudgeConfig,
+    JudgeError,
+    judge_failed_tool_call_text,
+    latest_user_text,
+)
+from policies.monitor_scoring import (
+    DEFAULT_CATEGORY_SCORES,
+    Score,
+    check_category_scores,
+    score_call,
+)
+from policies.monitor_window import ScoreWindow, Threshold, threshold_in_force
+from policies.registry import register
+from policies.trusted import trusted_answer, trusted_edit
+from wire.neutral import Block, TextBlock, ToolCallBlock
+
+Scorer = Literal["judge", "preset", "max"]
+TrustedAction = Literal["defer", "edit"]
+
+
+@dataclass
+class _Deferral:
+    """One request's deferral: the trusted answer (asked once) and the blocks still to append."""
+
+    answer: asyncio.Future[list[Block]] | None = None
+    appended: list[Block] = field(default_factory=list)
+
+
+@register
+class MonitorPolicy(Policy):
+    """Scores every tool call; audits the most suspicious share, defers or edits the next."""
+
+    name = "monitor"
+    description = (
+        "Score every tool call (judge and/or rule categories); send the most suspicious share "
+        "(the audit budget) to a human, and defer or edit the next band with a trusted model."
+    )
+    streaming_mode: ClassVar[StreamingMode] = StreamingMode.HOLD_TOOL_CALLS
+    example_config: ClassVar[dict[str, Any]] = {
+        "scorer": "max",
+        "judge": {"model": "mock/judge", "timeout_s": 15},
+        "audit_budget": 0.02,
+        "threshold_floor": 0.5,
+        "threshold_ceiling": 0.9,
+        "min_samples": 100,
+        "defer_threshold": 0.3,
+        "trusted_action": "defer",
+        "trusted_model": "mock/trusted",
+        "approval_timeout_s": 300,
+        "approval_default": "deny",
+    }
+
+    class Config(ApprovalOptions):
+        scorer: Scorer = Field(
+            default="max",
+            description="How a call is scored: `judge` (the judge model's probability), "
+            "`preset` (the rule presets' threat category, mapped by `category_scores`) or "
+            "`max` (the larger of the two).",
+        )
+        judge: JudgeConfig = Field(
+            default_factory=JudgeConfig,
+            description="The judge model, as in `tool-judge` (`model`, `timeout_s`, "
+            "`base_url`, …); its `threshold` is not used (the monitor's thresholds are).",
+        )
+        category_scores: dict[str, float] = Field(
+            default_factory=lambda: dict(DEFAULT_CATEGORY_SCORES),
+            description="Score of a call the rule presets find something in, by threat "
+            "category (`family/category`) or family; a category not listed (nor its family) "
+            "scores 0, as does a call they find nothing in.",
+        )
+        audit_budget: float = Field(
+            default=0.02,
+            gt=0.0,
+            lt=1.0,
+            description="Share of tool calls humans review: calls scoring above the "
+            "(1 − budget) quantile of recent scores are escalated.",
+        )
+        window: int = Field(
+            default=1000,
+            ge=10,
+            le=100_000,
+            description="How many recent scores (of all workers) the quantile is taken over.",
+        )
+        min_samples: int = Field(
+            default=100,
+            ge=1,
+            description="Until this many scores are known the audit threshold is "
+            "`threshold_ceiling`.",
+        )
+        threshold_floor: float = Field(
+            default=0.5,
+            ge=0.0,
+            le=1.0,
+            description="The audit threshold is never below this (quiet traffic does not "
+            "send harmless calls to humans).",
+        )
+        threshold_ceiling: float = Field(
+            default=0.9,
+            ge=0.0,
+            le=1.0,
+            description="The audit threshold is never above this (a call scoring at or "
+            "above it is always escalated, whatever the budget).",
+        )
+        refresh_s: float = Field(
+            default=5.0,
+            gt=0.0,
+            le=3600.0,
+            description="Each worker re-reads the shared score window at most this often.",
+        )
+        defer_threshold: float | None = Field(
+            default=None,
+            ge=0.0,
+            le=1.0,
+            description="If set, a call scoring above this (and not above the audit "
+            "threshold) gets the `trusted_action` instead of passing.",
+        )
+        trusted_action: TrustedAction = Field(
+            default="defer",
+            description="`defer`: the trusted model answers the client's request instead of "
+            "the suspicious call; `edit`: it rewrites only the call's arguments.",
+        )
+        trusted_model: str = Field(
+            default="mock/trusted",
+            min_length=1,
+            description="The trusted model: one the gateway routes (`openai/gpt-4o-mini`, "
+            "`anthropic/claude-haiku-4-5`, `mock/trusted`).",
+        )
+        trusted_timeout_s: float = Field(
+            default=30.0,
+            gt=0.0,
+            le=600.0,
+            description="Seconds to wait for the trusted model's whole answer.",
+        )
+        defer_on_timeout: bool = Field(
+            default=False,
+            description="When nobody decides an escalated call in time (or the queue is "
+            "down), apply `trusted_action` instead of `approval_default`.",
+        )
+
+        @field_validator("category_scores")
+        @classmethod
+        def _categories(cls, value: dict[str, float]) -> dict[str, float]:
+            return check_category_scores(value)
+
+        @model_validator(mode="after")
+        def _consistent(self) -> MonitorPolicy.Config:
+            if self.threshold_floor > self.threshold_ceiling:
+                raise ValueError("threshold_floor must not be above threshold_ceiling")
+            if self.defer_threshold is not None and self.defer_threshold >= self.threshold_ceiling:
+                raise ValueError("defer_threshold must be below threshold_ceiling")
+            try:
+                self.trusted_config()
+            except ValidationError as error:
+                # the judge's hint about `base_url` does not apply: the trusted model is routed
+                messages = (str(e["msg"]).split("; or set base_url")[0] for e in error.errors())
+                message = "; ".join(m.removeprefix("Value error, ") for m in messages)
+                raise ValueError(f"trusted_model: {message}") from None
+            return self
+
+        def trusted_config(self) -> JudgeConfig:
+            """The trusted model as a routed model config (how it is called)."""
+            return JudgeConfig(
+                model=self.trusted_model, timeout_s=self.trusted_timeout_s, max_tokens=2048
+            )
+
+    def __init__(
+        self, config: PolicyConfigSchema | None = None, *, label: str | None = None
+    ) -> None:
+        super().__init__(config, label=label)
+        assert isinstance(self.config, MonitorPolicy.Config)
+        self.options: MonitorPolicy.Config = self.config
+        self.trusted = self.options.trusted_config()
+        # One window per instance: shared by this worker's requests, re-read from the database.
+        self.window = ScoreWindow(self.label, self.options.window, self.options.refresh_s)
+
+    async def on_tool_call(self, call: ToolCallBlock, ctx: PolicyContext) -> ToolCallResult:
+        """Score `call`, then escalate, defer, edit or release it (module docstring)."""
+        try:
+            score = await score_call(self.options, call, ctx)
+        except JudgeError as error:
+            return self._judge_failed(call, ctx, error)
+        audit = threshold_in_force(
+            await self.window.current(),
+            self.options.audit_budget,
+            floor=self.options.threshold_floor,
+            ceiling=self.options.threshold_ceiling,
+            min_samples=self.options.min_samples,
+        )
+        await self.window.add(score.value)
+        outcome = self._outcome(score.value, audit)
+        details = {
+            "tool": call.name,
+            **score.as_details(),
+            **audit.as_details("audit"),
+            "defer_threshold": self.options.defer_threshold,
+            "outcome": outcome,
+        }
+        ctx.decide(self, "scored", score.reason, **details)
+        if outcome == "escalate":
+            return self._escalation(call, ctx, score, audit)
+        if outcome == "allow":
+            return call
+        return await self._trusted_step(call, ctx, score.reason)
+
+    def _outcome(self, value: float, audit: Threshold) -> str:
+        if value > audit.value or value >= self.options.threshold_ceiling:
+            return "escalate"
+        defer = self.options.defer_threshold
+        if defer is not None and value > defer:
+            return self.options.trusted_action
+        return "allow"
+
+    def _escalation(
+        self, call: ToolCallBlock, ctx: PolicyContext, score: Score, audit: Threshold
+    ) -> Escalation:
+        why = f"suspicion {score.value:.2f} above the audit threshold {audit.value:.2f}"
+        escalation = self.options.escalation(call, f"{score.reason} ({why})")
+        if self.options.defer_on_timeout:
+
+            async def fallback() -> Block:
+                result = await self._trusted_step(call, ctx, score.reason, rescore=False)
+                if isinstance(result, (TextBlock, ToolCallBlock)):
+                    return result
+                return TextBlock(text="")
+
+            escalation.fallback = fallback
+        return escalation
+
+    async def _trusted_step(
+        self, call: ToolCallBlock, ctx: PolicyContext, reason: str, *, rescore: bool = True
+    ) -> ToolCallResult:
+        """Defer to or edit with the trusted model; fail closed when it cannot be used."""
+        try:
+            if self.options.trusted_action == "edit":
+                return await self._edit(call, ctx, reason, rescore=rescore)
+            return await self._defer(call, ctx)
+        except JudgeError as error:
+            ctx.decide(self, "error", error.reason, tool=call.name, kind=error.kind, trusted=True)
+            if self.options.fail_open:
+                return call
+            why = f"the trusted model that should replace it failed: {error.reason}"
+            return blocked_tool_call_text(call, policy=self.label, reason=why)
+
+    async def _edit(
+        self, call: ToolCallBlock, ctx: PolicyContext, reason: str, *, rescore: bool
+    ) -> ToolCallResult:
+        user_request = latest_user_text(ctx.request)
+        edited = await trusted_edit(self.trusted, call, reason, user_request)
+        details: dict[str, Any] = {
+            "tool": call.name,
+            "before": call.parsed_arguments(),
+            "after": edited.parsed_arguments(),
+            "trusted_model": self.options.trusted_model,
+        }
+        if rescore:
+            try:
+                new = await score_call(self.options, edited, ctx)
+            except JudgeError as error:
+                return self._judge_failed(edited, ctx, error)
+            details["edited_score"] = new.value
+            audit = self.window_threshold_now()
+            if new.value > audit or new.value >= self.options.threshold_ceiling:
+                ctx.decide(self, "edited", "the edit is still suspicious", **details)
+                return self.options.escalation(
+                    edited, f"{new.reason} (after the trusted edit: {new.value:.2f})"
+                )
+        ctx.decide(self, "edited", f"the trusted model rewrote the arguments ({reason})", **details)
+        return edited
+
+    def window_threshold_now(self) -> float:
+        """The audit threshold over this worker's current copy of the window."""
+        return threshold_in_force(
+            list(self.window.scores),
+            self.options.audit_budget,
+            floor=self.options.threshold_floor,
+            ceiling=self.options.threshold_ceiling,
+            min_samples=self.options.min_samples,
+        ).value
+
+    async def _defer(self, call: ToolCallBlock, ctx: PolicyContext) -> Block | None:
+        """The first deferral of a response asks the trusted model the client's request: its
+        first block replaces the call, the others end the response; later deferred calls of the
+        same response are dropped (the trusted answer already stands for the step)."""
+        state = ctx.state_for(self, _Deferral)
+        if state.answer is not None:
+            await asyncio.shield(state.answer)
+            untrusted = {"tool": call.name, "arguments": call.parsed_arguments()}
+            reason = "the trusted model already answered this step"
+            ctx.decide(self, "deferred", reason, tool=call.name, untrusted=untrusted)
+            return None
+        loop = asyncio.get_running_loop()
+        state.answer = loop.create_future()
+        try:
+            blocks = await trusted_answer(self.trusted, ctx.request)
+        except JudgeError as error:
+            state.answer.set_exception(error)
+            state.answer.exception()  # retrieved: later callers re-raise it
+            raise
+        except BaseException:
+            state.answer.cancel()
+            raise
+        state.answer.set_result(blocks)
+        ctx.decide(
+            self,
+            "deferred",
+            "the trusted model answered this step instead",
+            tool=call.name,
+            trusted_model=self.options.trusted_model,
+            untrusted={"tool": call.name, "arguments": call.parsed_arguments()},
+            trusted=[_shown(block) for block in blocks],
+        )
+        state.appended = blocks[1:]
+        return blocks[0]
+
+    async def on_response_end(self, ctx: PolicyContext) -> list[Block]:
+        """The trusted answer's blocks after its first (when a call was deferred)."""
+        state = ctx.state_for(self, _Deferral)
+        appended, state.appended = state.appended, []
+        return appended
+
+    def _judge_failed(
+        self, call: ToolCallBlock, ctx: PolicyContext, error: JudgeError
+    ) -> ToolCallResult:
+        fail_open = self.options.fail_open
+        ctx.decide(
+            self, "error", error.reason, tool=call.name, kind=error.kind, fail_open=fail_open
+        )
+        if fail_open:
+            return call
+        return judge_failed_tool_call_text(call, policy=self.label, reason=error.reason)
+
+
+def _shown(block: Block) -> dict[str, Any]:
+    """A trusted block as recorded in the `deferred` decision."""
+    if isinstance(block, ToolCallBlock):
+        return {"tool": block.name, "arguments": block.parsed_arguments()}
+    if isinstance(block, TextBlock):
+        return {"text": block.text}
+    return {"kind": block.kind}
