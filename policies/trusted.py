@@ -19,13 +19,25 @@ import orjson
 
 from policies.engine.notices import pretty_arguments
 from policies.judge_client import JUDGE_HTTP_CLIENT, JudgeConfig, judge_complete
+from policies.judge_route import JudgeTarget
 from policies.judge_verdict import JudgeError, excerpt
 from wire.codecs import codec_for
-from wire.codecs.assembly import AssembledBlock, assemble
 from wire.errors import GatewayError
+from wire.headers import upstream_request_headers
 from wire.http_client import UpstreamClient
-from wire.neutral import Block, Request, TextBlock, ToolCallBlock
+from wire.neutral import (
+    Block,
+    BlockStart,
+    Event,
+    Request,
+    TextBlock,
+    TextDelta,
+    ToolArgsDelta,
+    ToolCallBlock,
+    WireFormat,
+)
 from wire.translation import translation_for
+from wire.upstreams import resolve_route
 
 EDIT_INSTRUCTIONS = (
     "You are the trusted editor of an AI agent's tool calls. A monitor found the tool call "
@@ -41,7 +53,7 @@ async def trusted_answer(
     config: JudgeConfig, request: Request, *, client: UpstreamClient | None = None
 ) -> list[Block]:
     """The trusted model's answer to `request` (text and tool calls, in order)."""
-    target = config.target()
+    target = _answer_target(config, request.format)
     try:
         translation = translation_for(request.format, target.format)
         outgoing = translation.request(request) if translation else request
@@ -69,17 +81,44 @@ async def trusted_answer(
         events = codec.decode_response(response.json())
     except Exception as error:  # any shape the codec rejects
         raise JudgeError("the trusted model's answer is unreadable", kind="reply") from error
-    return _blocks(assemble(events).blocks)
+    return _blocks(events)
 
 
-def _blocks(assembled: list[AssembledBlock]) -> list[Block]:
+def _answer_target(config: JudgeConfig, client_format: WireFormat) -> JudgeTarget:
+    """Where the answer is asked: like the proxy routes the client's own call (a mock or an
+    OpenAI upstream answers a Responses request in the Responses format, untranslated)."""
+    target = config.target()
+    if config.base_url is not None:
+        return target
+    try:
+        route = resolve_route(config.model, client_format)
+    except GatewayError as error:
+        raise JudgeError(f"trusted model: {error.message}", kind="config") from error
+    headers = upstream_request_headers(route.upstream, route.format, {})
+    return JudgeTarget(route.upstream.url_for(route.format), route.format, route.model, headers)
+
+
+def _blocks(events: list[Event]) -> list[Block]:
+    """The text and tool-call blocks of a complete answer's events, in order."""
+    started: dict[int, Block] = {}
+    parts: dict[int, list[str]] = {}
+    for event in events:
+        if isinstance(event, BlockStart) and isinstance(event.block, (TextBlock, ToolCallBlock)):
+            started[event.index] = event.block
+            parts[event.index] = []
+        elif isinstance(event, TextDelta) and event.index in parts:
+            parts[event.index].append(event.text)
+        elif isinstance(event, ToolArgsDelta) and event.index in parts:
+            parts[event.index].append(event.partial_json)
     blocks: list[Block] = []
-    for item in assembled:
-        block, text = item.block, item.text()
-        if isinstance(block, TextBlock) and text:
-            blocks.append(TextBlock(text=text))
+    for index, block in started.items():
+        if isinstance(block, TextBlock):
+            text = block.text + "".join(parts[index])
+            if text:
+                blocks.append(TextBlock(text=text))
         elif isinstance(block, ToolCallBlock):
-            blocks.append(ToolCallBlock(id=block.id, name=block.name, arguments=text))
+            arguments = block.arguments + "".join(parts[index])
+            blocks.append(ToolCallBlock(id=block.id, name=block.name, arguments=arguments))
     if not blocks:
         raise JudgeError("the trusted model's answer is empty", kind="reply")
     return blocks

@@ -239,3 +239,24 @@ async def test_no_human_in_time_blocks_by_default() -> None:
 def test_bad_configs_are_refused(config: dict[str, Any], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         MonitorPolicy.from_config(config)
+
+
+async def test_a_trusted_answer_of_several_blocks_replaces_the_call_then_ends_the_response() -> (
+    None
+):
+    ctx = make_ctx("ls")
+    policy = make_policy(
+        scorer="judge",
+        judge={"model": "judge?p=0.5"},
+        defer_threshold=0.3,
+        trusted_model="mock/tools",
+    )
+    first = await policy.on_tool_call(RM_HOME, ctx)
+    assert isinstance(first, ToolCallBlock)
+    assert (first.name, json.loads(first.arguments)) == ("Bash", {"command": "ls"})
+    [rest] = await policy.on_response_end(ctx)
+    assert isinstance(rest, ToolCallBlock) and rest.name == "Read"
+    assert ctx.decisions[-1].details["trusted"] == [
+        {"tool": "Bash", "arguments": {"command": "ls"}},
+        {"tool": "Read", "arguments": {"file_path": "README.md"}},
+    ]
