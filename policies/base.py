@@ -77,16 +77,17 @@ class Escalation:
 
     `timeout_s` (None: `LUTHIEN_APPROVAL_TIMEOUT_S`) bounds the wait; then `on_timeout` applies
     (deny by default). `policy` is the label of the policy that escalated (the engine fills it).
-    `fallback`, when set, replaces `on_timeout`: it is awaited for the block that replaces the
-    call when nobody decided in time or the queue is down (`monitor` defers to its trusted
-    model this way); it runs outside the hook timeout, so it must bound its own wait."""
+    `fallback`, when set, replaces `on_timeout`: called with the held call, it is awaited for
+    the block that replaces the call when nobody decided in time or the queue is down
+    (`monitor` defers to its trusted model this way); it runs outside the hook timeout, so it
+    must bound its own wait."""
 
     call: ToolCallBlock
     reason: str
     timeout_s: float | None = None
     on_timeout: TimeoutAction = "deny"
     policy: str = ""
-    fallback: Callable[[], Awaitable[Block]] | None = None
+    fallback: Callable[[ToolCallBlock], Awaitable[Block]] | None = None
 
 
 ToolCallResult = Block | Escalation | None

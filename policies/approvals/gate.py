@@ -212,7 +212,7 @@ async def _fallback(
     if row is not None:
         details["approval_id"] = row.id.hex
     ctx.decide(label, "timed_out", f"{why}; the policy's fallback applies", **details)
-    return await escalation.fallback()
+    return await escalation.fallback(call)
 
 
 def _duration(row: PendingApproval) -> str:

@@ -250,8 +250,8 @@ class MonitorPolicy(Policy):
         escalation = self.options.escalation(call, f"{score.reason} ({why})")
         if self.options.defer_on_timeout:
 
-            async def fallback() -> Block:
-                result = await self._trusted_step(call, ctx, score.reason, rescore=False)
+            async def fallback(held: ToolCallBlock) -> Block:
+                result = await self._trusted_step(held, ctx, score.reason, rescore=False)
                 if isinstance(result, (TextBlock, ToolCallBlock)):
                     return result
                 return TextBlock(text="")

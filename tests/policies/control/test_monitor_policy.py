@@ -260,3 +260,21 @@ async def test_a_trusted_answer_of_several_blocks_replaces_the_call_then_ends_th
         {"tool": "Bash", "arguments": {"command": "ls"}},
         {"tool": "Read", "arguments": {"file_path": "README.md"}},
     ]
+
+
+async def test_a_chain_keeps_the_fallback_of_an_escalating_member() -> None:
+    from policies.builtin.chain import ChainPolicy
+
+    chain = ChainPolicy.from_config(
+        {
+            "members": [
+                {"policy": "require-approval", "config": {"tools": ["Bash"]}},
+                {
+                    "policy": "monitor",
+                    "config": {"scorer": "preset", "defer_on_timeout": True, "refresh_s": 3600},
+                },
+            ]
+        }
+    )
+    held = await chain.process_tool_call(RM_HOME, make_ctx())
+    assert isinstance(held, Escalation) and held.fallback is not None
