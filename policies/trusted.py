@@ -60,7 +60,9 @@ async def trusted_answer(
     except GatewayError as error:
         reason = f"the request cannot go to the trusted model: {error.message}"
         raise JudgeError(reason, kind="config") from error
-    outgoing = dataclasses.replace(outgoing, model=target.model, stream=False)
+    # asked whole, not streamed: the stream's own options would be refused by the API
+    params = {k: v for k, v in outgoing.params.items() if k != "stream_options"}
+    outgoing = dataclasses.replace(outgoing, model=target.model, stream=False, params=params)
     codec = codec_for(target.format)
     body = orjson.dumps(codec.encode_request(outgoing))
     upstream = client or JUDGE_HTTP_CLIENT.get()

@@ -177,6 +177,8 @@ class MonitorPolicy(Policy):
 
         @model_validator(mode="after")
         def _consistent(self) -> MonitorPolicy.Config:
+            if self.min_samples > self.window:
+                raise ValueError("min_samples must not be above window")
             if self.threshold_floor > self.threshold_ceiling:
                 raise ValueError("threshold_floor must not be above threshold_ceiling")
             if self.defer_threshold is not None and self.defer_threshold >= self.threshold_ceiling:

@@ -234,6 +234,7 @@ async def test_no_human_in_time_blocks_by_default() -> None:
         ({"category_scores": {"nonsense": 0.5}}, "unknown categories"),
         ({"category_scores": {"exfiltration": 1.5}}, "between 0 and 1"),
         ({"audit_budget": 0}, "greater than 0"),
+        ({"window": 50, "min_samples": 51}, "min_samples must not be above window"),
     ],
 )
 def test_bad_configs_are_refused(config: dict[str, Any], message: str) -> None:
@@ -278,3 +279,32 @@ async def test_a_chain_keeps_the_fallback_of_an_escalating_member() -> None:
     )
     held = await chain.process_tool_call(RM_HOME, make_ctx())
     assert isinstance(held, Escalation) and held.fallback is not None
+
+
+async def test_the_trusted_request_is_the_clients_own_not_streamed() -> None:
+    from policies.judge_client import JUDGE_HTTP_CLIENT
+    from policies.trusted import trusted_answer
+
+    seen: list[dict[str, Any]] = []
+    client = JUDGE_HTTP_CLIENT.get()
+    original_send = client.send
+
+    async def send(request: Any, **kwargs: Any) -> Any:
+        seen.append(json.loads(request.content))
+        return await original_send(request, **kwargs)
+
+    client.send = send  # type: ignore[method-assign]
+    request = Request(
+        format="openai",
+        model="mock/text-tool",
+        messages=[Message("user", [TextBlock("rm -rf ~")])],
+        stream=True,
+        params={"stream_options": {"include_usage": True}, "temperature": 0.2},
+    )
+    policy = make_policy(scorer="judge", judge={"model": "judge?p=0.5"}, defer_threshold=0.3)
+    blocks = await trusted_answer(policy.trusted, request)
+    assert blocks == [TextBlock(text=DEFERRED_TEXT)]
+    [body] = seen
+    assert body["model"] == "trusted" and body["stream"] is False
+    assert body["temperature"] == 0.2 and "stream_options" not in body
+    assert body["messages"] == [{"role": "user", "content": "rm -rf ~"}]
