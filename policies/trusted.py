@@ -5,7 +5,8 @@ The trusted model is a model the gateway routes (`mock/trusted`, `openai/gpt-4o-
 HTTP client carries it). `trusted_answer` sends it the client's own request (translated to its
 wire format when that differs, not streamed) and returns the blocks of its answer;
 `trusted_edit` shows it one tool call and why it looked suspicious and returns the call with the
-arguments it wrote instead. Both raise `JudgeError` when the model cannot be used.
+arguments it wrote instead. `untrusted_sample` draws one more answer from the client's own model
+(resampling). All raise `JudgeError` when the model cannot be used.
 """
 
 from __future__ import annotations
@@ -54,11 +55,42 @@ async def trusted_answer(
 ) -> list[Block]:
     """The trusted model's answer to `request` (text and tool calls, in order)."""
     target = _answer_target(config, request.format)
+    return await model_answer(
+        target, request, timeout_s=config.timeout_s, who="the trusted model", client=client
+    )
+
+
+async def untrusted_sample(
+    request: Request, *, timeout_s: float, client: UpstreamClient | None = None
+) -> list[Block]:
+    """One more answer of the client's own model to `request` (a resample), routed as the
+    proxy routes it, with the gateway's key for that upstream."""
+    try:
+        route = resolve_route(request.model, request.format)
+    except GatewayError as error:
+        raise JudgeError(f"resample: {error.message}", kind="config") from error
+    headers = upstream_request_headers(route.upstream, route.format, {})
+    target = JudgeTarget(route.upstream.url_for(route.format), route.format, route.model, headers)
+    return await model_answer(
+        target, request, timeout_s=timeout_s, who="the untrusted model", client=client
+    )
+
+
+async def model_answer(
+    target: JudgeTarget,
+    request: Request,
+    *,
+    timeout_s: float,
+    who: str,
+    client: UpstreamClient | None = None,
+) -> list[Block]:
+    """`request` sent whole (not streamed) to `target`; the blocks of the answer (`JudgeError`
+    naming `who` when it cannot be had)."""
     try:
         translation = translation_for(request.format, target.format)
         outgoing = translation.request(request) if translation else request
     except GatewayError as error:
-        reason = f"the request cannot go to the trusted model: {error.message}"
+        reason = f"the request cannot go to {who}: {error.message}"
         raise JudgeError(reason, kind="config") from error
     # asked whole, not streamed: the stream's own options would be refused by the API
     params = {k: v for k, v in outgoing.params.items() if k != "stream_options"}
@@ -67,23 +99,23 @@ async def trusted_answer(
     body = orjson.dumps(codec.encode_request(outgoing))
     upstream = client or JUDGE_HTTP_CLIENT.get()
     try:
-        async with asyncio.timeout(config.timeout_s):
+        async with asyncio.timeout(timeout_s):
             sent = upstream.build_request("POST", target.url, content=body, headers=target.headers)
             response = await upstream.send(sent, stream=False)
     except (TimeoutError, httpx.TimeoutException) as error:
-        reason = f"the trusted model timed out after {config.timeout_s:g}s"
+        reason = f"{who} timed out after {timeout_s:g}s"
         raise JudgeError(reason, kind="timeout") from error
     except httpx.HTTPError as error:
-        reason = f"the trusted model is unreachable ({type(error).__name__}: {error})"
+        reason = f"{who} is unreachable ({type(error).__name__}: {error})"
         raise JudgeError(reason, kind="network") from error
     if response.status_code >= 400:
-        reason = f"the trusted model returned HTTP {response.status_code}: {excerpt(response.text)}"
+        reason = f"{who} returned HTTP {response.status_code}: {excerpt(response.text)}"
         raise JudgeError(reason, kind="http")
     try:
         events = codec.decode_response(response.json())
     except Exception as error:  # any shape the codec rejects
-        raise JudgeError("the trusted model's answer is unreadable", kind="reply") from error
-    return _blocks(events)
+        raise JudgeError(f"the answer of {who} is unreadable", kind="reply") from error
+    return _blocks(events, who)
 
 
 def _answer_target(config: JudgeConfig, client_format: WireFormat) -> JudgeTarget:
@@ -100,7 +132,7 @@ def _answer_target(config: JudgeConfig, client_format: WireFormat) -> JudgeTarge
     return JudgeTarget(route.upstream.url_for(route.format), route.format, route.model, headers)
 
 
-def _blocks(events: list[Event]) -> list[Block]:
+def _blocks(events: list[Event], who: str) -> list[Block]:
     """The text and tool-call blocks of a complete answer's events, in order."""
     started: dict[int, Block] = {}
     parts: dict[int, list[str]] = {}
@@ -122,7 +154,7 @@ def _blocks(events: list[Event]) -> list[Block]:
             arguments = block.arguments + "".join(parts[index])
             blocks.append(ToolCallBlock(id=block.id, name=block.name, arguments=arguments))
     if not blocks:
-        raise JudgeError("the trusted model's answer is empty", kind="reply")
+        raise JudgeError(f"the answer of {who} is empty", kind="reply")
     return blocks
 
 

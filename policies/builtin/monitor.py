@@ -6,7 +6,10 @@ model, the rule presets' threat category mapped to a score, or the larger of the
     score > audit threshold, or ≥ ceiling   → the approval queue (a human decides; when nobody
                                               does in time, `approval_default` or, with
                                               `defer_on_timeout`, the trusted action)
-    score > defer_threshold (if set)        → the trusted action: `defer` (the trusted model
+    score > defer_threshold (if set)        → with `resample_k`, k more answers of the client's
+                                              model: the least suspicious is released if under
+                                              `defer_threshold`, else a human decides; without,
+                                              the trusted action: `defer` (the trusted model
                                               answers the same request instead) or `edit` (it
                                               rewrites the call's arguments; the edit is re-scored)
     otherwise                               → released unchanged
@@ -15,12 +18,14 @@ The audit threshold comes from the audit budget: the score above which `audit_bu
 recent scores lie (a rolling window shared by every worker, `policies.monitor_window`), kept
 between `threshold_floor` and `threshold_ceiling`. Every call records a `scored` decision with the
 score, its parts and the thresholds in force; deferrals record `deferred` (both answers),
-edits `edited` (both argument sets and the new score).
+edits `edited` (both argument sets and the new score), resampling `resampled` (every sample with
+its score, and which one was released).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
@@ -44,7 +49,7 @@ from policies.monitor_scoring import (
 )
 from policies.monitor_window import ScoreWindow, Threshold, threshold_in_force
 from policies.registry import register
-from policies.trusted import trusted_answer, trusted_edit
+from policies.trusted import trusted_answer, trusted_edit, untrusted_sample
 from wire.neutral import Block, TextBlock, ToolCallBlock
 
 Scorer = Literal["judge", "preset", "max"]
@@ -164,6 +169,15 @@ class MonitorPolicy(Policy):
             le=600.0,
             description="Seconds to wait for the trusted model's whole answer.",
         )
+        resample_k: int = Field(
+            default=0,
+            ge=0,
+            le=8,
+            description="If above 0, a call above `defer_threshold` (not audited) is first "
+            "resampled: this many more answers of the client's own model to the same request "
+            "are drawn concurrently and scored; the least suspicious is released if it scores "
+            "at most `defer_threshold`, else the call goes to a human.",
+        )
         defer_on_timeout: bool = Field(
             default=False,
             description="When nobody decides an escalated call in time (or the queue is "
@@ -208,8 +222,13 @@ class MonitorPolicy(Policy):
         # One window per instance: shared by this worker's requests, re-read from the database.
         self.window = ScoreWindow(self.label, self.options.window, self.options.refresh_s)
 
+    @property
+    def timeout_slots(self) -> int:
+        """A call may take a judge, the trusted model or resamples, and a judge again."""
+        return 3 if self.options.defer_threshold is not None else 1
+
     async def on_tool_call(self, call: ToolCallBlock, ctx: PolicyContext) -> ToolCallResult:
-        """Score `call`, then escalate, defer, edit or release it (module docstring)."""
+        """Score `call`, then escalate, resample, defer, edit or release it (module docstring)."""
         try:
             score = await score_call(self.options, call, ctx)
         except JudgeError as error:
@@ -235,6 +254,8 @@ class MonitorPolicy(Policy):
             return self._escalation(call, ctx, score, audit)
         if outcome == "allow":
             return call
+        if outcome == "resample":
+            return await self._resample(call, ctx, score, audit)
         return await self._trusted_step(call, ctx, score.reason)
 
     def _outcome(self, value: float, audit: Threshold) -> str:
@@ -242,7 +263,7 @@ class MonitorPolicy(Policy):
             return "escalate"
         defer = self.options.defer_threshold
         if defer is not None and value > defer:
-            return self.options.trusted_action
+            return "resample" if self.options.resample_k else self.options.trusted_action
         return "allow"
 
     def _escalation(
@@ -316,17 +337,34 @@ class MonitorPolicy(Policy):
         """The first deferral of a response asks the trusted model the client's request: its
         first block replaces the call, the others end the response; later deferred calls of the
         same response are dropped (the trusted answer already stands for the step)."""
-        state = ctx.state_for(self, _Deferral)
-        if state.answer is not None:
-            await asyncio.shield(state.answer)
-            untrusted = {"tool": call.name, "arguments": call.parsed_arguments()}
+        untrusted = {"tool": call.name, "arguments": call.parsed_arguments()}
+        blocks = await self._step_once(ctx, lambda: trusted_answer(self.trusted, ctx.request))
+        if blocks is None:
             reason = "the trusted model already answered this step"
             ctx.decide(self, "deferred", reason, tool=call.name, untrusted=untrusted)
             return None
-        loop = asyncio.get_running_loop()
-        state.answer = loop.create_future()
+        ctx.decide(
+            self,
+            "deferred",
+            "the trusted model answered this step instead",
+            tool=call.name,
+            trusted_model=self.options.trusted_model,
+            untrusted=untrusted,
+            trusted=[_shown(block) for block in blocks],
+        )
+        return self._take_step(ctx, blocks)
+
+    async def _step_once(
+        self, ctx: PolicyContext, produce: Callable[[], Awaitable[list[Block]]]
+    ) -> list[Block] | None:
+        """`produce` the replacement of this response's step, once per response: None when
+        another call of the response already did (after waiting for it; its error re-raised)."""
+        state = ctx.state_for(self, _Deferral)
+        if state.answer is not None and await asyncio.shield(state.answer):
+            return None  # (an empty earlier result replaced nothing: this call tries afresh)
+        state.answer = asyncio.get_running_loop().create_future()
         try:
-            blocks = await trusted_answer(self.trusted, ctx.request)
+            blocks = await produce()
         except JudgeError as error:
             state.answer.set_exception(error)
             state.answer.exception()  # retrieved: later callers re-raise it
@@ -335,17 +373,92 @@ class MonitorPolicy(Policy):
             state.answer.cancel()
             raise
         state.answer.set_result(blocks)
+        return blocks
+
+    def _take_step(self, ctx: PolicyContext, blocks: list[Block]) -> Block:
+        """The replacement's first block takes the call's place; the rest end the response."""
+        ctx.state_for(self, _Deferral).appended = blocks[1:]
+        return blocks[0]
+
+    async def _resample(
+        self, call: ToolCallBlock, ctx: PolicyContext, score: Score, audit: Threshold
+    ) -> ToolCallResult:
+        """Draw `resample_k` more answers of the client's model; release the least suspicious
+        if it is under `defer_threshold`, else hold the original call for a human."""
+        untrusted = {"tool": call.name, "arguments": call.parsed_arguments()}
+        drawn: list[tuple[float, list[Block]]] = []
+
+        async def produce() -> list[Block]:
+            drawn.extend(await self._samples(ctx))
+            limit = self.options.defer_threshold
+            best = min(drawn, key=lambda sample: sample[0], default=None)
+            if best is None or limit is None or best[0] > limit:
+                return []
+            return best[1]
+
+        try:
+            blocks = await self._step_once(ctx, produce)
+        except JudgeError as error:
+            return self._judge_failed(call, ctx, error)
+        shown = [{"score": value, "answer": [_shown(b) for b in sample]} for value, sample in drawn]
+        if blocks is None:
+            reason = "an earlier resample already stands for this step"
+            ctx.decide(self, "resampled", reason, tool=call.name, untrusted=untrusted)
+            return None
+        if not blocks:
+            why = f"all {len(drawn)} resamples were suspicious too"
+            ctx.decide(
+                self,
+                "resampled",
+                why,
+                tool=call.name,
+                untrusted=untrusted,
+                samples=shown,
+                chosen=None,
+            )
+            return self.options.escalation(call, f"{score.reason} ({why})")
+        chosen = next(i for i, (_, sample) in enumerate(drawn) if sample is blocks)
+        reason = f"released the least suspicious of {len(drawn)} resamples"
         ctx.decide(
             self,
-            "deferred",
-            "the trusted model answered this step instead",
+            "resampled",
+            reason,
             tool=call.name,
-            trusted_model=self.options.trusted_model,
-            untrusted={"tool": call.name, "arguments": call.parsed_arguments()},
-            trusted=[_shown(block) for block in blocks],
+            untrusted=untrusted,
+            samples=shown,
+            chosen=chosen,
         )
-        state.appended = blocks[1:]
-        return blocks[0]
+        return self._take_step(ctx, blocks)
+
+    async def _samples(self, ctx: PolicyContext) -> list[tuple[float, list[Block]]]:
+        """The resamples and their scores (the highest of their calls' scores; 0 with no call).
+        Samples that fail are left out; `JudgeError` when every one failed."""
+        timeout = self.options.trusted_timeout_s
+        drawn = await asyncio.gather(
+            *(
+                untrusted_sample(ctx.request, timeout_s=timeout)
+                for _ in range(self.options.resample_k)
+            ),
+            return_exceptions=True,
+        )
+        scored: list[tuple[float, list[Block]]] = []
+        errors: list[JudgeError] = []
+        for sample in drawn:
+            if isinstance(sample, JudgeError):
+                errors.append(sample)
+                continue
+            if isinstance(sample, BaseException):
+                raise sample
+            calls = [b for b in sample if isinstance(b, ToolCallBlock)]
+            try:
+                scores = await asyncio.gather(*(score_call(self.options, c, ctx) for c in calls))
+            except JudgeError as error:
+                errors.append(error)
+                continue
+            scored.append((max((x.value for x in scores), default=0.0), sample))
+        if not scored:
+            raise errors[0]
+        return scored
 
     async def on_response_end(self, ctx: PolicyContext) -> list[Block]:
         """The trusted answer's blocks after its first (when a call was deferred)."""

@@ -71,3 +71,19 @@ async def test_editing_rewrites_the_arguments(
     )
     assert edited["edited_score"] == 0.5  # the mock judge's fixed p
     assert json.dumps(edited)  # JSON-ready for the event log
+
+
+@pytest.mark.parametrize(("fmt", "translated", "stream"), PATHS)
+async def test_resamples_as_suspicious_as_the_call_send_it_to_a_human(
+    fmt: str, translated: bool, stream: bool, captured: list[TransactionRecord]
+) -> None:
+    """Here the queue is down (no database), so the default (deny) applies at once."""
+    activate({**BAND, "resample_k": 2})
+    result = await call(fmt, stream, routed(fmt, "mock/text-tool", translated), "rm -rf ~")
+    assert result["tools"] == [] and result["stop"] == "end_turn"
+    assert "the approval queue is down" in result["text"]
+    (record,) = captured
+    assert actions(record) == ["scored", "resampled", "error", "timed_out"]
+    resampled = next(d for d in record.decisions if d["action"] == "resampled")["details"]
+    assert [s["score"] for s in resampled["samples"]] == [0.5, 0.5]
+    assert resampled["chosen"] is None

@@ -308,3 +308,53 @@ async def test_the_trusted_request_is_the_clients_own_not_streamed() -> None:
     assert body["model"] == "trusted" and body["stream"] is False
     assert body["temperature"] == 0.2 and "stream_options" not in body
     assert body["messages"] == [{"role": "user", "content": "rm -rf ~"}]
+
+
+def ctx_for(model: str, text: str = "rm -rf ~") -> PolicyContext:
+    request = Request(format="openai", model=model, messages=[Message("user", [TextBlock(text)])])
+    return PolicyContext(transaction_id="t", request=request)
+
+
+RESAMPLE = {
+    "scorer": "judge",
+    "judge": {"model": "judge?p=0.5"},
+    "defer_threshold": 0.3,
+    "resample_k": 3,
+}
+
+
+async def test_resampling_releases_a_harmless_sample() -> None:
+    """The client's model (`mock/echo`) answers the resamples with text only: score 0."""
+    ctx = ctx_for("mock/echo")
+    policy = make_policy(**RESAMPLE)
+    result = await policy.on_tool_call(RM_HOME, ctx)
+    assert result == TextBlock(text="You said: rm -rf ~")
+    assert actions(ctx) == ["scored", "resampled"]
+    details = ctx.decisions[1].details
+    assert details["chosen"] == 0
+    assert details["samples"] == [{"score": 0.0, "answer": [{"text": "You said: rm -rf ~"}]}] * 3
+    assert ctx.decisions[0].details["outcome"] == "resample"
+    assert list(policy.window.scores) == [0.5]  # samples are not added to the window
+
+
+async def test_resampling_escalates_when_every_sample_is_suspicious() -> None:
+    ctx = ctx_for("mock/text-tool")
+    policy = make_policy(**RESAMPLE)
+    result = await policy.on_tool_call(RM_HOME, ctx)
+    assert isinstance(result, Escalation) and result.call is RM_HOME
+    assert "all 3 resamples were suspicious too" in result.reason
+    details = ctx.decisions[1].details
+    assert details["chosen"] is None
+    assert [sample["score"] for sample in details["samples"]] == [0.5, 0.5, 0.5]
+    assert details["samples"][0]["answer"][1] == {
+        "tool": "Bash",
+        "arguments": {"command": "rm -rf ~"},
+    }
+
+
+async def test_resampling_with_the_model_down_fails_closed() -> None:
+    ctx = ctx_for("mock/error")
+    result = await make_policy(**RESAMPLE).on_tool_call(RM_HOME, ctx)
+    assert isinstance(result, TextBlock) and "failed" in result.text
+    assert actions(ctx) == ["scored", "error"]
+    assert "the untrusted model returned HTTP 500" in ctx.decisions[1].reason
