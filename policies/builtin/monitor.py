@@ -255,7 +255,7 @@ class MonitorPolicy(Policy):
         if outcome == "allow":
             return call
         if outcome == "resample":
-            return await self._resample(call, ctx, score, audit)
+            return await self._resample(call, ctx, score)
         return await self._trusted_step(call, ctx, score.reason)
 
     def _outcome(self, value: float, audit: Threshold) -> str:
@@ -269,7 +269,11 @@ class MonitorPolicy(Policy):
     def _escalation(
         self, call: ToolCallBlock, ctx: PolicyContext, score: Score, audit: Threshold
     ) -> Escalation:
-        why = f"suspicion {score.value:.2f} above the audit threshold {audit.value:.2f}"
+        if score.value > audit.value:
+            why = f"suspicion {score.value:.2f} above the audit threshold {audit.value:.2f}"
+        else:
+            ceiling = self.options.threshold_ceiling
+            why = f"suspicion {score.value:.2f} at or above the ceiling {ceiling:.2f}"
         escalation = self.options.escalation(call, f"{score.reason} ({why})")
         if self.options.defer_on_timeout:
 
@@ -360,8 +364,10 @@ class MonitorPolicy(Policy):
         """`produce` the replacement of this response's step, once per response: None when
         another call of the response already did (after waiting for it; its error re-raised)."""
         state = ctx.state_for(self, _Deferral)
-        if state.answer is not None and await asyncio.shield(state.answer):
-            return None  # (an empty earlier result replaced nothing: this call tries afresh)
+        if state.answer is not None:
+            earlier: list[Block] = await asyncio.shield(state.answer)
+            if earlier:
+                return None  # (an empty earlier result replaced nothing: this call tries afresh)
         state.answer = asyncio.get_running_loop().create_future()
         try:
             blocks = await produce()
@@ -381,7 +387,7 @@ class MonitorPolicy(Policy):
         return blocks[0]
 
     async def _resample(
-        self, call: ToolCallBlock, ctx: PolicyContext, score: Score, audit: Threshold
+        self, call: ToolCallBlock, ctx: PolicyContext, score: Score
     ) -> ToolCallResult:
         """Draw `resample_k` more answers of the client's model; release the least suspicious
         if it is under `defer_threshold`, else hold the original call for a human."""
