@@ -87,3 +87,25 @@ async def test_resamples_as_suspicious_as_the_call_send_it_to_a_human(
     resampled = next(d for d in record.decisions if d["action"] == "resampled")["details"]
     assert [s["score"] for s in resampled["samples"]] == [0.5, 0.5]
     assert resampled["chosen"] is None
+
+
+@pytest.mark.parametrize(("fmt", "stream"), [("openai", True), ("anthropic", False)])
+async def test_monitor_composes_in_a_chain(
+    fmt: str, stream: bool, captured: list[TransactionRecord]
+) -> None:
+    from policies.builtin.chain import ChainPolicy
+
+    chain = ChainPolicy.from_config(
+        {
+            "members": [
+                {"policy": "block-web-requests"},
+                {"policy": "monitor", "config": {**BAND, "trusted_action": "defer"}},
+            ]
+        },
+        label="chain",
+    )
+    policy_runtime().set(ActivePolicy(policy=chain, name="chain", version=1, source="test"))
+    result = await call(fmt, stream, "mock/text-tool", "rm -rf ~")
+    assert result == {"text": TEXT_TOOL_SENTENCE + DEFERRED_TEXT, "tools": [], "stop": "end_turn"}
+    (record,) = captured
+    assert [d["action"] for d in record.decisions] == ["scored", "deferred"]
