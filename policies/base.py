@@ -30,6 +30,7 @@ replaced by a readable notice) unless the config sets `fail_open: true`.
 from __future__ import annotations
 
 import enum
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
@@ -75,13 +76,18 @@ class Escalation:
     """Returned by `on_tool_call` to hold `call` until a human approves, denies or edits it.
 
     `timeout_s` (None: `LUTHIEN_APPROVAL_TIMEOUT_S`) bounds the wait; then `on_timeout` applies
-    (deny by default). `policy` is the label of the policy that escalated (the engine fills it)."""
+    (deny by default). `policy` is the label of the policy that escalated (the engine fills it).
+    `fallback`, when set, replaces `on_timeout`: called with the held call, it is awaited for
+    the block that replaces the call when nobody decided in time or the queue is down
+    (`monitor` defers to its trusted model this way); it runs outside the hook timeout, so it
+    must bound its own wait."""
 
     call: ToolCallBlock
     reason: str
     timeout_s: float | None = None
     on_timeout: TimeoutAction = "deny"
     policy: str = ""
+    fallback: Callable[[ToolCallBlock], Awaitable[Block]] | None = None
 
 
 ToolCallResult = Block | Escalation | None

@@ -16,8 +16,8 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 import httpx
 import orjson
@@ -52,6 +52,7 @@ __all__ = [  # JudgeError, JudgeVerdict and parse_verdict are re-exported for th
     "JudgeVerdict",
     "close_judge_client",
     "judge_ask",
+    "judge_complete",
     "judge_failed_tool_call_text",
     "latest_user_text",
     "parse_verdict",
@@ -63,6 +64,7 @@ __all__ = [  # JudgeError, JudgeVerdict and parse_verdict are re-exported for th
 MOCK_JUDGE_BASE_URL = f"{MOCK_HOST}/v1"  # the old default base_url (configs saved with it load)
 DEFAULT_JUDGE_MODEL = "mock/judge"
 CONTEXT_LIMIT = 4000  # characters of conversation context (not of judged content) sent along
+T = TypeVar("T")
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -201,6 +203,22 @@ async def judge_ask(
     config: JudgeConfig, *, system: str, user: str, client: UpstreamClient | None = None
 ) -> JudgeVerdict:
     """Ask the judge once (system + user message); `client` overrides the shared one (tests)."""
+    return await judge_complete(
+        config, system=system, user=user, client=client, parse=parse_verdict
+    )
+
+
+async def judge_complete(
+    config: JudgeConfig,
+    *,
+    system: str,
+    user: str,
+    parse: Callable[[str], T],
+    client: UpstreamClient | None = None,
+) -> T:
+    """Send one system + user message to the configured model and `parse` its reply text
+    (`JudgeError` on timeout, network or HTTP error, an empty reply, or from `parse`; all count
+    as failed calls in the judge metrics). The trusted model of `monitor` is called this way."""
     target = config.target()
     body = orjson.dumps(_payload(config, target, system=system, user=user))
     upstream = client or JUDGE_HTTP_CLIENT.get()
@@ -213,9 +231,9 @@ async def judge_ask(
                     "POST", target.url, content=body, headers=target.headers
                 )
                 response = await upstream.send(request, stream=False)
-        verdict = parse_verdict(_reply_text(response, target))
+        result = parse(_reply_text(response, target))
         outcome = "ok"
-        return verdict
+        return result
     except (TimeoutError, httpx.TimeoutException) as error:
         outcome = "timeout"
         raise JudgeError(f"judge timed out after {config.timeout_s:g}s", kind="timeout") from error

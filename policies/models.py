@@ -8,6 +8,9 @@ change and activation appends a `PolicyConfigHistory` row. Rows are written only
 A `PendingApproval` is one tool call an escalating policy holds for a human (the approval queue,
 `policies.approvals`): written only by `policies.approvals.services`, read through
 `policies.approvals.selectors`. It stays after the decision as the record of who decided what.
+
+A `MonitorScore` is one score of the `monitor` policy; `policies.monitor_window` writes, reads
+and prunes them.
 """
 
 from __future__ import annotations
@@ -166,3 +169,19 @@ class PendingApproval(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tool_name} ({self.status}) in {self.transaction_id}"
+
+
+class MonitorScore(models.Model):
+    """One score the `monitor` policy gave a tool call: the rolling window its audit and
+    deferral thresholds are quantiles of (`policies.monitor_window`, shared by every worker)."""
+
+    policy = models.CharField(max_length=200, help_text="The label of the scoring policy.")
+    score = models.FloatField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["policy", "-id"], name="monitor_score_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.policy}: {self.score:.2f}"

@@ -72,6 +72,8 @@ async def hold_for_approval(policy: Policy, ctx: PolicyContext, escalation: Esca
     except Exception as error:
         logger.warning("could not queue a tool call for approval", exc_info=True)
         ctx.decide(label, "error", f"the approval queue is unavailable ({type(error).__name__})")
+        if escalation.fallback is not None:
+            return await _fallback(ctx, call, label, escalation, why="the approval queue is down")
         return _default(ctx, call, label, escalation.on_timeout, why="the approval queue is down")
     approval_id = approval.id.hex
     ctx.decide(
@@ -102,6 +104,9 @@ async def hold_for_approval(policy: Policy, ctx: PolicyContext, escalation: Esca
         ctx.approval_wait_s += time.monotonic() - started
     if row is None:
         row = await sync_to_async(services.approval_expire)(approval.id)
+        if row.status == Status.TIMED_OUT and escalation.fallback is not None:
+            why = f"nobody approved it within {_duration(row)}"
+            return await _fallback(ctx, call, label, escalation, why=why, row=row)
     return _outcome(ctx, call, label, row, escalation)
 
 
@@ -190,6 +195,24 @@ def _default(
     reason = f"it needed a reviewer's approval and {why} (the policy denies by default)"
     ctx.decide(label, "timed_out", reason, **details, withheld=True)
     return blocked_tool_call_text(call, policy=label, reason=reason)
+
+
+async def _fallback(
+    ctx: PolicyContext,
+    call: ToolCallBlock,
+    label: str,
+    escalation: Escalation,
+    *,
+    why: str,
+    row: PendingApproval | None = None,
+) -> Block:
+    """No human decided: the escalating policy's own fallback gives the replacement."""
+    assert escalation.fallback is not None
+    details: dict[str, Any] = {"tool": call.name, "default": "fallback"}
+    if row is not None:
+        details["approval_id"] = row.id.hex
+    ctx.decide(label, "timed_out", f"{why}; the policy's fallback applies", **details)
+    return await escalation.fallback(call)
 
 
 def _duration(row: PendingApproval) -> str:

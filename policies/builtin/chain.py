@@ -185,6 +185,7 @@ def _merged(first: Escalation | None, later: Escalation) -> Escalation:
         timeout_s=min(timeouts) if timeouts else None,
         on_timeout="deny" if "deny" in (first.on_timeout, later.on_timeout) else "allow",
         policy=first.policy,
+        fallback=first.fallback or later.fallback,
     )
 
 

@@ -19,6 +19,7 @@ from wire.mock.agent import agent_reply
 from wire.mock.judge import judge_reply
 from wire.mock.prompt import Prompt
 from wire.mock.spec import MockSpec
+from wire.mock.trusted import trusted_reply
 
 StopReason = Literal["end_turn", "tool_use"]
 
@@ -193,6 +194,10 @@ def _judge(spec: MockSpec, prompt: Prompt) -> list[Part]:
     return [TextPart(split_words(reply, spec.chunks))]
 
 
+def _trusted(spec: MockSpec, prompt: Prompt) -> list[Part]:
+    return [TextPart(split_words(trusted_reply(prompt.last_user_text), spec.chunks))]
+
+
 def _agent(spec: MockSpec, prompt: Prompt) -> list[Part]:
     reply = agent_reply(prompt)
     parts: list[Part] = [TextPart(split_words(reply.text, spec.chunks))]
@@ -211,6 +216,7 @@ _BUILDERS: dict[str, Callable[[MockSpec, Prompt], list[Part]]] = {
     "midstream-error": _midstream,
     "judge": _judge,
     "agent": _agent,
+    "trusted": _trusted,
 }
 _TOOL_BEHAVIOURS = frozenset({"tool", "tools", "text-tool"})
 

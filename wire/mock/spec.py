@@ -21,6 +21,8 @@ URL-decoded (``args=%7B%22path%22%3A%22a%22%7D``). An unknown behaviour raises
     agent            drives a coding agent: a ``RUN: <command>`` line in the latest user text
                      -> a call of the request's own shell tool; a tool result -> a text
                      quoting it; else "You said: ..." (see `wire.mock.agent`)
+    trusted          the trusted model of `monitor`: edited arguments for an edit request,
+                     else a fixed safe answer (see `wire.mock.trusted`)
 
     option       type / range            meaning
     chunks       int >= 1                stream pieces (text: word count)
@@ -60,6 +62,7 @@ Behaviour = Literal[
     "midstream-error",
     "judge",
     "agent",
+    "trusted",
 ]
 JudgeMode = Literal["plain", "fenced", "prose", "string", "garbage"]
 
