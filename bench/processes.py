@@ -100,17 +100,21 @@ def pinning_available() -> bool:
     return shutil.which("taskset") is not None and len(os.sched_getaffinity(0)) >= 2
 
 
+_STARTING_CPUS = frozenset(os.sched_getaffinity(0))  # before the bench pins itself
+
+
 def pinned(command: Sequence[str], cpu: int | None) -> list[str]:
-    """`command` prefixed with `taskset -c <cpu>` when pinning is possible. Call it before the
-    bench pins itself: the choice depends on the CPUs the bench may use."""
-    if cpu is None or not pinning_available() or cpu not in os.sched_getaffinity(0):
+    """`command` prefixed with `taskset -c <cpu>` when pinning is possible: when `cpu` is one
+    the bench could use when it started (it pins itself later; `--server both` starts a second
+    gateway after that)."""
+    if cpu is None or not pinning_available() or cpu not in _STARTING_CPUS:
         return list(command)
     return ["taskset", "-c", str(cpu), *command]
 
 
 def pin_self(cpu: int | None) -> bool:
     """Pin the current process (the load generator) to `cpu`; False when not possible."""
-    if cpu is None or not pinning_available() or cpu not in os.sched_getaffinity(0):
+    if cpu is None or not pinning_available() or cpu not in _STARTING_CPUS:
         return False
     os.sched_setaffinity(0, {cpu})
     return True
