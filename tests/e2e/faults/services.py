@@ -89,13 +89,27 @@ class ThrowawayPostgres:
         self._migrate()
 
     def _migrate(self) -> None:
+        self.manage("migrate", "--noinput", "-v", "0")
+
+    def manage(self, *arguments: str) -> str:
+        """`manage.py <arguments>` against its database (no Redis); the command's output."""
         env = {**os.environ, "DATABASE_URL": self.url, "REDIS_URL": ""}
         done = subprocess.run(
-            [sys.executable, str(ROOT / "manage.py"), "migrate", "--noinput", "-v", "0"],
+            [sys.executable, str(ROOT / "manage.py"), *arguments],
             cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False,
         )  # fmt: skip
         if done.returncode != 0:
-            raise RuntimeError(f"migrate failed:\n{done.stdout}{done.stderr}")
+            raise RuntimeError(f"manage.py {arguments[0]} failed:\n{done.stdout}{done.stderr}")
+        return done.stdout
+
+    def create_key(self, name: str, *, per_minute: int, burst: int) -> str:
+        """A client key with its own rate limit, stored in its database; the secret."""
+        code = (
+            "from gateway.keys import api_key_create; "
+            f"print(api_key_create(name={name!r}, rate_limit_per_minute={per_minute}, "
+            f"rate_limit_burst={burst})[1])"
+        )
+        return self.manage("shell", "-c", code).strip().splitlines()[-1]
 
     def _admin_url(self) -> str:
         return f"postgres://postgres@127.0.0.1:{self.port}/postgres"

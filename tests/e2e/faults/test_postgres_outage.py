@@ -11,33 +11,16 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 
+from tests.e2e.faults.health import wait_health
 from tests.e2e.faults.load import SteadyLoad
 from tests.e2e.faults.services import ThrowawayPostgres
 from tests.e2e.servers import Server, gateway_env, start_gateway
 
 pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 KEY = "faults-bootstrap-key"
-
-
-def health(server: Server) -> dict[str, Any]:
-    """The gateway's `/health` body."""
-    return dict(httpx.get(server.url + "/health", timeout=10).json())
-
-
-def wait_health(server: Server, predicate: Any, what: str, timeout: float = 30.0) -> dict[str, Any]:
-    """Poll `/health` until `predicate(body)`; the body."""
-    deadline = time.monotonic() + timeout
-    body = health(server)
-    while not predicate(body):
-        assert time.monotonic() < deadline, f"{what}: {body}"
-        time.sleep(0.1)
-        body = health(server)
-    return body
 
 
 @pytest.fixture
