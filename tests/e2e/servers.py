@@ -118,13 +118,18 @@ def gateway_env(database_url: str, mock_url: str, **extra: str) -> dict[str, str
 
 
 def start_gateway(
-    env: dict[str, str], *, workers: int = 1, extra_args: tuple[str, ...] = ()
+    env: dict[str, str],
+    *,
+    workers: int = 1,
+    extra_args: tuple[str, ...] = (),
+    wrapper: tuple[str, ...] = (),
 ) -> Server:
     """uvicorn serving the gateway with `env`, on a free port (`extra_args`: more uvicorn
-    options)."""
+    options; `wrapper`: a command that runs it, e.g. `prlimit --fsize=0 --`)."""
     port = free_port()
     process = subprocess.Popen(
         [
+            *wrapper,
             str(VENV_BIN / "uvicorn"),
             "luthien_site.asgi:application",
             "--host",
