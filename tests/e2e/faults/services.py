@@ -88,6 +88,13 @@ class ThrowawayPostgres:
             connection.execute(f'CREATE DATABASE "{self.database}"')
         self._migrate()
 
+    def clone(self, name: str) -> str:
+        """A new database copied from the migrated one (a fresh start for one test module);
+        its DATABASE_URL."""
+        with psycopg.connect(self._admin_url(), autocommit=True) as connection:
+            connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.database}"')
+        return f"postgres://postgres@127.0.0.1:{self.port}/{name}"
+
     def _migrate(self) -> None:
         self.manage("migrate", "--noinput", "-v", "0")
 
