@@ -77,7 +77,22 @@ class Server:
 
     def stop(self) -> str:
         """Stop the process; returns its output tail."""
+        if self in _GATEWAYS:
+            _GATEWAYS.remove(self)
         return stop(self.process)
+
+
+_GATEWAYS: list[Server] = []  # started by start_gateway and not stopped yet
+
+
+def running_gateways(database_url: str) -> list[Server]:
+    """Gateway processes still running that record into `database_url`: what must settle
+    before that database is flushed (`tests/e2e/conftest.py`)."""
+    return [
+        server
+        for server in _GATEWAYS
+        if server.process.poll() is None and server.env.get("DATABASE_URL") == database_url
+    ]
 
 
 def start_mock(
@@ -152,4 +167,6 @@ def start_gateway(
     )
     url = f"http://127.0.0.1:{port}"
     wait_http(url + "/health", process)
-    return Server(process, url, port, env)
+    server = Server(process, url, port, env)
+    _GATEWAYS.append(server)
+    return server
