@@ -14,6 +14,7 @@ from tests.conftest import REQUIRE_SERVICES
 from tests.e2e.faults.services import (
     PG_COMMANDS,
     REDIS_COMMANDS,
+    ThrowawayDatabase,
     ThrowawayPostgres,
     ThrowawayRedis,
     missing_commands,
@@ -43,9 +44,10 @@ def throwaway_postgres() -> Iterator[ThrowawayPostgres]:
 
 
 @pytest.fixture
-def postgres(throwaway_postgres: ThrowawayPostgres) -> Iterator[ThrowawayPostgres]:
-    """The throwaway cluster, running again after the test whatever the test did to it."""
-    yield throwaway_postgres
+def postgres(throwaway_postgres: ThrowawayPostgres) -> Iterator[ThrowawayDatabase]:
+    """A fresh database of the test's own in the throwaway cluster; the cluster runs again
+    after the test whatever the test did to it."""
+    yield throwaway_postgres.clone()
     if not throwaway_postgres.accepting():
         throwaway_postgres.start()
 

@@ -88,35 +88,16 @@ class ThrowawayPostgres:
             connection.execute(f'CREATE DATABASE "{self.database}"')
         self._migrate()
 
-    def clone(self, name: str) -> str:
-        """A new database copied from the migrated one (a fresh start for one test module);
-        its DATABASE_URL."""
+    def clone(self) -> ThrowawayDatabase:
+        """A new database copied from the migrated one: a fresh start for one test (what an
+        earlier test activated or recorded is not there)."""
+        name = f"t_{uuid.uuid4().hex[:12]}"
         with psycopg.connect(self._admin_url(), autocommit=True) as connection:
             connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.database}"')
-        return f"postgres://postgres@127.0.0.1:{self.port}/{name}"
+        return ThrowawayDatabase(self, name)
 
     def _migrate(self) -> None:
-        self.manage("migrate", "--noinput", "-v", "0")
-
-    def manage(self, *arguments: str) -> str:
-        """`manage.py <arguments>` against its database (no Redis); the command's output."""
-        env = {**os.environ, "DATABASE_URL": self.url, "REDIS_URL": ""}
-        done = subprocess.run(
-            [sys.executable, str(ROOT / "manage.py"), *arguments],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False,
-        )  # fmt: skip
-        if done.returncode != 0:
-            raise RuntimeError(f"manage.py {arguments[0]} failed:\n{done.stdout}{done.stderr}")
-        return done.stdout
-
-    def create_key(self, name: str, *, per_minute: int, burst: int) -> str:
-        """A client key with its own rate limit, stored in its database; the secret."""
-        code = (
-            "from gateway.keys import api_key_create; "
-            f"print(api_key_create(name={name!r}, rate_limit_per_minute={per_minute}, "
-            f"rate_limit_burst={burst})[1])"
-        )
-        return self.manage("shell", "-c", code).strip().splitlines()[-1]
+        _manage(self.url, "migrate", "--noinput", "-v", "0")
 
     def _admin_url(self) -> str:
         return f"postgres://postgres@127.0.0.1:{self.port}/postgres"
@@ -141,11 +122,6 @@ class ThrowawayPostgres:
             "-m", "fast",
         )  # fmt: skip
 
-    def query(self, sql: str, *params: object) -> list[tuple[object, ...]]:
-        """Rows of one query on its database."""
-        with psycopg.connect(self.url, connect_timeout=3) as connection:
-            return connection.execute(sql, params).fetchall()  # type: ignore[arg-type]
-
     def remove(self) -> None:
         """Stop and delete the cluster (idempotent; also run at exit)."""
         if self.removed:
@@ -155,6 +131,64 @@ class ThrowawayPostgres:
             ["pg_dropcluster", "--stop", self.version, self.name],
             capture_output=True, timeout=60, check=False,
         )  # fmt: skip
+
+
+def _manage(database_url: str, *arguments: str) -> str:
+    """`manage.py <arguments>` against `database_url` (no Redis); the command's output."""
+    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": ""}
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), *arguments],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise RuntimeError(f"manage.py {arguments[0]} failed:\n{done.stdout}{done.stderr}")
+    return done.stdout
+
+
+@dataclass
+class ThrowawayDatabase:
+    """One test's database in the throwaway cluster; `stop`/`start` act on the whole cluster."""
+
+    cluster: ThrowawayPostgres
+    name: str
+
+    @property
+    def url(self) -> str:
+        """DATABASE_URL of this database."""
+        return f"postgres://postgres@127.0.0.1:{self.cluster.port}/{self.name}"
+
+    def stop(self) -> None:
+        """Stop the cluster (`pg_ctlcluster stop -m fast`)."""
+        self.cluster.stop()
+
+    def start(self) -> None:
+        """Start the cluster again and wait until it accepts connections."""
+        self.cluster.start()
+
+    def query(self, sql: str, *params: object) -> list[tuple[object, ...]]:
+        """Rows of one query on this database."""
+        with psycopg.connect(self.url, connect_timeout=3) as connection:
+            return connection.execute(sql, params).fetchall()  # type: ignore[arg-type]
+
+    def create_key(self, name: str, *, per_minute: int, burst: int) -> str:
+        """A client key with its own rate limit, stored in this database; the secret."""
+        code = (
+            "from gateway.keys import api_key_create; "
+            f"print(api_key_create(name={name!r}, rate_limit_per_minute={per_minute}, "
+            f"rate_limit_burst={burst})[1])"
+        )
+        return _manage(self.url, "shell", "-c", code).strip().splitlines()[-1]
+
+
+def wait_rows(database: ThrowawayDatabase, ids: list[str], timeout: float = 20.0) -> set[str]:
+    """The subset of `ids` stored as transactions, once all are (or after `timeout`)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        rows = database.query("SELECT id FROM activity_transaction WHERE id = ANY(%s)", ids)
+        stored = {str(row[0]) for row in rows}
+        if stored == set(ids) or time.monotonic() > deadline:
+            return stored
+        time.sleep(0.1)
 
 
 @dataclass

@@ -10,7 +10,6 @@ machine. `EXAMPLES` keeps the module within the fault suite's time budget.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -34,7 +33,7 @@ def fuzz_gateway(
     throwaway_postgres: ThrowawayPostgres, mock_server: Server, tmp_path_factory: Any
 ) -> Iterator[Server]:
     """A gateway on a database of its own; every upstream is the mock process."""
-    database = throwaway_postgres.clone(f"fuzz_{uuid.uuid4().hex[:8]}")
+    database = throwaway_postgres.clone().url
     env = gateway_env(
         database,
         mock_server.url,

@@ -15,8 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.faults.services import ThrowawayPostgres
-from tests.e2e.faults.test_redis_outage import wait_rows
+from tests.e2e.faults.services import ThrowawayDatabase, wait_rows
 from tests.e2e.servers import Server, free_port, gateway_env, start_gateway
 
 pytestmark = [pytest.mark.e2e, pytest.mark.faults]
@@ -30,7 +29,7 @@ JUDGES = {
 @pytest.fixture(params=sorted(JUDGES))
 def judged_gateway(
     request: pytest.FixtureRequest,
-    postgres: ThrowawayPostgres,
+    postgres: ThrowawayDatabase,
     mock_server: Server,
     tmp_path: Path,
 ) -> Iterator[Server]:
@@ -55,7 +54,7 @@ def judged_gateway(
         server.stop()
 
 
-def _actions(postgres: ThrowawayPostgres, transaction_id: str) -> list[Any]:
+def _actions(postgres: ThrowawayDatabase, transaction_id: str) -> list[Any]:
     """The recorded decisions (policy, action) of a transaction."""
     assert wait_rows(postgres, [transaction_id]) == {transaction_id}
     return postgres.query(
@@ -66,7 +65,7 @@ def _actions(postgres: ThrowawayPostgres, transaction_id: str) -> list[Any]:
 
 
 def test_a_dead_or_slow_judge_withholds_the_tool_call(
-    postgres: ThrowawayPostgres, judged_gateway: Server
+    postgres: ThrowawayDatabase, judged_gateway: Server
 ) -> None:
     started = time.monotonic()
     answer = httpx.post(

@@ -16,7 +16,7 @@ import pytest
 
 from tests.e2e.faults.health import wait_health
 from tests.e2e.faults.load import SteadyLoad
-from tests.e2e.faults.services import ThrowawayPostgres
+from tests.e2e.faults.services import ThrowawayDatabase
 from tests.e2e.servers import Server, gateway_env, start_gateway
 
 pytestmark = [pytest.mark.e2e, pytest.mark.faults]
@@ -24,7 +24,7 @@ KEY = "faults-bootstrap-key"
 
 
 @pytest.fixture
-def gateway(postgres: ThrowawayPostgres, mock_server: Server, tmp_path: Path) -> Iterator[Server]:
+def gateway(postgres: ThrowawayDatabase, mock_server: Server, tmp_path: Path) -> Iterator[Server]:
     """A gateway recording into the throwaway cluster (no Redis: nothing shared is touched)."""
     env = gateway_env(
         postgres.url,
@@ -41,7 +41,7 @@ def gateway(postgres: ThrowawayPostgres, mock_server: Server, tmp_path: Path) ->
 
 
 def test_postgres_stopped_under_load_loses_no_transaction(
-    postgres: ThrowawayPostgres, gateway: Server
+    postgres: ThrowawayDatabase, gateway: Server
 ) -> None:
     load = SteadyLoad(gateway.url, KEY).start()
     try:

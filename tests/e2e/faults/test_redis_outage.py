@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from tests.e2e.faults.health import health, wait_health
-from tests.e2e.faults.services import ThrowawayPostgres, ThrowawayRedis
+from tests.e2e.faults.services import ThrowawayDatabase, ThrowawayRedis, wait_rows
 from tests.e2e.servers import E2E_ADMIN_KEY, Server, gateway_env, start_gateway
 
 pytestmark = [pytest.mark.e2e, pytest.mark.faults]
@@ -28,7 +28,7 @@ PROMPT = "hello redis"
 
 @pytest.fixture
 def gateways(
-    postgres: ThrowawayPostgres, redis_server: ThrowawayRedis, mock_server: Server, tmp_path: Path
+    postgres: ThrowawayDatabase, redis_server: ThrowawayRedis, mock_server: Server, tmp_path: Path
 ) -> Iterator[tuple[Server, Server]]:
     """Two gateways on the throwaway database and Redis."""
     env = gateway_env(
@@ -73,7 +73,7 @@ def _until_refused(server: Server, key: str) -> httpx.Response:
 
 
 def test_redis_stopped_proxying_limits_and_reload_continue(
-    postgres: ThrowawayPostgres, redis_server: ThrowawayRedis, gateways: tuple[Server, Server]
+    postgres: ThrowawayDatabase, redis_server: ThrowawayRedis, gateways: tuple[Server, Server]
 ) -> None:
     a, b = gateways
     limited = postgres.create_key("limited", per_minute=1, burst=2)
@@ -116,14 +116,3 @@ def test_redis_stopped_proxying_limits_and_reload_continue(
     ids = [answer.headers["x-luthien-transaction-id"] for answer in during]
     stored = wait_rows(postgres, ids)
     assert stored == set(ids)
-
-
-def wait_rows(postgres: ThrowawayPostgres, ids: list[str], timeout: float = 20.0) -> set[str]:
-    """The subset of `ids` stored as transactions, once all are (or after `timeout`)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        rows = postgres.query("SELECT id FROM activity_transaction WHERE id = ANY(%s)", ids)
-        stored = {str(row[0]) for row in rows}
-        if stored == set(ids) or time.monotonic() > deadline:
-            return stored
-        time.sleep(0.1)

@@ -18,8 +18,7 @@ import pytest
 
 from tests.conftest import REQUIRE_SERVICES
 from tests.e2e.faults.health import wait_health
-from tests.e2e.faults.services import ThrowawayPostgres
-from tests.e2e.faults.test_redis_outage import wait_rows
+from tests.e2e.faults.services import ThrowawayDatabase, wait_rows
 from tests.e2e.servers import E2E_ADMIN_KEY, Server, gateway_env, start_gateway
 
 pytestmark = [pytest.mark.e2e, pytest.mark.faults]
@@ -28,7 +27,7 @@ KEY = "faults-bootstrap-key"
 
 @pytest.fixture
 def full_disk_gateway(
-    postgres: ThrowawayPostgres, mock_server: Server, tmp_path: Path
+    postgres: ThrowawayDatabase, mock_server: Server, tmp_path: Path
 ) -> Iterator[Server]:
     """A gateway on the throwaway database that may not grow any file."""
     if shutil.which("prlimit") is None:
@@ -74,7 +73,7 @@ def _spill_failures(server: Server) -> float:
 
 
 def test_full_spill_disk_holds_records_reports_it_and_never_crashes(
-    postgres: ThrowawayPostgres, full_disk_gateway: Server
+    postgres: ThrowawayDatabase, full_disk_gateway: Server
 ) -> None:
     gateway = full_disk_gateway
     postgres.stop()
