@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.db import DataError
+from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 
 from activity.api import router as activity_debug_router
@@ -29,6 +31,15 @@ admin_api = NinjaAPI(
     urls_namespace="admin_api",
     docs_url="/docs",
 )
+
+
+@admin_api.exception_handler(DataError)
+def _unstorable_value(request: HttpRequest, error: DataError) -> HttpResponse:
+    """A value the database refuses (a NUL character, a number out of range) is the client's
+    mistake: 400, not a server error (found by the fault suite's schemathesis run)."""
+    return admin_api.create_response(
+        request, {"detail": f"a value the database cannot store: {error}"}, status=400
+    )
 
 
 admin_api.add_router("/", policies_router)

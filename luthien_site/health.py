@@ -3,9 +3,10 @@
     database     ok: SELECT 1 answers; degraded: unreachable (calls still proxied, records spill)
     redis        ok: PING answers; degraded: unreachable (per-worker rate limits, live events
                  only within a worker, reload by polling)
-    recorder     ok: keeping up; degraded: backlog over LUTHIEN_HEALTH_MAX_BACKLOG or spill files
-                 waiting; down: database unreachable and the spill directory not writable
-                 (finished calls are being lost)
+    recorder     ok: keeping up; degraded: backlog over LUTHIEN_HEALTH_MAX_BACKLOG, spill files
+                 waiting, or records held in memory because the spill file refused them (disk
+                 full: lost if the worker stops); down: database unreachable and the spill
+                 directory not writable (finished calls are being lost)
     rate_limits  ok: shared in Redis (or no Redis); degraded: per-worker fallback
     upstreams    ok: circuits closed; degraded: a circuit open or probing (`gateway.circuit`)
     broadcast    live-event counters (sent, dropped, ...); always ok: broadcast is best-effort
@@ -140,6 +141,12 @@ def recorder_component(database_up: bool) -> tuple[Component, list[str]]:
     if details["queued"] > settings.LUTHIEN_HEALTH_MAX_BACKLOG:
         problems.append(f"{details['queued']} records waiting to be written")
         not_ready.append("recorder backlog")
+    if details.get("held"):
+        problems.append(
+            f"{details['held']} records held in memory: the spill directory {spill.directory} "
+            f"refused them ({instance.spill_error or 'error'}); they are lost if this worker stops"
+        )
+        not_ready.append("recorder cannot spill")
     if pending:
         problems.append(f"{len(pending)} spill file(s) waiting for replay")
         if oldest_age > settings.LUTHIEN_HEALTH_MAX_SPILL_AGE_S:

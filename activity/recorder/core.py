@@ -160,7 +160,15 @@ class Recorder:
 
     def stats(self) -> dict[str, int]:
         """Counters (submitted, written, spilled, replayed, dropped, failures...) and gauges."""
-        return self._counters.snapshot() | {"queued": self._queue.qsize()}
+        return self._counters.snapshot() | {
+            "queued": self._queue.qsize(),
+            "held": self._persister.held,
+        }
+
+    @property
+    def spill_error(self) -> str:
+        """Why the last spill failed (disk full, not writable...); empty when spilling works."""
+        return self._persister.spill_error
 
     # --- writer thread ---------------------------------------------------------------------
 

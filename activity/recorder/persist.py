@@ -11,8 +11,9 @@ Errors are sorted in two kinds. An *outage* is any database error except Integri
 DataError (connection refused or lost, "database is locked", a table not migrated yet): the
 batch is spilled and retried later. Anything else means the data is bad: the batch is split and
 written one entry at a time, so one bad record cannot hold the others back, and entries the
-database still refuses go to a rejected file. If even the spill file cannot be written, entries
-are held in memory (bounded) and retried.
+database still refuses go to a rejected file. If even the spill file cannot be written (disk
+full, directory not writable), entries are held in memory (bounded by `held_limit`; beyond it
+the oldest are dropped) and retried, and `spill_error` says why until a spill succeeds again.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ COUNTERS = (
     "duplicates",  # entries skipped because already stored (replays)
     "spilled",  # entries written to a spill file (database down, queue full, shut down)
     "overflow",  # of which because the queue was full
+    "spill_failures",  # entries a spill file refused (disk full, not writable): held in memory
     "replayed",  # entries read back from spill files and settled
     "rejected",  # entries the database refused as bad data (kept in a rejected file)
     "dropped",  # entries lost: should stay 0
@@ -122,29 +124,48 @@ class Persister:
         self._next_scan = clock() + scan_interval
         self._replay_pending = True  # replay leftovers at start
         self._held: list[Entry] = []
+        self.spill_error = ""  # why the last spill failed; empty once one succeeds
 
     @property
     def down(self) -> bool:
         """Whether the last database write failed with an outage."""
         return self._down
 
-    def store(self, entries: Sequence[Entry]) -> None:
+    @property
+    def held(self) -> int:
+        """Entries held in memory because neither the database nor a spill file took them."""
+        return len(self._held)
+
+    def store(self, entries: Sequence[Entry], *, retry: bool = False) -> None:
         """Write entries to the database, or spill them. Settles every entry it can."""
         if not entries:
             return
         if self._may_try_database() and self._write(entries):
             self._on_settled(len(entries))
             return
-        self.spill(entries)
+        self.spill(entries, retry=retry)
 
-    def spill(self, entries: Sequence[Entry]) -> None:
-        """Append entries to the spill file (or hold them in memory if that fails)."""
+    def spill(self, entries: Sequence[Entry], *, retry: bool = False) -> None:
+        """Append entries to the spill file (or hold them in memory if that fails; `retry`:
+        they were held already, so they are not counted as new spill failures)."""
         try:
             self._spill_store.append(entries, sync=True)
-        except OSError:
-            logger.exception("could not spill %d transactions; holding them", len(entries))
+        except OSError as error:
+            if not retry:
+                self._counters.add("spill_failures", len(entries))
+            if not self.spill_error:
+                logger.error(
+                    "could not spill %d transactions to %s (%s); holding them in memory",
+                    len(entries),
+                    self._spill_store.directory,
+                    error,
+                )
+            self.spill_error = f"{type(error).__name__}: {error.strerror or error}"
             self._hold(entries)
             return
+        if self.spill_error:
+            logger.warning("the spill directory takes records again")
+            self.spill_error = ""
         self._counters.add("spilled", len(entries))
         self._on_settled(len(entries))
 
@@ -254,4 +275,6 @@ class Persister:
     def _retry_held(self) -> None:
         held, self._held = self._held, []
         for start in range(0, len(held), self._batch_size):
-            self.store(held[start : start + self._batch_size])
+            self.store(held[start : start + self._batch_size], retry=True)
+        if not self._held:
+            self.spill_error = ""

@@ -13,7 +13,14 @@ import pytest
 from django.db import connection
 
 from tests.conftest import REQUIRE_SERVICES
-from tests.e2e.servers import E2E_ADMIN_KEY, Server, gateway_env, start_gateway, start_mock
+from tests.e2e.servers import (
+    E2E_ADMIN_KEY,
+    Server,
+    gateway_env,
+    running_gateways,
+    start_gateway,
+    start_mock,
+)
 
 
 def database_url_for_tests() -> str:
@@ -62,23 +69,30 @@ def gateway_server(
 
 
 @pytest.fixture
-def e2e_key(transactional_db: None, request: pytest.FixtureRequest) -> Iterator[str]:
+def e2e_key(transactional_db: None) -> Iterator[str]:
     """A client key (committed, so the gateway process sees it). Afterwards, before the test
-    database is wiped, the shared gateway's recorder settles: a write still in flight would
-    race the wipe (a deadlock in PostgreSQL, a duplicate key in the next test)."""
+    database is wiped, every gateway process still running on it settles (the shared one and
+    the module-scoped ones alike): a write still in flight would race the wipe (a deadlock in
+    PostgreSQL, a duplicate key in the next test). Fixtures that start a gateway for one test
+    stop it before the wipe instead (they depend on `transactional_db`, so they end first)."""
     from gateway.keys import api_key_create
 
     _, secret = api_key_create(name="e2e-client", may_override_policy=True)
     yield secret
-    if "gateway_server" in request.fixturenames:
-        recorder_settle(request.getfixturevalue("gateway_server"))
+    gateways_settle(database_url_for_tests())
+
+
+def gateways_settle(database_url: str) -> None:
+    """Settle every running gateway process that records into `database_url`."""
+    for server in running_gateways(database_url):
+        recorder_settle(server)
 
 
 def recorder_settle(server: Server) -> None:
     """Wait until `server` has written everything it accepted (its admin debug API)."""
     answer = httpx.post(
         f"{server.url}/api/admin/debug/recorder/flush",
-        headers={"authorization": f"Bearer {E2E_ADMIN_KEY}"},
+        headers={"authorization": f"Bearer {server.env.get('ADMIN_API_KEY') or E2E_ADMIN_KEY}"},
         timeout=30,
     )
     assert answer.status_code == 200 and answer.json()["flushed"], answer.text

@@ -77,7 +77,22 @@ class Server:
 
     def stop(self) -> str:
         """Stop the process; returns its output tail."""
+        if self in _GATEWAYS:
+            _GATEWAYS.remove(self)
         return stop(self.process)
+
+
+_GATEWAYS: list[Server] = []  # started by start_gateway and not stopped yet
+
+
+def running_gateways(database_url: str) -> list[Server]:
+    """Gateway processes still running that record into `database_url`: what must settle
+    before that database is flushed (`tests/e2e/conftest.py`)."""
+    return [
+        server
+        for server in _GATEWAYS
+        if server.process.poll() is None and server.env.get("DATABASE_URL") == database_url
+    ]
 
 
 def start_mock(
@@ -118,13 +133,18 @@ def gateway_env(database_url: str, mock_url: str, **extra: str) -> dict[str, str
 
 
 def start_gateway(
-    env: dict[str, str], *, workers: int = 1, extra_args: tuple[str, ...] = ()
+    env: dict[str, str],
+    *,
+    workers: int = 1,
+    extra_args: tuple[str, ...] = (),
+    wrapper: tuple[str, ...] = (),
 ) -> Server:
     """uvicorn serving the gateway with `env`, on a free port (`extra_args`: more uvicorn
-    options)."""
+    options; `wrapper`: a command that runs it, e.g. `prlimit --fsize=0 --`)."""
     port = free_port()
     process = subprocess.Popen(
         [
+            *wrapper,
             str(VENV_BIN / "uvicorn"),
             "luthien_site.asgi:application",
             "--host",
@@ -147,4 +167,6 @@ def start_gateway(
     )
     url = f"http://127.0.0.1:{port}"
     wait_http(url + "/health", process)
-    return Server(process, url, port, env)
+    server = Server(process, url, port, env)
+    _GATEWAYS.append(server)
+    return server
