@@ -95,12 +95,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def pinning_available() -> bool:
-    """Pin only with `taskset` present and at least two CPUs to choose from."""
-    return shutil.which("taskset") is not None and len(os.sched_getaffinity(0)) >= 2
-
-
 _STARTING_CPUS = frozenset(os.sched_getaffinity(0))  # before the bench pins itself
+
+
+def pinning_available() -> bool:
+    """Pin only with `taskset` present and at least two CPUs to choose from (those the bench
+    started with: after a first run of `--server both` it is pinned to one itself)."""
+    return shutil.which("taskset") is not None and len(_STARTING_CPUS) >= 2
 
 
 def pinned(command: Sequence[str], cpu: int | None) -> list[str]:
