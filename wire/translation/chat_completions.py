@@ -33,7 +33,17 @@ from wire.translation.canonical import (
     thinking_budget_to_effort,
     without_empty_text,
 )
-from wire.translation.support import Notes, number, positive_int, refuse, string_list
+from wire.translation.support import (
+    Notes,
+    image_url,
+    lift_openai_usage,
+    number,
+    openai_usage_counts,
+    positive_int,
+    refuse,
+    string_list,
+    tool_result_split,
+)
 
 _DROPPED: Final = frozenset(
     {"store", "metadata", "service_tier", "prompt_cache_key", "safety_identifier", "seed"}
@@ -262,7 +272,7 @@ def _lower_user(content: list[Block]) -> list[Message]:
     parts: list[Block] = []
     for block in content:
         if isinstance(block, ToolResultBlock):
-            text, images = _split_result(block)
+            text, images = tool_result_split(block, _lower_image)
             out.append(Message("tool", [ToolResultBlock(block.tool_call_id, text)]))
             if images:
                 label = TextBlock(f"(images returned by tool call {block.tool_call_id})")
@@ -276,21 +286,8 @@ def _lower_user(content: list[Block]) -> list[Message]:
     return out
 
 
-def _split_result(block: ToolResultBlock) -> tuple[str, list[Block]]:
-    prefix = "Error: " if block.is_error else ""
-    if isinstance(block.content, str) or block.content is None:
-        return prefix + (block.content or ""), []
-    texts = [str(p.get("text", "")) for p in block.content if p.get("type") == "text"]
-    images: list[Block] = [_lower_image(p) for p in block.content if p.get("type") == "image"]
-    return prefix + "\n".join(texts), images
-
-
 def _lower_image(raw: dict[str, Any]) -> OpaqueBlock:
-    source = raw.get("source") or {}
-    if source.get("type") == "base64":
-        url = f"data:{source.get('media_type')};base64,{source.get('data')}"
-    else:
-        url = str(source.get("url", ""))
+    url = image_url(raw)
     return OpaqueBlock({"type": "image_url", "image_url": {"url": url}})
 
 
@@ -340,24 +337,13 @@ def _lower_tool_choice(choice: ToolChoice) -> Any:
 
 
 def lift_usage(usage: Usage) -> Usage:
-    """An OpenAI usage → canonical (Anthropic's counting: input without cached tokens, the
-    cached ones apart in `raw`)."""
-    raw = usage.raw or {}
-    details = raw.get("prompt_tokens_details")
-    cached = details.get("cached_tokens") if isinstance(details, dict) else None
-    cached = cached if isinstance(cached, int) else 0
-    input_tokens = None if usage.input_tokens is None else usage.input_tokens - cached
-    counts = {"cache_read_input_tokens": cached} if cached else {}
-    return Usage(input_tokens, usage.output_tokens, counts)
+    """An OpenAI usage → canonical (input without cached tokens, the cached ones apart)."""
+    return lift_openai_usage(usage, "prompt_tokens_details")
 
 
 def lower_usage(usage: Usage) -> Usage:
     """Canonical usage → OpenAI's `usage` object (prompt tokens include cached ones)."""
-    raw = usage.raw or {}
-    cached = int(raw.get("cache_read_input_tokens") or 0)
-    created = int(raw.get("cache_creation_input_tokens") or 0)
-    prompt = (usage.input_tokens or 0) + cached + created
-    completion = usage.output_tokens or 0
+    prompt, completion, cached, _ = openai_usage_counts(usage)
     body: dict[str, Any] = {
         "prompt_tokens": prompt,
         "completion_tokens": completion,

@@ -41,7 +41,14 @@ from wire.translation.canonical import (
     without_empty_text,
 )
 from wire.translation.responses_tools import CUSTOM_INPUT, flat_name, lift_tools
-from wire.translation.support import Notes, number, positive_int, refuse
+from wire.translation.support import (
+    Notes,
+    lift_openai_usage,
+    number,
+    openai_usage_counts,
+    positive_int,
+    refuse,
+)
 
 _DROPPED: Final = frozenset(
     {
@@ -301,22 +308,12 @@ def _lift_text(value: Any, notes: Notes) -> None:
 
 def lift_usage(usage: Usage) -> Usage:
     """A Responses usage → canonical (input without cached tokens, the cached ones apart)."""
-    raw = usage.raw or {}
-    details = raw.get("input_tokens_details")
-    cached = details.get("cached_tokens") if isinstance(details, dict) else None
-    cached = cached if isinstance(cached, int) else 0
-    input_tokens = None if usage.input_tokens is None else usage.input_tokens - cached
-    counts = {"cache_read_input_tokens": cached} if cached else {}
-    return Usage(input_tokens, usage.output_tokens, counts)
+    return lift_openai_usage(usage, "input_tokens_details")
 
 
 def lower_usage(usage: Usage) -> Usage:
     """Canonical usage → the Responses `usage` object (input tokens include cached ones)."""
-    raw = usage.raw or {}
-    cached = int(raw.get("cache_read_input_tokens") or 0)
-    created = int(raw.get("cache_creation_input_tokens") or 0)
-    given = (usage.input_tokens or 0) + cached + created
-    produced = usage.output_tokens or 0
+    given, produced, cached, created = openai_usage_counts(usage)
     body: dict[str, Any] = {
         "input_tokens": given,
         "input_tokens_details": {"cached_tokens": cached, "cache_write_tokens": created},

@@ -30,7 +30,7 @@ from wire.translation.canonical import (
     ToolChoice,
     thinking_budget_to_effort,
 )
-from wire.translation.support import Notes, refuse
+from wire.translation.support import Notes, image_url, refuse, tool_result_split
 
 
 def lower_request(canonical: Canonical, notes: Notes) -> Request:
@@ -63,7 +63,7 @@ def _lower_user(content: list[Block]) -> list[Message]:
     parts: list[Block] = []
     for block in content:
         if isinstance(block, ToolResultBlock):
-            text, images = _split_result(block)
+            text, images = tool_result_split(block, _lower_image)
             result = ToolResultBlock(block.tool_call_id, text)
             out.append(Message("tool", [result], hints={ITEM_TYPE: "function_call_output"}))
             if images:
@@ -78,21 +78,8 @@ def _lower_user(content: list[Block]) -> list[Message]:
     return out
 
 
-def _split_result(block: ToolResultBlock) -> tuple[str, list[Block]]:
-    prefix = "Error: " if block.is_error else ""
-    if isinstance(block.content, str) or block.content is None:
-        return prefix + (block.content or ""), []
-    texts = [str(p.get("text", "")) for p in block.content if p.get("type") == "text"]
-    images: list[Block] = [_lower_image(p) for p in block.content if p.get("type") == "image"]
-    return prefix + "\n".join(texts), images
-
-
 def _lower_image(raw: dict[str, Any]) -> OpaqueBlock:
-    source = raw.get("source") or {}
-    if source.get("type") == "base64":
-        url = f"data:{source.get('media_type')};base64,{source.get('data')}"
-    else:
-        url = str(source.get("url", ""))
+    url = image_url(raw)
     return OpaqueBlock({"type": "input_image", "image_url": url, "detail": "auto"})
 
 
