@@ -7,6 +7,8 @@ and `encode_response(decode_response(body)) == body` for an untouched payload.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from wire.neutral import Event, Request, WireFormat
@@ -37,31 +39,21 @@ class StreamEncoder(Protocol):
         ...
 
 
-class Codec(Protocol):
-    """One wire format."""
+@dataclass(frozen=True, slots=True)
+class Codec:
+    """One wire format: its six translations to and from neutral form (stateless; one shared
+    instance per format, built in each format's package from its modules)."""
 
     format: WireFormat
-
-    def decode_request(self, body: dict[str, Any]) -> Request:
-        """Client JSON → neutral request. Raises `InvalidRequest` for schema errors."""
-        ...
-
-    def encode_request(self, request: Request) -> dict[str, Any]:
-        """Neutral request → JSON for an upstream of this format."""
-        ...
-
-    def decode_response(self, body: dict[str, Any]) -> list[Event]:
-        """A complete (non-streaming) response → the same events a stream would give."""
-        ...
-
-    def encode_response(self, events: list[Event]) -> dict[str, Any]:
-        """Events → a complete (non-streaming) response body."""
-        ...
-
-    def stream_decoder(self) -> StreamDecoder:
-        """A fresh decoder for one upstream stream."""
-        ...
-
-    def stream_encoder(self, request: Request) -> StreamEncoder:
-        """A fresh encoder for one client stream (the request tells e.g. `include_usage`)."""
-        ...
+    #: Client JSON → neutral request. Raises `InvalidRequest` for schema errors.
+    decode_request: Callable[[dict[str, Any]], Request]
+    #: Neutral request → JSON for an upstream of this format.
+    encode_request: Callable[[Request], dict[str, Any]]
+    #: A complete (non-streaming) response → the same events a stream would give.
+    decode_response: Callable[[dict[str, Any]], list[Event]]
+    #: Events → a complete (non-streaming) response body.
+    encode_response: Callable[[list[Event]], dict[str, Any]]
+    #: A fresh decoder for one upstream stream.
+    stream_decoder: Callable[[], StreamDecoder]
+    #: A fresh encoder for one client stream (the request tells e.g. `include_usage`).
+    stream_encoder: Callable[[Request], StreamEncoder]
