@@ -42,6 +42,7 @@ class Scenario:
     default: bool = True
     prompt: str = "Say something."
     translated: bool = False  # THROUGH reaches the mock via the upstream of the other format
+    body_kb: int = 0  # > 0: a conversation of about this size precedes the prompt (agent-sized)
 
 
 def gateway_model(scenario: Scenario, api: Api) -> str:
@@ -65,6 +66,12 @@ SCENARIOS: tuple[Scenario, ...] = (
         "translated-nonstream-c16", "text?chunks=50", stream=False, concurrency=16, translated=True
     ),
     Scenario("translated-stream-c1", "text?chunks=50", stream=True, concurrency=1, translated=True),
+    # Opt-in (`--scenario body`): agent-sized requests, a long conversation before the prompt
+    # (a first Claude Code turn is about 70 KB; late in a session 0.3–3 MB, resent each turn).
+    *(
+        Scenario(f"body-{size}k-c1", "text?chunks=50", False, 1, default=False, body_kb=size)
+        for size in (70, 350, 1200, 3400)
+    ),
     # Opt-in (`--scenario tool`): a tool call per response, for a `tool-judge` policy file.
     Scenario("tool-nonstream-c1", "tool", stream=False, concurrency=1, default=False, prompt="ls"),
     Scenario("tool-stream-c1", "tool", stream=True, concurrency=1, default=False, prompt="ls"),
@@ -170,13 +177,32 @@ def _matches(wanted: str, name: str) -> bool:
     return wanted in ("all", name) or wanted in name.split("-") or fnmatch.fnmatchcase(name, wanted)
 
 
+_TURN_TEXT = (
+    "Let me look at the failing test first. The assertion compares the parsed config with the "
+    "expected defaults, and the loader now reads `timeout_s` as a string. I will change "
+    "`load_config` to coerce numeric fields, then run `pytest tests/test_config.py -q` again. "
+) * 20  # about 4 KB of plain agent prose per message
+
+
+def conversation(size_kb: int) -> list[dict[str, Any]]:
+    """Alternating user/assistant messages of plain text adding up to about `size_kb` KB
+    (plain roles and string content: the same body is valid in all three formats)."""
+    count = max(2, size_kb * 1024 // len(_TURN_TEXT))
+    count += count % 2  # end on an assistant turn: the prompt follows as the user's
+    roles = ("user", "assistant")
+    return [{"role": roles[i % 2], "content": f"[{i}] {_TURN_TEXT}"} for i in range(count)]
+
+
 def request_bytes(endpoint: Endpoint, api: Api, model: str, scenario: Scenario) -> bytes:
     """The prebuilt request for one scenario, wire format and endpoint."""
-    messages = [{"role": "user", "content": scenario.prompt}]
+    messages = [*conversation(scenario.body_kb), {"role": "user", "content": scenario.prompt}]
+    if not scenario.body_kb:
+        messages = messages[-1:]
     body: dict[str, Any] = {"model": model, "messages": messages, "stream": scenario.stream}
     headers = {"content-type": "application/json"}
     if api == "responses":
-        body = {"model": model, "input": scenario.prompt, "stream": scenario.stream}
+        turns: Any = messages if scenario.body_kb else scenario.prompt
+        body = {"model": model, "input": turns, "stream": scenario.stream}
         headers["authorization"] = f"Bearer {servers.API_KEY}"
     elif api == "openai":
         headers["authorization"] = f"Bearer {servers.API_KEY}"

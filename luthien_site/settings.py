@@ -240,6 +240,8 @@ LUTHIEN_JUDGE_ALLOWED_HOSTS: list[str] = [
 # --- Recording ---------------------------------------------------------------------------------
 LUTHIEN_RECORDING: bool = env.bool("LUTHIEN_RECORDING", default=True)
 LUTHIEN_RECORDER_QUEUE_SIZE: int = env.int("LUTHIEN_RECORDER_QUEUE_SIZE", 10000)
+# ...and at most this many bytes of bodies (agent requests reach megabytes each).
+LUTHIEN_RECORDER_QUEUE_BYTES: int = env.int("LUTHIEN_RECORDER_QUEUE_BYTES", 256 * 1024 * 1024)
 LUTHIEN_RECORDER_BATCH_SIZE: int = env.int("LUTHIEN_RECORDER_BATCH_SIZE", 200)
 LUTHIEN_RECORDER_FLUSH_INTERVAL_S: float = env.float("LUTHIEN_RECORDER_FLUSH_INTERVAL_S", 0.2)
 LUTHIEN_SPILL_DIR: str = _env_str("LUTHIEN_SPILL_DIR", str(BASE_DIR / "var" / "spill"))

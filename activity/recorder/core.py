@@ -40,6 +40,7 @@ class Recorder:
         spill_dir: str | Path,
         enabled: bool = True,
         queue_size: int = 10_000,
+        queue_bytes: int = 256 * 1024 * 1024,
         batch_size: int = 200,
         flush_interval: float = 0.2,
         write: WriteFn | None = None,
@@ -54,6 +55,11 @@ class Recorder:
         self._poll = min(0.25, flush_interval) if flush_interval > 0 else 0.05
         self._codec_lookup = codec_lookup
         self._queue: queue.Queue[TransactionRecord] = queue.Queue(maxsize=max(1, queue_size))
+        # Bodies dominate a record's memory: the queue and each batch are bounded in bytes too
+        # (agent requests reach megabytes, and a slow database must not cost gigabytes).
+        self._max_bytes = max(1, queue_bytes)
+        self._batch_bytes = max(1, queue_bytes // 8)
+        self._queued_bytes = 0
         self._counters = Counters()
         self._spill = SpillStore(spill_dir)
         self._persister = Persister(
@@ -86,6 +92,7 @@ class Recorder:
             "enabled": settings.LUTHIEN_RECORDING,
             "spill_dir": settings.LUTHIEN_SPILL_DIR,
             "queue_size": settings.LUTHIEN_RECORDER_QUEUE_SIZE,
+            "queue_bytes": settings.LUTHIEN_RECORDER_QUEUE_BYTES,
             "batch_size": settings.LUTHIEN_RECORDER_BATCH_SIZE,
             "flush_interval": settings.LUTHIEN_RECORDER_FLUSH_INTERVAL_S,
         }
@@ -106,8 +113,12 @@ class Recorder:
                 self._spill_now(record)
                 return
             self.start()
-            self._queue.put_nowait(record)
+            size = record_bytes(record)
             with self._cond:
+                if self._queued_bytes and self._queued_bytes + size > self._max_bytes:
+                    raise queue.Full
+                self._queue.put_nowait(record)
+                self._queued_bytes += size
                 self._accepted += 1
         except queue.Full:
             self._counters.add("overflow")
@@ -213,21 +224,30 @@ class Recorder:
         queued: one wake-up per batch, not one per record (each wake-up is a thread switch the
         event loop pays for)."""
         try:
-            batch = [self._queue.get(timeout=self._poll)]
+            batch = [self._take(self._queue.get(timeout=self._poll))]
         except queue.Empty:
             return []
+        batch_bytes = record_bytes(batch[0])
         if (
             self._flush_interval > 0
             and self._queue.qsize() + 1 < self._batch_size
             and not self._stopping.is_set()
         ):
             self._hurry.wait(self._flush_interval)
-        while len(batch) < self._batch_size:
+        while len(batch) < self._batch_size and batch_bytes < self._batch_bytes:
             try:
-                batch.append(self._queue.get_nowait())
+                record = self._take(self._queue.get_nowait())
             except queue.Empty:
                 break
+            batch.append(record)
+            batch_bytes += record_bytes(record)
         return batch
+
+    def _take(self, record: TransactionRecord) -> TransactionRecord:
+        """Account for a record leaving the queue."""
+        with self._cond:
+            self._queued_bytes -= record_bytes(record)
+        return record
 
     def _entries(self, batch: list[TransactionRecord]) -> list[Entry]:
         entries = []
@@ -261,8 +281,20 @@ class Recorder:
         skip ids already stored)."""
         while True:
             try:
-                record = self._queue.get_nowait()
+                record = self._take(self._queue.get_nowait())
             except queue.Empty:
                 return
             self._spill_now(record)
             self._settle(1)
+
+
+def record_bytes(record: TransactionRecord) -> int:
+    """About how much memory a record's bodies hold: the raw request and response bytes, and
+    the final request once more (a parsed copy of about the same size)."""
+    size = 1024
+    for body in (record.request_original, record.response_original):
+        if isinstance(body, bytes | str):
+            size += len(body)
+    if isinstance(record.request_original, bytes | str):
+        size += len(record.request_original)
+    return size

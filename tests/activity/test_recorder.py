@@ -131,6 +131,31 @@ def test_full_queue_spills_instead_of_blocking(make_recorder, make_record):
 
 
 @db
+def test_queued_bodies_are_bounded_in_bytes_and_batches_too(make_recorder, make_record):
+    """Agent requests reach megabytes: past the byte budget a record spills at once instead of
+    holding memory, and the writer takes batches of at most an eighth of the budget."""
+    body = b'{"messages":[' + b'"x",' * 250_000 + b'"x"]}'  # about 1 MB
+    write = SwitchableWrite()
+    write.gate.clear()  # the database "hangs"
+    rec = make_recorder(write=write, queue_bytes=5 * len(body), batch_size=100)
+    rec.submit(make_record(request_original=body))
+    assert write.entered.wait(5)  # the writer holds record 1; the queue is empty
+    for _ in range(5):  # a record counts about 2 MB (its request twice): two fit in 5 MB
+        rec.submit(make_record(request_original=body))
+    stats = rec.stats()
+    assert (stats["submitted"], stats["queued"]) == (6, 2)
+    assert (stats["overflow"], stats["spilled"]) == (3, 3)
+
+    write.gate.set()
+    assert rec.flush()
+    assert wait_for(lambda: Transaction.objects.count() == 6)
+    # An eighth of the budget per batch: the three records that went through the queue are
+    # written one per batch (unbounded, the two queued ones would share one); the three
+    # spilled ones come back from their spill file in one replay batch.
+    assert sorted(write.batches) == [1, 1, 1, 3]
+
+
+@db
 def test_database_down_spills_then_replays_everything(make_recorder, make_record):
     """The real write path, its bulk insert failing like a lost connection."""
     outage = True
