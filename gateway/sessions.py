@@ -44,6 +44,7 @@ HEADERS = (
     "thread-id",
     "x-session-id",
 )
+GAP_PREFIX = "key:"  # the gateway's gap sessions: `key:<key name>:<start>`
 _LEGACY_USER_ID = re.compile(r"_session_([0-9A-Za-z-]+)$")
 logger = logging.getLogger("gateway.sessions")
 
@@ -78,8 +79,11 @@ def metadata_session_id(request: Request) -> str:
 
 
 def client_session_id(headers: dict[str, str], request: Request) -> str:
-    """The client's own session id, from a header or the body ("" if it sent none)."""
-    return header_session_id(headers) or metadata_session_id(request)
+    """The client's own session id, from a header or the body ("" if it sent none). An id in
+    the gateway's own `key:` namespace is ignored: gap sessions are named after their key, and
+    a client must not join (and add strikes to) another key's session by naming it."""
+    found = header_session_id(headers) or metadata_session_id(request)
+    return "" if found.startswith(GAP_PREFIX) else found
 
 
 class GapSessions:
@@ -108,7 +112,7 @@ class GapSessions:
         """Make `session` (or a new id starting `now`) the key's current session."""
         if not session:
             start = datetime.fromtimestamp(now, UTC).strftime("%Y%m%dT%H%M%SZ")
-            session = f"key:{key}:{start}"[:MAX_LEN]
+            session = f"{GAP_PREFIX}{key}:{start}"[:MAX_LEN]
         with self._lock:
             self._sessions.pop(key, None)
             self._sessions[key] = (session, now)

@@ -84,6 +84,18 @@ async def test_session_id_prefers_the_client_id() -> None:
     assert (await session_id({}, request(), "k")).startswith("key:k:")
 
 
+async def test_a_client_cannot_name_another_keys_gap_session() -> None:
+    """Gap sessions are named after their key: a client naming one (to add strikes to another
+    key's session, say) gets its own session instead."""
+    bobs = await session_id({}, request(), "bob")
+    assert bobs.startswith("key:bob:")
+    assert client_session_id({"x-luthien-session-id": bobs}, request()) == ""
+    in_body = request({"user_id": json.dumps({"device_id": "d", "session_id": bobs})})
+    assert client_session_id({}, in_body) == ""
+    mine = await session_id({"x-luthien-session-id": bobs}, request(), "mallory")
+    assert mine.startswith("key:mallory:")
+
+
 async def test_a_new_gap_session_first_asks_the_lookup() -> None:
     asked: list[tuple[str, float]] = []
 
